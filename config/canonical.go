@@ -1,0 +1,106 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Encode writes the canonical request body: compact JSON with the fields in the fixed order of
+// the Request type, optional fields left out when empty, the amount as a JSON number written
+// from the exact decimal (no exponent, no trailing zeros), and strings escaped minimally (no
+// HTML escaping), so equal requests always give equal bytes.
+func (r *Request) Encode() []byte {
+	b := make([]byte, 0, 512)
+	b = append(b, `{"timer":`...)
+	b = strconv.AppendBool(b, r.Timer)
+	b = appendField(b, "title", r.Title, false)
+	b = appendField(b, "description", r.Description, true)
+	b = appendField(b, "currency", r.Currency, false)
+	b = appendField(b, "sender_currency", r.SenderCurrency, true)
+	b = append(b, `,"amount":`...)
+	b = append(b, r.Amount.String()...)
+	b = appendField(b, "foreign_id", r.ForeignID, false)
+	b = appendField(b, "end_user_reference", r.EndUserReference, false)
+	b = appendField(b, "url_success", r.URLSuccess, false)
+	b = appendField(b, "url_failed", r.URLFailed, false)
+	b = appendField(b, "email_user", r.EmailUser, false)
+	b = appendField(b, "type", r.Type, true)
+	b = appendField(b, "sender_type", r.SenderType, true)
+	if sd := r.SenderData; sd != nil {
+		b = append(b, `,"sender_data":{`...)
+		n := len(b)
+		b = appendField(b, "first_name", sd.FirstName, true)
+		b = appendField(b, "last_name", sd.LastName, true)
+		b = appendField(b, "date_of_birth", sd.DateOfBirth, true)
+		b = appendField(b, "email", sd.Email, true)
+		b = appendField(b, "legal_name", sd.LegalName, true)
+		b = appendField(b, "country_of_registration", sd.CountryOfRegistration, true)
+		if len(b) > n {
+			b = append(b[:n], b[n+1:]...) // drop the first field's leading comma
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// Hash returns the lowercase hex SHA-256 of a canonical body.
+func Hash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+func appendField(b []byte, name, value string, omitEmpty bool) []byte {
+	if omitEmpty && value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, value)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string. Values reaching here are valid UTF-8 (cty strings
+// are); anything else is replaced with U+FFFD rather than producing invalid JSON.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				switch c {
+				case '\n':
+					b = append(b, '\\', 'n')
+				case '\r':
+					b = append(b, '\\', 'r')
+				case '\t':
+					b = append(b, '\\', 't')
+				default:
+					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				}
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but not valid JavaScript: escape as encoding/json does.
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// DefaultEndpoint is the production API, used when neither settings nor INVOICEFORM_ENDPOINT
+// name another.
+const DefaultEndpoint = "https://app.cryptoprocessing.com/api/v2"
+
+// Config is a loaded and validated configuration directory.
+type Config struct {
+	// Dir is the directory that was loaded, as given to Load.
+	Dir string
+	// Files holds every parsed file by the name used in diagnostics, for rendering snippets.
+	Files map[string]*hcl.File
+	// Settings is the settings block, or its defaults.
+	Settings Settings
+	// Variables are the declared variables with their final values.
+	Variables map[string]*Variable
+	// Invoices are the declared invoices, one per for_each instance, in declaration order:
+	// files by name, blocks by position, instances by key.
+	Invoices []*Invoice
+}
+
+// Settings holds the settings block.
+type Settings struct {
+	// Endpoint is the API base URL from the settings block, or "" when not set there.
+	Endpoint      string
+	EndpointRange hcl.Range
+	// DeclRange is the block's header, or an empty range when there is no settings block.
+	DeclRange hcl.Range
+}
+
+// Variable is a declared input variable.
+type Variable struct {
+	Name        string
+	Description string
+	Type        cty.Type
+	Sensitive   bool
+	Default     cty.Value
+	Value       cty.Value
+	// Source says where the value came from: "default", "-var", "-var-file FILE" or
+	// "environment".
+	Source    string
+	DeclRange hcl.Range
+}
+
+// Invoice is one invoice to be issued: a block, or one instance of a block with for_each.
+type Invoice struct {
+	// Address names the declaration: `invoice.LABEL` or `invoice.LABEL["KEY"]`.
+	Address string
+	// ForeignID is the merchant's unique id: the block label unless foreign_id is set.
+	ForeignID string
+	// Cancel asks for the issued invoice to be cancelled.
+	Cancel bool
+	// Request holds the normalised create-invoice fields.
+	Request Request
+	// Body is the canonical create-invoice request body: the exact bytes apply signs and sends.
+	Body []byte
+	// Hash is the lowercase hex SHA-256 of Body, which plan compares with the state.
+	Hash string
+	// DeclRange is the block header (`invoice "LABEL" {`), where plan and apply point.
+	DeclRange hcl.Range
+	// AttrRanges holds the range of each attribute that was set, by API field name
+	// ("sender_data.first_name" for sender data), so later stages can point at a field.
+	AttrRanges map[string]hcl.Range
+}
+
+// Request is the create-invoice request (reference §3.1), with API field names in the JSON
+// tags. Empty strings are fields that were not set and are not sent.
+type Request struct {
+	Timer            bool        `json:"timer"`
+	Title            string      `json:"title"`
+	Description      string      `json:"description,omitempty"`
+	Currency         string      `json:"currency"`
+	SenderCurrency   string      `json:"sender_currency,omitempty"`
+	Amount           Amount      `json:"amount"`
+	ForeignID        string      `json:"foreign_id"`
+	EndUserReference string      `json:"end_user_reference"`
+	URLSuccess       string      `json:"url_success"`
+	URLFailed        string      `json:"url_failed"`
+	EmailUser        string      `json:"email_user"`
+	Type             string      `json:"type,omitempty"`
+	SenderType       string      `json:"sender_type,omitempty"`
+	SenderData       *SenderData `json:"sender_data,omitempty"`
+}
+
+// SenderData is the sender_data object: natural persons use the name and birth date, legal
+// persons the company name and country (reference §3.1, S14).
+type SenderData struct {
+	FirstName             string `json:"first_name,omitempty"`
+	LastName              string `json:"last_name,omitempty"`
+	DateOfBirth           string `json:"date_of_birth,omitempty"`
+	Email                 string `json:"email,omitempty"`
+	LegalName             string `json:"legal_name,omitempty"`
+	CountryOfRegistration string `json:"country_of_registration,omitempty"`
+}
+
+// Invoice types (the API's `type` field) and sender types.
+const (
+	TypeFillOrKill       = "fill_or_kill"
+	TypeGoodUntilExpired = "good_until_expired"
+	SenderNatural        = "natural"
+	SenderLegal          = "legal"
+)
+
+// PersonalFields are the request fields that hold personal data; outputs redact them unless
+// asked not to.
+var PersonalFields = []string{"email_user", "sender_data"}

@@ -1,0 +1,187 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// evaluator evaluates one invoice instance.
+type evaluator struct {
+	l     *loader
+	d     *decl
+	ctx   *hcl.EvalContext
+	inv   *Invoice
+	diags hcl.Diagnostics
+	set   map[string]bool
+	where string // " (in invoice.x["k"])" for instances, "" otherwise
+}
+
+func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
+	ctx := l.ctx
+	e := &evaluator{l: l, d: j.d, set: map[string]bool{}}
+	if j.inst >= 0 {
+		ctx = l.ctx.NewChild()
+		ctx.Variables = map[string]cty.Value{"each": j.d.instances[j.inst].each}
+		e.where = " (in " + j.address() + ")"
+	}
+	e.ctx = ctx
+	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, AttrRanges: make(map[string]hcl.Range, len(j.d.attrs)+len(j.d.sdAttrs))}
+	r := &e.inv.Request
+	r.Title = e.str("title")
+	r.Description = e.str("description")
+	r.Currency = e.str("currency")
+	r.SenderCurrency = e.str("sender_currency")
+	r.Amount = e.amount("amount")
+	r.Timer = e.boolean("timer")
+	r.Type = e.str("type")
+	r.ForeignID = e.str("foreign_id")
+	if !e.set["foreign_id"] && !j.d.forEach {
+		r.ForeignID = j.d.label
+		e.set["foreign_id"] = true
+		e.inv.AttrRanges["foreign_id"] = j.d.block.LabelRanges[0]
+	}
+	e.inv.ForeignID = r.ForeignID
+	r.EndUserReference = e.str("end_user_reference")
+	r.URLSuccess = e.str("url_success")
+	r.URLFailed = e.str("url_failed")
+	r.EmailUser = e.str("email_user")
+	r.SenderType = e.str("sender_type")
+	e.inv.Cancel = e.boolean(attrCancel)
+	if j.d.senderData != nil {
+		e.set["sender_data"] = true
+		e.inv.AttrRanges["sender_data"] = j.d.senderData.DefRange
+		r.SenderData = &SenderData{
+			FirstName:             e.str("sender_data.first_name"),
+			LastName:              e.str("sender_data.last_name"),
+			DateOfBirth:           e.str("sender_data.date_of_birth"),
+			Email:                 e.str("sender_data.email"),
+			LegalName:             e.str("sender_data.legal_name"),
+			CountryOfRegistration: e.str("sender_data.country_of_registration"),
+		}
+	}
+	if e.diags.HasErrors() {
+		// Type and evaluation errors first: the rules would only repeat them.
+		return e.inv, e.diags
+	}
+	e.validate()
+	if !e.diags.HasErrors() {
+		e.inv.Body = r.Encode()
+		e.inv.Hash = Hash(e.inv.Body)
+	}
+	return e.inv, e.diags
+}
+
+// attr finds an attribute by field name ("sender_data.x" for sender data).
+func (e *evaluator) attr(field string) *hcl.Attribute {
+	if len(field) > len("sender_data.") && field[:len("sender_data.")] == "sender_data." {
+		return e.d.sdAttrs[field[len("sender_data."):]]
+	}
+	return e.d.attrs[field]
+}
+
+// value evaluates a field; ok is false when it is absent, null or failed to evaluate.
+func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
+	a := e.attr(field)
+	if a == nil {
+		return cty.NilVal, nil, false
+	}
+	v, diags := a.Expr.Value(e.ctx)
+	if isPersonal(field) {
+		for _, d := range diags {
+			d.EvalContext = nil // never print personal data next to an error
+		}
+	} else {
+		diags = e.l.redact(diags)
+	}
+	e.diags = append(e.diags, diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return cty.NilVal, a, false
+	}
+	if !v.IsWhollyKnown() {
+		e.errorf(field, a.Expr.Range(), "Value not known", "%s has no known value.", field)
+		return cty.NilVal, a, false
+	}
+	v, _ = v.Unmark()
+	e.set[field] = true
+	e.inv.AttrRanges[field] = a.Expr.Range()
+	return v, a, true
+}
+
+func (e *evaluator) str(field string) string {
+	v, a, ok := e.value(field)
+	if !ok {
+		return ""
+	}
+	s, err := convertTo(v, cty.String)
+	if err != nil || s.IsNull() {
+		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "%s must be a string; it is %s.", field, v.Type().FriendlyName())
+		delete(e.set, field)
+		return ""
+	}
+	return s.AsString()
+}
+
+func (e *evaluator) boolean(field string) bool {
+	v, a, ok := e.value(field)
+	if !ok {
+		return false
+	}
+	b, err := convertTo(v, cty.Bool)
+	if err != nil || b.IsNull() {
+		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "%s must be true or false; it is %s.", field, describe(v))
+		delete(e.set, field)
+		return false
+	}
+	return b.True()
+}
+
+func (e *evaluator) amount(field string) Amount {
+	v, a, ok := e.value(field)
+	if !ok {
+		return Amount{}
+	}
+	var amt Amount
+	var err error
+	switch v.Type() {
+	case cty.Number:
+		amt, err = AmountFromBigFloat(v.AsBigFloat())
+	case cty.String:
+		amt, err = ParseAmount(v.AsString())
+	default:
+		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
+		delete(e.set, field)
+		return Amount{}
+	}
+	if err != nil {
+		e.errorf(field, a.Expr.Range(), "Invalid amount", "The amount %s.", err)
+		delete(e.set, field)
+		return Amount{}
+	}
+	return amt
+}
+
+func describe(v cty.Value) string {
+	if v.Type() == cty.String {
+		return fmt.Sprintf("the string %q", v.AsString())
+	}
+	return v.Type().FriendlyName()
+}
+
+// errorf adds an error about field at rng. The detail names the instance for for_each blocks.
+func (e *evaluator) errorf(field string, rng hcl.Range, summary, format string, args ...any) {
+	e.diag(hcl.DiagError, rng, summary, format, args...)
+}
+
+func (e *evaluator) warnf(rng hcl.Range, summary, format string, args ...any) {
+	e.diag(hcl.DiagWarning, rng, summary, format, args...)
+}
+
+func (e *evaluator) diag(sev hcl.DiagnosticSeverity, rng hcl.Range, summary, format string, args ...any) {
+	detail := fmt.Sprintf(format, args...)
+	if e.where != "" && detail != "" {
+		detail = detail[:len(detail)-1] + e.where + detail[len(detail)-1:]
+	}
+	e.diags = append(e.diags, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: detail, Subject: rng.Ptr()})
+}

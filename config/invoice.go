@@ -1,0 +1,253 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Attribute names of an invoice block that are not request fields.
+const (
+	attrForEach = "for_each"
+	attrCancel  = "cancel"
+)
+
+// requestFields are the create-invoice fields an invoice block may set, in the API's names.
+var requestFields = []string{
+	"title", "description", "currency", "sender_currency", "amount", "timer", "type",
+	"foreign_id", "end_user_reference", "url_success", "url_failed", "email_user", "sender_type",
+}
+
+var senderDataFields = []string{
+	"first_name", "last_name", "date_of_birth", "email", "legal_name", "country_of_registration",
+}
+
+var invoiceSchema, senderDataSchema = func() (*hcl.BodySchema, *hcl.BodySchema) {
+	inv := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "sender_data"}}}
+	for _, f := range requestFields {
+		inv.Attributes = append(inv.Attributes, hcl.AttributeSchema{Name: f})
+	}
+	inv.Attributes = append(inv.Attributes, hcl.AttributeSchema{Name: attrForEach}, hcl.AttributeSchema{Name: attrCancel})
+	sd := &hcl.BodySchema{}
+	for _, f := range senderDataFields {
+		sd.Attributes = append(sd.Attributes, hcl.AttributeSchema{Name: f})
+	}
+	return inv, sd
+}()
+
+// decl is a decoded invoice block, evaluated once per instance.
+type decl struct {
+	block      *hcl.Block
+	label      string
+	attrs      hcl.Attributes // request fields, cancel and for_each
+	senderData *hcl.Block
+	sdAttrs    hcl.Attributes
+	instances  []instance // nil without for_each
+	forEach    bool
+}
+
+type instance struct {
+	key  string
+	each cty.Value
+}
+
+// job is one invoice to evaluate: a block, or one instance of a for_each block.
+type job struct {
+	d    *decl
+	inst int // index into d.instances, or -1
+}
+
+type result struct {
+	inv   *Invoice
+	diags hcl.Diagnostics
+}
+
+func (l *loader) loadInvoices(blocks []*hcl.Block) {
+	decls := make([]*decl, len(blocks))
+	declDiags := make([]hcl.Diagnostics, len(blocks))
+	parallel(len(blocks), l.opts.Parallelism, 64, func(i int) {
+		decls[i], declDiags[i] = l.decode(blocks[i])
+	})
+	var jobs []job
+	for i, d := range decls {
+		l.diags = append(l.diags, declDiags[i]...)
+		if d == nil {
+			continue
+		}
+		if !d.forEach {
+			jobs = append(jobs, job{d, -1})
+			continue
+		}
+		for k := range d.instances {
+			jobs = append(jobs, job{d, k})
+		}
+	}
+	results := make([]result, len(jobs))
+	parallel(len(jobs), l.opts.Parallelism, 64, func(i int) {
+		results[i].inv, results[i].diags = l.evalInvoice(jobs[i])
+	})
+	seen := make(map[string]*Invoice, len(jobs))
+	l.cfg.Invoices = make([]*Invoice, 0, len(jobs))
+	for _, r := range results {
+		l.diags = append(l.diags, r.diags...)
+		if r.inv == nil {
+			continue
+		}
+		if prev, ok := seen[r.inv.ForeignID]; ok {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate foreign_id",
+				Detail: fmt.Sprintf("%s has foreign_id %q, which %s at %s already has. The API accepts each foreign_id once per merchant; give every invoice its own.",
+					r.inv.Address, r.inv.ForeignID, prev.Address, prev.DeclRange),
+				Subject: r.inv.subject("foreign_id").Ptr(),
+			})
+			continue
+		}
+		seen[r.inv.ForeignID] = r.inv
+		l.cfg.Invoices = append(l.cfg.Invoices, r.inv)
+	}
+}
+
+// decode checks a block's structure and evaluates its for_each.
+func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
+	content, diags := b.Body.Content(invoiceSchema)
+	d := &decl{block: b, label: b.Labels[0], attrs: content.Attributes}
+	for i, sb := range content.Blocks {
+		if i > 0 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate sender_data block",
+				Detail:   fmt.Sprintf("An invoice has one sender_data block; the first is at %s.", content.Blocks[0].DefRange),
+				Subject:  sb.DefRange.Ptr(),
+			})
+			continue
+		}
+		if len(sb.Labels) > 0 {
+			continue
+		}
+		d.senderData = sb
+		sdContent, sdDiags := sb.Body.Content(senderDataSchema)
+		diags = append(diags, sdDiags...)
+		d.sdAttrs = sdContent.Attributes
+	}
+	if d.label == "" {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Empty invoice label",
+			Detail:   `Give the invoice a label, e.g. invoice "order_1001" { ... }; it is the foreign_id unless foreign_id is set.`,
+			Subject:  b.LabelRanges[0].Ptr(),
+		})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	fe, ok := d.attrs[attrForEach]
+	if !ok {
+		return d, diags
+	}
+	d.forEach = true
+	if _, ok := d.attrs["foreign_id"]; !ok {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing foreign_id in a for_each block",
+			Detail:   `Every instance needs its own foreign_id, so a block with for_each must set one from the instance, e.g. foreign_id = "march-${each.key}".`,
+			Subject:  fe.NameRange.Ptr(),
+		})
+		return nil, diags
+	}
+	val, vdiags := fe.Expr.Value(l.ctx)
+	diags = append(diags, l.redact(vdiags)...)
+	if vdiags.HasErrors() {
+		return nil, diags
+	}
+	insts, err := forEachInstances(val)
+	if err != "" {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid for_each value",
+			Detail:   err,
+			Subject:  fe.Expr.Range().Ptr(),
+		})
+		return nil, diags
+	}
+	d.instances = insts
+	if len(insts) > 1 && !refersTo(d.attrs["foreign_id"].Expr, "each") {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "foreign_id does not differ per instance",
+			Detail:   fmt.Sprintf(`This block makes %d invoices, and its foreign_id does not use each, so they would all share one foreign_id. Use the instance, e.g. foreign_id = "%s-${each.key}".`, len(insts), d.label),
+			Subject:  d.attrs["foreign_id"].Expr.Range().Ptr(),
+		})
+		return nil, diags
+	}
+	return d, diags
+}
+
+// forEachInstances turns a for_each value into instances: a map or object gives one per
+// element (key = element key), a set of strings one per string (key = value = the string).
+func forEachInstances(v cty.Value) ([]instance, string) {
+	ty := v.Type()
+	switch {
+	case v.IsNull():
+		return nil, "for_each is null; give it a map, an object or a set of strings."
+	case !v.IsWhollyKnown():
+		return nil, "for_each is not known."
+	case ty.IsMapType() || ty.IsObjectType():
+		insts := make([]instance, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			insts = append(insts, instance{key: k.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": k, "value": e})})
+		}
+		return insts, ""
+	case ty.IsSetType():
+		if !ty.ElementType().Equals(cty.String) {
+			return nil, fmt.Sprintf("for_each is a set of %s; a set must hold strings (its keys). Use a map to iterate over other values.", ty.ElementType().FriendlyName())
+		}
+		insts := make([]instance, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				return nil, "for_each holds a null string; remove it from the set."
+			}
+			insts = append(insts, instance{key: e.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": e, "value": e})})
+		}
+		return insts, ""
+	case ty.IsListType() || ty.IsTupleType():
+		return nil, "for_each is a list; it needs a map or a set of strings, so that each invoice has a stable key. Use a for expression to build a map keyed by a unique column, e.g. { for r in csvdecode(file(\"invoices.csv\")) : r.id => r }, or toset(...) for strings."
+	default:
+		return nil, fmt.Sprintf("for_each is %s; it needs a map, an object or a set of strings.", ty.FriendlyName())
+	}
+}
+
+func refersTo(expr hcl.Expression, root string) bool {
+	for _, t := range expr.Variables() {
+		if t.RootName() == root {
+			return true
+		}
+	}
+	return false
+}
+
+func (j job) address() string {
+	if j.inst < 0 {
+		return "invoice." + j.d.label
+	}
+	return "invoice." + j.d.label + "[" + strconv.Quote(j.d.instances[j.inst].key) + "]"
+}
+
+// subject is the range to point at for a field: the attribute when it was set, else the block.
+func (inv *Invoice) subject(field string) hcl.Range {
+	if r, ok := inv.AttrRanges[field]; ok {
+		return r
+	}
+	return inv.DeclRange
+}
+
+// isPersonal reports whether an attribute holds personal data, whose value must not be
+// shown in diagnostics.
+func isPersonal(field string) bool {
+	return field == "email_user" || strings.HasPrefix(field, "sender_data.")
+}

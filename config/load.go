@@ -1,0 +1,270 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// Extension is the file name extension of configuration files.
+const Extension = ".hcl"
+
+// LoadOptions carries the inputs that do not come from the configuration files.
+type LoadOptions struct {
+	// Vars are -var values, "NAME=VALUE", in command-line order (later ones win).
+	Vars []string
+	// VarFiles are -var-file paths, in command-line order.
+	VarFiles []string
+	// Environ is the environment in os.Environ form, for INVOICEFORM_VAR_<name>.
+	Environ []string
+	// Today is the date date_of_birth must precede; the zero value means the current date.
+	Today time.Time
+	// Parallelism bounds the goroutines parsing and evaluating; 0 means GOMAXPROCS.
+	Parallelism int
+}
+
+// EnvVarPrefix prefixes environment variables that set input variables.
+const EnvVarPrefix = "INVOICEFORM_VAR_"
+
+var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "settings"},
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "locals"},
+	{Type: "invoice", LabelNames: []string{"label"}},
+}}
+
+// Load reads every *.hcl file of dir (not recursively), evaluates and validates it. It returns
+// the configuration and every problem found; when the diagnostics hold errors the
+// configuration is partial and must not be used to plan.
+func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
+	cfg := &Config{Dir: dir, Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}}
+	names, err := configFiles(dir)
+	if err != nil {
+		return cfg, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read the configuration directory",
+			Detail:   err.Error(),
+		}}
+	}
+	if len(names) == 0 {
+		return cfg, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail:   fmt.Sprintf("The directory %s has no *%s files. Write invoices in files such as invoices%s, or point -chdir at the directory that has them.", displayDir(dir), Extension, Extension),
+		}}
+	}
+	l := &loader{cfg: cfg, opts: opts}
+	if l.opts.Parallelism <= 0 {
+		l.opts.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if l.opts.Today.IsZero() {
+		l.opts.Today = time.Now()
+	}
+	files, err := newFileReader(dir)
+	if err != nil {
+		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
+	}
+	l.files = files
+	l.load(names)
+	return cfg, l.finish()
+}
+
+func displayDir(dir string) string {
+	if dir == "." || dir == "" {
+		return "the current directory"
+	}
+	return dir
+}
+
+// configFiles lists the *.hcl files of dir, sorted, as paths joined to dir.
+func configFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), Extension) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		names = append(names, filepath.Join(dir, e.Name()))
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+type loader struct {
+	cfg   *Config
+	opts  LoadOptions
+	files *fileReader
+	diags hcl.Diagnostics
+	ctx   *hcl.EvalContext
+
+	// sensitive names the variables whose values must not be shown in diagnostics.
+	sensitive map[string]bool
+}
+
+func (l *loader) load(names []string) {
+	parsed := make([]*hcl.File, len(names))
+	parseDiags := make([]hcl.Diagnostics, len(names))
+	parallel(len(names), l.opts.Parallelism, 1, func(i int) {
+		src, err := os.ReadFile(names[i])
+		if err != nil {
+			parseDiags[i] = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
+			return
+		}
+		parsed[i], parseDiags[i] = hclsyntax.ParseConfig(src, names[i], hcl.InitialPos)
+	})
+	var variables, locals, settings, invoices []*hcl.Block
+	for i, f := range parsed {
+		l.diags = append(l.diags, parseDiags[i]...)
+		if f == nil {
+			continue
+		}
+		l.cfg.Files[names[i]] = f
+		if parseDiags[i].HasErrors() {
+			// The body of a file with syntax errors is incomplete: checking it would report
+			// errors that are only echoes of the syntax error.
+			continue
+		}
+		content, diags := f.Body.Content(rootSchema)
+		l.diags = append(l.diags, diags...)
+		for _, b := range content.Blocks {
+			switch b.Type {
+			case "variable":
+				variables = append(variables, b)
+			case "locals":
+				locals = append(locals, b)
+			case "settings":
+				settings = append(settings, b)
+			case "invoice":
+				invoices = append(invoices, b)
+			}
+		}
+	}
+	if l.diags.HasErrors() {
+		return
+	}
+	l.loadVariables(variables)
+	if l.diags.HasErrors() {
+		return
+	}
+	l.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": l.varObject()},
+		Functions: functions(l.files),
+	}
+	l.loadLocals(locals)
+	if l.diags.HasErrors() {
+		return
+	}
+	l.loadSettings(settings)
+	l.loadInvoices(invoices)
+}
+
+// finish orders and trims the diagnostics for reading.
+func (l *loader) finish() hcl.Diagnostics {
+	diags := compactRepeats(l.diags, 5)
+	sort.SliceStable(diags, func(i, j int) bool { return diagLess(diags[i], diags[j]) })
+	return diags
+}
+
+func diagLess(a, b *hcl.Diagnostic) bool {
+	switch {
+	case a.Subject == nil && b.Subject == nil:
+		return false
+	case a.Subject == nil:
+		return true
+	case b.Subject == nil:
+		return false
+	}
+	if a.Subject.Filename != b.Subject.Filename {
+		return a.Subject.Filename < b.Subject.Filename
+	}
+	return a.Subject.Start.Byte < b.Subject.Start.Byte
+}
+
+// compactRepeats keeps at most keep diagnostics with the same summary at the same place (a
+// for_each block whose every instance has the same mistake) and counts the rest in one more.
+func compactRepeats(diags hcl.Diagnostics, keep int) hcl.Diagnostics {
+	type key struct {
+		summary string
+		rng     hcl.Range
+	}
+	counts := map[key]int{}
+	out := diags[:0:0]
+	for _, d := range diags {
+		if d.Subject == nil {
+			out = append(out, d)
+			continue
+		}
+		k := key{d.Summary, *d.Subject}
+		counts[k]++
+		if counts[k] <= keep {
+			out = append(out, d)
+		}
+	}
+	for _, d := range diags {
+		if d.Subject == nil {
+			continue
+		}
+		k := key{d.Summary, *d.Subject}
+		if n := counts[k]; n > keep {
+			counts[k] = 0
+			out = append(out, &hcl.Diagnostic{
+				Severity: d.Severity,
+				Summary:  d.Summary,
+				Detail:   fmt.Sprintf("And %d more instances of this block with the same problem.", n-keep),
+				Subject:  d.Subject,
+			})
+		}
+	}
+	return out
+}
+
+// parallel calls fn(i) for i in [0,n) on up to workers goroutines, handing out chunk indexes
+// at a time.
+func parallel(n, workers, chunk int, fn func(i int)) {
+	if workers > n/chunk+1 {
+		workers = n/chunk + 1
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < start+chunk && i < n; i++ {
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// convertTo converts v to ty, unwrapping cty's error into a short message.
+func convertTo(v cty.Value, ty cty.Type) (cty.Value, error) {
+	return convert.Convert(v, ty)
+}

@@ -1,0 +1,298 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/agext/levenshtein"
+
+	"github.com/invoiceform/invoiceform/config/rules"
+)
+
+// required are the fields the current API docs require (reference §8, "Required set").
+var required = []string{"title", "currency", "amount", "timer", "foreign_id", "end_user_reference", "url_success", "url_failed", "email_user"}
+
+// validate applies every rule of the reference and DESIGN.md to an evaluated invoice.
+func (e *evaluator) validate() {
+	r := &e.inv.Request
+	inv := e.inv
+	for _, f := range required {
+		if !e.set[f] {
+			e.errorf(f, inv.DeclRange, "Missing required attribute", "The API requires %s; add %s = ... to the invoice block%s.", f, f, requiredHint(f))
+		}
+	}
+
+	if e.set["title"] {
+		e.length("title", r.Title, 1, rules.MaxTitle)
+		e.singleLine("title", r.Title)
+	}
+	if e.set["description"] {
+		e.length("description", r.Description, 0, rules.MaxDescription)
+	}
+	if e.set["currency"] {
+		e.currency("currency", r.Currency)
+	}
+	if e.set["sender_currency"] {
+		if c, ok := e.currency("sender_currency", r.SenderCurrency); ok && c.Kind != rules.Crypto {
+			e.errorf("sender_currency", inv.subject("sender_currency"), "Invalid sender_currency", "sender_currency is the cryptocurrency the customer pays in; %s is %s. Use a crypto code such as \"BTC\", or leave it out to let the customer choose.", c.Code, c.Kind)
+		}
+	}
+	if e.set["amount"] {
+		e.checkAmount(r)
+	}
+	if e.set["foreign_id"] {
+		if err := rules.CheckForeignID(r.ForeignID); err != nil {
+			e.errorf("foreign_id", inv.subject("foreign_id"), "Invalid foreign_id", "The foreign_id %q %s.", r.ForeignID, err)
+		} else {
+			e.noPersonalData("foreign_id", r.ForeignID)
+		}
+	}
+	if e.set["end_user_reference"] {
+		if e.length("end_user_reference", r.EndUserReference, 1, rules.MaxEndUserReference) {
+			e.singleLine("end_user_reference", r.EndUserReference)
+			e.noPersonalData("end_user_reference", r.EndUserReference)
+		}
+	}
+	for _, f := range []string{"url_success", "url_failed"} {
+		v := r.URLSuccess
+		if f == "url_failed" {
+			v = r.URLFailed
+		}
+		if e.set[f] {
+			if err := rules.CheckURL(v); err != nil {
+				e.errorf(f, inv.subject(f), "Invalid "+f, "The API sends the customer to %s after payment, so it must be an https URL on a public domain name: it %s.", f, err)
+			}
+		}
+	}
+	if e.set["email_user"] {
+		if err := rules.CheckEmail(r.EmailUser); err != nil {
+			e.errorf("email_user", inv.subject("email_user"), "Invalid email_user", "email_user is not a valid e-mail address: it %s.", err)
+		}
+	}
+	if e.set["type"] && r.Type != TypeFillOrKill && r.Type != TypeGoodUntilExpired {
+		e.errorf("type", inv.subject("type"), "Invalid invoice type", "type must be %q (pay in full or fail; the default) or %q (partial payments allowed until the invoice expires), not %q%s.",
+			TypeFillOrKill, TypeGoodUntilExpired, r.Type, suggestName(r.Type, []string{TypeFillOrKill, TypeGoodUntilExpired}))
+	}
+	e.checkSender(r)
+}
+
+func requiredHint(f string) string {
+	switch f {
+	case "timer":
+		return " (true: the invoice expires 15 minutes after creation; false: no time limit)"
+	case "end_user_reference":
+		return " (your stable id of the paying customer, without personal data)"
+	case "email_user":
+		return " (the customer's e-mail address, used for refund instructions)"
+	}
+	return ""
+}
+
+// length checks a length rule stated in characters; it reports whether the value passed.
+func (e *evaluator) length(field, v string, min, max int) bool {
+	n := rules.RuneLen(v)
+	switch {
+	case n < min && min == 1:
+		e.errorf(field, e.inv.subject(field), "Empty "+field, "%s must not be empty.", field)
+	case n > max:
+		e.errorf(field, e.inv.subject(field), field+" is too long", "%s is %d characters long; the API allows at most %d.", field, n, max)
+	default:
+		return true
+	}
+	return false
+}
+
+func (e *evaluator) singleLine(field, v string) {
+	if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
+		e.errorf(field, e.inv.subject(field), "Control character in "+field, "%s contains a control character (%U at byte %d), such as a line break or tab; write it on one line.", field, []rune(v[i:])[0], i)
+	}
+}
+
+func (e *evaluator) currency(field, code string) (rules.Currency, bool) {
+	c, ok := rules.LookupCurrency(code)
+	if ok {
+		return c, true
+	}
+	hint := ""
+	if s := rules.SuggestCurrency(code); s != "" {
+		hint = fmt.Sprintf(" Did you mean %q?", s)
+	}
+	e.errorf(field, e.inv.subject(field), "Unknown currency", "%q is not a currency code of the API.%s Known codes: %s.", code, hint, currencyList())
+	return rules.Currency{}, false
+}
+
+func currencyList() string {
+	var codes []string
+	for _, c := range rules.Currencies() {
+		codes = append(codes, c.Code)
+	}
+	return strings.Join(codes, ", ")
+}
+
+func (e *evaluator) checkAmount(r *Request) {
+	rng := e.inv.subject("amount")
+	if r.Amount.Sign() <= 0 {
+		e.errorf("amount", rng, "Invalid amount", "The amount must be greater than zero; it is %s.", r.Amount)
+		return
+	}
+	c, ok := rules.LookupCurrency(r.Currency)
+	if !ok {
+		return // reported at currency
+	}
+	if p := r.Amount.Places(); p > int(c.Precision) {
+		e.errorf("amount", rng, "Too many decimal places", "%s %s has %d decimal places; %s allows %d. Round the amount yourself: invoiceform never rounds money. (A computed number can carry binary noise; compute in strings or round with format(\"%%.%df\", ...).)",
+			r.Amount, r.Currency, p, r.Currency, c.Precision, c.Precision)
+	}
+}
+
+// noPersonalData enforces the API's rule that merchant ids carry no personal data: nothing
+// e-mail-like and not the sender's name.
+func (e *evaluator) noPersonalData(field, v string) {
+	rng := e.inv.subject(field)
+	if rules.LooksLikeEmail(v) {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains an e-mail address. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
+		return
+	}
+	r := &e.inv.Request
+	if r.EmailUser != "" && strings.Contains(strings.ToLower(v), strings.ToLower(r.EmailUser)) {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains the customer's e-mail address. The API forbids personal data in it: use an opaque id.", field)
+		return
+	}
+	if sd := r.SenderData; sd != nil {
+		if _, found := rules.ContainsPersonalName(v, sd.FirstName, sd.LastName, sd.LegalName); found {
+			e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's name. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
+		}
+	}
+}
+
+func (e *evaluator) checkSender(r *Request) {
+	inv := e.inv
+	if e.set["sender_type"] && r.SenderType != SenderNatural && r.SenderType != SenderLegal {
+		e.errorf("sender_type", inv.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", SenderNatural, SenderLegal, r.SenderType, suggestName(r.SenderType, []string{SenderNatural, SenderLegal}))
+		return
+	}
+	if r.Timer && r.SenderCurrency != "" && r.SenderType == "" {
+		e.errorf("sender_type", inv.DeclRange, "Missing sender_type", "An invoice with timer = true and a sender_currency fixes the currency and amount at once, and the API then requires the sender: add sender_type (%q or %q) and a sender_data block.", SenderNatural, SenderLegal)
+		return
+	}
+	sd := r.SenderData
+	if r.SenderType == "" {
+		if sd != nil {
+			e.errorf("sender_data", inv.subject("sender_data"), "sender_data without sender_type", "sender_data is read according to sender_type; add sender_type = %q or %q.", SenderNatural, SenderLegal)
+		}
+		return
+	}
+	if sd == nil {
+		e.errorf("sender_data", inv.subject("sender_type"), "Missing sender_data", "With sender_type = %q the API needs a sender_data block with %s.", r.SenderType, strings.Join(senderRequired(r.SenderType), ", "))
+		return
+	}
+	sdRange := inv.subject("sender_data")
+	for _, f := range senderRequired(r.SenderType) {
+		if !e.set["sender_data."+f] {
+			e.errorf("sender_data."+f, sdRange, "Missing sender_data attribute", "A %s sender needs %s in sender_data.", r.SenderType, f)
+		}
+	}
+	other := SenderLegal
+	if r.SenderType == SenderLegal {
+		other = SenderNatural
+	}
+	for _, f := range senderRequired(other) {
+		if e.set["sender_data."+f] {
+			e.errorf("sender_data."+f, inv.subject("sender_data."+f), "Attribute not for this sender_type", "%s belongs to a %s sender, but sender_type is %q. Remove it, or change sender_type.", f, other, r.SenderType)
+		}
+	}
+	for _, f := range senderDataFields {
+		fv := senderValue(sd, f)
+		if !e.set["sender_data."+f] {
+			continue
+		}
+		if e.length("sender_data."+f, fv, 1, rules.MaxSenderField) {
+			e.singleLine("sender_data."+f, fv)
+		}
+	}
+	if e.set["sender_data.date_of_birth"] {
+		if err := rules.CheckDateOfBirth(sd.DateOfBirth, e.l.opts.Today); err != nil {
+			e.errorf("sender_data.date_of_birth", inv.subject("sender_data.date_of_birth"), "Invalid date_of_birth", "date_of_birth must be a past date written YYYY-MM-DD (e.g. \"1995-08-17\"): it %s.", err)
+		}
+	}
+	if e.set["sender_data.country_of_registration"] {
+		if err := rules.CheckCountryAlpha3(sd.CountryOfRegistration); err != nil {
+			e.errorf("sender_data.country_of_registration", inv.subject("sender_data.country_of_registration"), "Invalid country_of_registration", "country_of_registration %q %s.", sd.CountryOfRegistration, err)
+		}
+	}
+	if e.set["sender_data.email"] {
+		if err := rules.CheckEmail(sd.Email); err != nil {
+			e.errorf("sender_data.email", inv.subject("sender_data.email"), "Invalid sender_data email", "email is not a valid e-mail address: it %s.", err)
+		}
+	}
+}
+
+func senderRequired(senderType string) []string {
+	if senderType == SenderLegal {
+		return []string{"legal_name", "country_of_registration"}
+	}
+	return []string{"first_name", "last_name", "date_of_birth"}
+}
+
+func senderValue(sd *SenderData, f string) string {
+	switch f {
+	case "first_name":
+		return sd.FirstName
+	case "last_name":
+		return sd.LastName
+	case "date_of_birth":
+		return sd.DateOfBirth
+	case "email":
+		return sd.Email
+	case "legal_name":
+		return sd.LegalName
+	case "country_of_registration":
+		return sd.CountryOfRegistration
+	}
+	return ""
+}
+
+// suggestName returns ` (did you mean "x"?)` for the closest candidate, or "".
+func suggestName(given string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := levenshtein.Distance(strings.ToLower(given), strings.ToLower(c), nil); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// CheckEndpoint checks an API base URL: https, or plain http only to a loopback address (the
+// emulator); no user info, query or fragment.
+func CheckEndpoint(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	if u.User != nil {
+		return fmt.Errorf("must not carry user info: credentials come from INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%q uses plain http, which is allowed only to a loopback address such as the emulator; use https", s)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
