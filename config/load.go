@@ -81,8 +81,8 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 }
 
 func displayDir(dir string) string {
-	if dir == "." || dir == "" {
-		return "the current directory"
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
 	}
 	return dir
 }

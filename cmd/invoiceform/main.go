@@ -1,0 +1,153 @@
+// Command invoiceform declares CryptoProcessing invoices in HCL, plans them against a local
+// state, and issues exactly the missing ones. This package only parses flags, wires the
+// packages together and chooses exit codes; see README.md for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+	"golang.org/x/term"
+)
+
+// Exit codes of the command-line contract (DESIGN.md).
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2
+	// exitUnformatted is fmt -check's answer when a file would change (as terraform fmt).
+	exitUnformatted = 3
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], &env{
+		stdin:   os.Stdin,
+		stdout:  os.Stdout,
+		stderr:  os.Stderr,
+		environ: os.Environ(),
+	}))
+}
+
+// env is what a command may touch of the outside world, so tests can run it in-process.
+type env struct {
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	environ []string
+}
+
+func (e *env) getenv(name string) string {
+	for i := len(e.environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(e.environ[i], "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// color reports whether output to w may use ANSI colours: a terminal, NO_COLOR unset, and no
+// -no-color flag.
+func (e *env) color(w io.Writer, noColor bool) bool {
+	if noColor || e.getenv("NO_COLOR") != "" || e.getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// width is the terminal width for wrapping diagnostics, or 0 (no wrapping) off a terminal.
+func (e *env) width(w io.Writer) uint {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
+			return uint(cols - 1)
+		}
+		return 78
+	}
+	return 0
+}
+
+// exitCode carries an exit code through ffcli's error return.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit %d", int(c)) }
+
+// usageError is a mistake on the command line; the message is printed with a hint to -help.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(args []string, e *env) int {
+	root := rootCommand(e)
+	if err := root.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		// The flag package has already printed what was wrong and the command's usage.
+		return exitError
+	}
+	err := root.Run(context.Background())
+	var code exitCode
+	var usage usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &code):
+		return int(code)
+	case errors.As(err, &usage):
+		fmt.Fprintf(e.stderr, "Error: %s\n\nRun \"invoiceform -help\" for the commands, or \"invoiceform COMMAND -help\" for one.\n", usage.msg)
+		return exitError
+	default:
+		fmt.Fprintf(e.stderr, "Error: %s\n", err)
+		return exitError
+	}
+}
+
+// newFlagSet makes a flag set that reports errors instead of exiting, writing to stderr.
+func newFlagSet(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// noArgs refuses positional arguments for commands that take none.
+func noArgs(cmd string, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("%s takes no arguments, but got %q. Flags go before arguments, e.g. invoiceform %s -json.", cmd, args, cmd)}
+	}
+	return nil
+}
+
+// usageFunc prints help in the house style: usage line, prose, then flags as Go prints them.
+func usageFunc(c *ffcli.Command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: %s\n", c.ShortUsage)
+	if c.LongHelp != "" {
+		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(c.LongHelp))
+	}
+	if len(c.Subcommands) > 0 {
+		b.WriteString("\nCommands:\n")
+		for _, s := range c.Subcommands {
+			fmt.Fprintf(&b, "  %-10s %s\n", s.Name, s.ShortHelp)
+		}
+	}
+	hasFlags := false
+	c.FlagSet.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		b.WriteString("\nFlags:\n")
+		out := c.FlagSet.Output()
+		var fb strings.Builder
+		c.FlagSet.SetOutput(&fb)
+		c.FlagSet.PrintDefaults()
+		c.FlagSet.SetOutput(out)
+		b.WriteString(fb.String())
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"flag"
+	"strings"
+
+	"github.com/invoiceform/invoiceform/config"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// varArgs are the flags that feed input variables, shared by every command that loads the
+// configuration.
+type varArgs struct {
+	vars     stringList
+	varFiles stringList
+}
+
+func (a *varArgs) bind(fs *flag.FlagSet) {
+	fs.Var(&a.vars, "var", "set an input variable, `NAME=VALUE` (repeatable; later ones win)")
+	fs.Var(&a.varFiles, "var-file", "read input variables from an HCL `FILE` of NAME = VALUE lines (repeatable)")
+}
+
+func (a *varArgs) loadOptions(e *env) config.LoadOptions {
+	return config.LoadOptions{Vars: a.vars, VarFiles: a.varFiles, Environ: e.environ}
+}

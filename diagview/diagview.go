@@ -1,0 +1,149 @@
+package diagview
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// FormatVersion is the version of the JSON document written by JSON. Minor versions add
+// fields; a major version change renames or removes one.
+const FormatVersion = "1.0"
+
+// Text writes diagnostics as text with source snippets. width wraps the detail text (0: no
+// wrapping); color adds ANSI colours for terminals.
+func Text(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
+	if len(diags) == 0 {
+		return nil
+	}
+	tw := hcl.NewDiagnosticTextWriter(w, files, width, color)
+	return tw.WriteDiagnostics(diags)
+}
+
+// Document is the JSON form of a set of diagnostics.
+type Document struct {
+	FormatVersion string       `json:"format_version"`
+	Valid         bool         `json:"valid"`
+	ErrorCount    int          `json:"error_count"`
+	WarningCount  int          `json:"warning_count"`
+	Diagnostics   []Diagnostic `json:"diagnostics"`
+}
+
+// Diagnostic is one problem.
+type Diagnostic struct {
+	Severity string   `json:"severity"` // "error" or "warning"
+	Summary  string   `json:"summary"`
+	Detail   string   `json:"detail,omitempty"`
+	Range    *Range   `json:"range,omitempty"`
+	Snippet  *Snippet `json:"snippet,omitempty"`
+}
+
+// Range is a span of a source file. Lines and columns count from 1; byte offsets from 0.
+type Range struct {
+	Filename string `json:"filename"`
+	Start    Pos    `json:"start"`
+	End      Pos    `json:"end"`
+}
+
+// Pos is a position in a source file.
+type Pos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+// Snippet is the source line where a diagnostic starts.
+type Snippet struct {
+	Code      string `json:"code"`
+	StartLine int    `json:"start_line"`
+	// HighlightStartOffset and HighlightEndOffset are byte offsets into Code of the part the
+	// diagnostic is about.
+	HighlightStartOffset int `json:"highlight_start_offset"`
+	HighlightEndOffset   int `json:"highlight_end_offset"`
+}
+
+// NewDocument converts diagnostics, in the order given.
+func NewDocument(files map[string]*hcl.File, diags hcl.Diagnostics) Document {
+	doc := Document{FormatVersion: FormatVersion, Diagnostics: []Diagnostic{}}
+	for _, d := range diags {
+		jd := Diagnostic{Summary: d.Summary, Detail: d.Detail, Severity: "error"}
+		if d.Severity == hcl.DiagWarning {
+			jd.Severity = "warning"
+			doc.WarningCount++
+		} else {
+			doc.ErrorCount++
+		}
+		if s := d.Subject; s != nil {
+			jd.Range = &Range{
+				Filename: s.Filename,
+				Start:    Pos{s.Start.Line, s.Start.Column, s.Start.Byte},
+				End:      Pos{s.End.Line, s.End.Column, s.End.Byte},
+			}
+			if f := files[s.Filename]; f != nil {
+				jd.Snippet = snippet(f.Bytes, *s)
+			}
+		}
+		doc.Diagnostics = append(doc.Diagnostics, jd)
+	}
+	doc.Valid = doc.ErrorCount == 0
+	return doc
+}
+
+// JSON writes the diagnostics as one indented JSON document.
+func JSON(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(NewDocument(files, diags))
+}
+
+// maxSnippet bounds the source line quoted in a snippet, in bytes.
+const maxSnippet = 512
+
+func snippet(src []byte, r hcl.Range) *Snippet {
+	if r.Start.Byte < 0 || r.Start.Byte > len(src) {
+		return nil
+	}
+	start := bytes.LastIndexByte(src[:r.Start.Byte], '\n') + 1
+	end := bytes.IndexByte(src[r.Start.Byte:], '\n')
+	if end < 0 {
+		end = len(src)
+	} else {
+		end += r.Start.Byte
+	}
+	hiEnd := r.End.Byte
+	if hiEnd > end || hiEnd < r.Start.Byte {
+		hiEnd = end
+	}
+	code := bytes.TrimRight(src[start:end], "\r")
+	if len(code) > maxSnippet {
+		// A line of megabytes (a generated value) would drown the output.
+		cut := maxSnippet
+		for cut > 0 && !utf8.RuneStart(code[cut]) {
+			cut--
+		}
+		code = code[:cut]
+	}
+	hiStart, hiStop := min(r.Start.Byte-start, len(code)), min(hiEnd-start, len(code))
+	return &Snippet{
+		Code:                 string(code),
+		StartLine:            r.Start.Line,
+		HighlightStartOffset: hiStart,
+		HighlightEndOffset:   hiStop,
+	}
+}
+
+// Counts returns the number of errors and warnings.
+func Counts(diags hcl.Diagnostics) (errors, warnings int) {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			warnings++
+		} else {
+			errors++
+		}
+	}
+	return errors, warnings
+}
