@@ -15,7 +15,7 @@ type evaluator struct {
 	inv   *Invoice
 	diags hcl.Diagnostics
 	set   map[string]bool
-	where string // " (in invoice.x["k"])" for instances, "" otherwise
+	where string // the instance's address for for_each blocks, "" otherwise
 }
 
 func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
@@ -24,7 +24,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	if j.inst >= 0 {
 		ctx = l.ctx.NewChild()
 		ctx.Variables = map[string]cty.Value{"each": j.d.instances[j.inst].each}
-		e.where = " (in " + j.address() + ")"
+		e.where = j.address()
 	}
 	e.ctx = ctx
 	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, AttrRanges: make(map[string]hcl.Range, len(j.d.attrs)+len(j.d.sdAttrs))}
@@ -169,6 +169,10 @@ func describe(v cty.Value) string {
 	return v.Type().FriendlyName()
 }
 
+// instanceDiag marks a diagnostic about one for_each instance; detail is its text without the
+// instance's name, so that the same mistake in many instances can be counted once.
+type instanceDiag struct{ detail string }
+
 // errorf adds an error about field at rng. The detail names the instance for for_each blocks.
 func (e *evaluator) errorf(field string, rng hcl.Range, summary, format string, args ...any) {
 	e.diag(hcl.DiagError, rng, summary, format, args...)
@@ -180,8 +184,10 @@ func (e *evaluator) warnf(rng hcl.Range, summary, format string, args ...any) {
 
 func (e *evaluator) diag(sev hcl.DiagnosticSeverity, rng hcl.Range, summary, format string, args ...any) {
 	detail := fmt.Sprintf(format, args...)
+	d := &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: detail, Subject: rng.Ptr()}
 	if e.where != "" && detail != "" {
-		detail = detail[:len(detail)-1] + e.where + detail[len(detail)-1:]
+		d.Detail = e.where + ": " + detail
+		d.Extra = instanceDiag{detail}
 	}
-	e.diags = append(e.diags, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: detail, Subject: rng.Ptr()})
+	e.diags = append(e.diags, d)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -80,6 +81,35 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	return cfg, l.finish()
 }
 
+// checkUTF8 reports the first invalid UTF-8 sequence of a file. HCL itself lets invalid bytes
+// through in comments, where they would end up in formatted files.
+func checkUTF8(name string, src []byte) *hcl.Diagnostic {
+	if utf8.Valid(src) {
+		return nil
+	}
+	pos := hcl.InitialPos
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size == 1 {
+			end := hcl.Pos{Line: pos.Line, Column: pos.Column + 1, Byte: i + 1}
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid character encoding",
+				Detail:   fmt.Sprintf("Byte 0x%02x at line %d, column %d is not UTF-8. Configuration files must be UTF-8: re-save the file as UTF-8 in your editor.", src[i], pos.Line, pos.Column),
+				Subject:  &hcl.Range{Filename: name, Start: pos, End: end},
+			}
+		}
+		if r == '\n' {
+			pos.Line, pos.Column = pos.Line+1, 1
+		} else {
+			pos.Column++
+		}
+		i += size
+		pos.Byte = i
+	}
+	return nil
+}
+
 func displayDir(dir string) string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		return abs
@@ -122,6 +152,10 @@ func (l *loader) load(names []string) {
 		src, err := os.ReadFile(names[i])
 		if err != nil {
 			parseDiags[i] = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
+			return
+		}
+		if d := checkUTF8(names[i], src); d != nil {
+			parseDiags[i] = hcl.Diagnostics{d}
 			return
 		}
 		parsed[i], parseDiags[i] = hclsyntax.ParseConfig(src, names[i], hcl.InitialPos)
@@ -194,37 +228,44 @@ func diagLess(a, b *hcl.Diagnostic) bool {
 	return a.Subject.Start.Byte < b.Subject.Start.Byte
 }
 
-// compactRepeats keeps at most keep diagnostics with the same summary at the same place (a
-// for_each block whose every instance has the same mistake) and counts the rest in one more.
+// compactRepeats keeps at most keep diagnostics for the same mistake in many instances of a
+// for_each block (same summary, place and detail) and counts the rest in one more.
 func compactRepeats(diags hcl.Diagnostics, keep int) hcl.Diagnostics {
 	type key struct {
-		summary string
-		rng     hcl.Range
+		summary, detail string
+		rng             hcl.Range
+	}
+	keyOf := func(d *hcl.Diagnostic) (key, bool) {
+		inst, ok := d.Extra.(instanceDiag)
+		if !ok || d.Subject == nil {
+			return key{}, false
+		}
+		return key{d.Summary, inst.detail, *d.Subject}, true
 	}
 	counts := map[key]int{}
 	out := diags[:0:0]
 	for _, d := range diags {
-		if d.Subject == nil {
+		k, ok := keyOf(d)
+		if !ok {
 			out = append(out, d)
 			continue
 		}
-		k := key{d.Summary, *d.Subject}
 		counts[k]++
 		if counts[k] <= keep {
 			out = append(out, d)
 		}
 	}
 	for _, d := range diags {
-		if d.Subject == nil {
+		k, ok := keyOf(d)
+		if !ok {
 			continue
 		}
-		k := key{d.Summary, *d.Subject}
 		if n := counts[k]; n > keep {
 			counts[k] = 0
 			out = append(out, &hcl.Diagnostic{
 				Severity: d.Severity,
 				Summary:  d.Summary,
-				Detail:   fmt.Sprintf("And %d more instances of this block with the same problem.", n-keep),
+				Detail:   fmt.Sprintf("%s This is so in %d more instances of this block.", k.detail, n-keep),
 				Subject:  d.Subject,
 			})
 		}

@@ -220,7 +220,7 @@ func (e *evaluator) checkSender(r *Request) {
 	}
 	if e.set["sender_data.country_of_registration"] {
 		if err := rules.CheckCountryAlpha3(sd.CountryOfRegistration); err != nil {
-			e.errorf("sender_data.country_of_registration", inv.subject("sender_data.country_of_registration"), "Invalid country_of_registration", "country_of_registration %q %s.", sd.CountryOfRegistration, err)
+			e.errorf("sender_data.country_of_registration", inv.subject("sender_data.country_of_registration"), "Invalid country_of_registration", "country_of_registration %q is not accepted: %s.", sd.CountryOfRegistration, err)
 		}
 	}
 	if e.set["sender_data.email"] {

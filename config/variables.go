@@ -18,6 +18,7 @@ var variableSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 func (l *loader) loadVariables(blocks []*hcl.Block) {
 	l.sensitive = map[string]bool{}
+	badDefault := map[string]bool{}
 	for _, b := range blocks {
 		name := b.Labels[0]
 		if !hclsyntax.ValidIdentifier(name) {
@@ -71,6 +72,7 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 			l.sensitive[name] = true
 		}
 		if a, ok := content.Attributes["default"]; ok {
+			badDefault[name] = true // until it converts: an error is already reported
 			val, diags := a.Expr.Value(nil)
 			l.diags = append(l.diags, diags...)
 			if !diags.HasErrors() {
@@ -84,6 +86,7 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 					})
 				} else {
 					v.Default, v.Value, v.Source = conv, conv, "default"
+					delete(badDefault, name)
 				}
 			}
 		}
@@ -91,7 +94,7 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 	l.variableValues()
 	for _, name := range sortedKeys(l.cfg.Variables) {
 		v := l.cfg.Variables[name]
-		if v.Value == cty.NilVal {
+		if v.Value == cty.NilVal && !badDefault[name] {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("No value for required variable %q", name),

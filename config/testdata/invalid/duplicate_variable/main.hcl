@@ -1,0 +1,6 @@
+variable "x" {
+  default = "a"
+}
+variable "x" {  # ERROR: Duplicate variable
+  default = "b"
+}

@@ -1,0 +1,3 @@
+locals {
+  rows = file("rows.csv")  # ERROR: Invalid function argument
+}

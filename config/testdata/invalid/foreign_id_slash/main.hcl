@@ -1,0 +1,11 @@
+invoice "order-1" {
+  title = "Order 1"
+  currency = "EUR"
+  amount = "10.50"
+  timer = false
+  foreign_id = "orders/1"  # ERROR: Invalid foreign_id
+  end_user_reference = "cust-1"
+  url_success = "https://shop.example.com/ok"
+  url_failed = "https://shop.example.com/failed"
+  email_user = "buyer@example.com"
+}

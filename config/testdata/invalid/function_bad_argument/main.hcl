@@ -1,0 +1,10 @@
+invoice "order-1" {
+  title = "Order 1"
+  currency = "EUR"
+  amount = parseint("zz", 10)  # ERROR: Invalid function argument
+  timer = false
+  end_user_reference = "cust-1"
+  url_success = "https://shop.example.com/ok"
+  url_failed = "https://shop.example.com/failed"
+  email_user = "buyer@example.com"
+}

@@ -1,0 +1,3 @@
+invoice {  # ERROR: Missing label for invoice
+  title = "Order 1"
+}

@@ -1,0 +1,15 @@
+invoice "order-1" {
+  title = "Order 1"
+  currency = "EUR"
+  amount = "10.50"
+  timer = false
+  end_user_reference = "cust-1"
+  url_success = "https://shop.example.com/ok"
+  url_failed = "https://shop.example.com/failed"
+  email_user = "buyer@example.com"
+  sender_type = "legal"
+  sender_data {
+    legal_name = "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"  # ERROR: sender_data.legal_name is too long
+    country_of_registration = "DEU"
+  }
+}

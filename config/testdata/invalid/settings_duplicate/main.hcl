@@ -1,0 +1,5 @@
+settings {
+  endpoint = "https://app.cryptoprocessing.com/api/v2"
+}
+settings {  # ERROR: Duplicate settings block
+}

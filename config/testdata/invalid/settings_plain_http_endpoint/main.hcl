@@ -1,0 +1,3 @@
+settings {
+  endpoint = "http://app.cryptoprocessing.com/api/v2"  # ERROR: Invalid endpoint
+}

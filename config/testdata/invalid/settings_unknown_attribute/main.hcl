@@ -1,0 +1,3 @@
+settings {
+  api_key = "k"  # ERROR: Unsupported argument
+}

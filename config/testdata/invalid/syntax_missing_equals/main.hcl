@@ -1,0 +1,3 @@
+invoice "order-1" {
+  title "Order 1"  # ERROR: Invalid block definition
+}

@@ -1,0 +1,3 @@
+invoice "order-1" {
+  title =  # ERROR: Invalid expression
+}

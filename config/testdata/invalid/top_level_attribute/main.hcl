@@ -1,0 +1,1 @@
+endpoint = "https://app.cryptoprocessing.com/api/v2"  # ERROR: Unsupported argument

@@ -1,0 +1,10 @@
+invoice "order-1" {
+  title = "Order 1"
+  currency = "EUR"
+  amount = "10.50"
+  timer = false
+  end_user_reference = "cust-1"
+  url_success = "https://shop.example.com/ok"
+  url_failed = "https://192.168.1.1/failed"  # ERROR: Invalid url_failed
+  email_user = "buyer@example.com"
+}

@@ -1,0 +1,4 @@
+variable "x" {
+  type = strng  # ERROR: Invalid type specification
+  default = "a"
+}
