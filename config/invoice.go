@@ -93,8 +93,8 @@ func (l *loader) loadInvoices(blocks []*hcl.Block) {
 	l.cfg.Invoices = make([]*Invoice, 0, len(jobs))
 	for _, r := range results {
 		l.diags = append(l.diags, r.diags...)
-		if r.inv == nil {
-			continue
+		if r.inv == nil || r.inv.ForeignID == "" {
+			continue // no foreign_id to compare: its error is reported already
 		}
 		if prev, ok := seen[r.inv.ForeignID]; ok {
 			l.diags = append(l.diags, &hcl.Diagnostic{

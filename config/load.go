@@ -143,6 +143,8 @@ type loader struct {
 
 	// sensitive names the variables whose values must not be shown in diagnostics.
 	sensitive map[string]bool
+	// given names the variables a value was given for, even if it was invalid.
+	given map[string]bool
 }
 
 func (l *loader) load(names []string) {

@@ -18,6 +18,7 @@ var variableSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 func (l *loader) loadVariables(blocks []*hcl.Block) {
 	l.sensitive = map[string]bool{}
+	l.given = map[string]bool{}
 	badDefault := map[string]bool{}
 	for _, b := range blocks {
 		name := b.Labels[0]
@@ -94,7 +95,7 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 	l.variableValues()
 	for _, name := range sortedKeys(l.cfg.Variables) {
 		v := l.cfg.Variables[name]
-		if v.Value == cty.NilVal && !badDefault[name] {
+		if v.Value == cty.NilVal && !badDefault[name] && !l.given[name] {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("No value for required variable %q", name),
@@ -151,6 +152,7 @@ func (l *loader) setRaw(v *Variable, raw, source string) {
 	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
 		val = cty.StringVal(raw)
 	} else {
+		l.given[v.Name] = true
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), "<value for var."+v.Name+">", hcl.InitialPos)
 		if !diags.HasErrors() {
 			val, diags = expr.Value(nil)
@@ -159,7 +161,7 @@ func (l *loader) setRaw(v *Variable, raw, source string) {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("The value given for %q by %s is not a valid %s expression: %s", v.Name, source, typeexpr.TypeString(v.Type), firstSummary(diags)),
+				Detail:   fmt.Sprintf("The value given for %q by %s is not a valid %s%s.", v.Name, source, typeexpr.TypeString(v.Type), l.quoteUnlessSensitive(v, raw)),
 			})
 			return
 		}
@@ -167,7 +169,15 @@ func (l *loader) setRaw(v *Variable, raw, source string) {
 	l.setValue(v, val, source, nil)
 }
 
+func (l *loader) quoteUnlessSensitive(v *Variable, raw string) string {
+	if v.Sensitive {
+		return ""
+	}
+	return fmt.Sprintf(" (got %q; write it as in HCL, e.g. 12.5, true or [\"a\", \"b\"])", raw)
+}
+
 func (l *loader) setValue(v *Variable, val cty.Value, source string, rng *hcl.Range) {
+	l.given[v.Name] = true
 	conv, err := convertTo(val, v.Type)
 	if err != nil {
 		l.diags = append(l.diags, &hcl.Diagnostic{
@@ -337,22 +347,29 @@ func (l *loader) loadSettings(blocks []*hcl.Block) {
 	}
 }
 
-// redact removes the values HCL would print next to an expression's error when the expression
-// reads a sensitive variable.
+// redact keeps sensitive variable values out of diagnostics: it drops the values HCL would
+// print next to an expression that reads a sensitive variable (or any local, which may carry
+// one onward), and masks the text of sensitive values that a function quoted in its error.
 func (l *loader) redact(diags hcl.Diagnostics) hcl.Diagnostics {
 	if len(l.sensitive) == 0 {
 		return diags
 	}
 	for _, d := range diags {
-		if d.Expression == nil {
-			continue
-		}
-		for _, t := range d.Expression.Variables() {
-			if t.RootName() == "local" || (t.RootName() == "var" && len(t) > 1 && l.sensitive[attrName(t[1])]) {
-				// A local may carry a sensitive value onward; be safe and show none.
-				d.EvalContext = nil
-				break
+		if d.Expression != nil {
+			for _, t := range d.Expression.Variables() {
+				if t.RootName() == "local" || (t.RootName() == "var" && len(t) > 1 && l.sensitive[attrName(t[1])]) {
+					d.EvalContext = nil
+					break
+				}
 			}
+		}
+		for name := range l.sensitive {
+			v := l.cfg.Variables[name].Value
+			if v == cty.NilVal || v.IsNull() || v.Type() != cty.String || len(v.AsString()) < 3 {
+				continue
+			}
+			d.Summary = strings.ReplaceAll(d.Summary, v.AsString(), "(sensitive value)")
+			d.Detail = strings.ReplaceAll(d.Detail, v.AsString(), "(sensitive value)")
 		}
 	}
 	return diags
@@ -381,18 +398,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func firstSummary(diags hcl.Diagnostics) string {
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError {
-			if d.Detail != "" {
-				return d.Summary + ": " + d.Detail
-			}
-			return d.Summary
-		}
-	}
-	return "invalid"
 }
 
 // errText shortens cty conversion errors, which start with a lower-case phrase already.

@@ -20,3 +20,6 @@ func Alpha2Index() map[string]string {
 	}
 	return m
 }
+
+// PunycodeLen exposes the Punycode length used for DNS limits of internationalised labels.
+func PunycodeLen(label string) int { return punycodeLen([]rune(label)) }

@@ -34,6 +34,8 @@ func TestCheckURL(t *testing.T) {
 		{"unicode path", "https://example.com/straße", ""},
 		{"label of 63", "https://" + label63 + ".com/", ""},
 		{"IDN label of 63 in DNS form", "https://" + strings.Repeat("a", 55) + "ü.de/", ""},
+		{"IDN label of 63 with many non-ASCII letters", "https://" + strings.Repeat("mü", 28) + ".de/", ""},
+		{"CJK label of 63 in DNS form", "https://" + strings.Repeat("例え", 26) + ".jp/", ""},
 		{"host of 253", "https://" + host253 + "/", ""},
 		{"2048 bytes", long2048, ""},
 
@@ -88,6 +90,7 @@ func TestCheckURL(t *testing.T) {
 		{"two trailing dots", "https://example.com../", "has an empty label"},
 		{"label of 64", "https://" + label63 + "a.com/", "is 64 characters long in DNS form; the limit is 63"},
 		{"IDN label of 64 in DNS form", "https://" + strings.Repeat("a", 56) + "ü.de/", "is 64 characters long in DNS form"},
+		{"katakana label of 64 in DNS form", "https://" + strings.Repeat("ドメイン", 13) + ".jp/", "is 64 characters long in DNS form"},
 		{"host of 254", "https://" + host253 + "b/", "host is 254 characters long in DNS form; the limit is 253"},
 		{"percent-encoded host", "https://%65xample.com/", "must not be percent-encoded"},
 

@@ -1,0 +1,43 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/invoiceform/invoiceform/config"
+)
+
+// FuzzLoad loads arbitrary bytes as a configuration file: loading must never panic, and a
+// configuration that loads without errors must give every invoice a body and hash.
+func FuzzLoad(f *testing.F) {
+	for _, dir := range []string{"../examples/quickstart", "testdata/invalid/sender_data_missing", "testdata/invalid/locals_cycle", "testdata/invalid/for_each_list"} {
+		src, err := os.ReadFile(filepath.Join(dir, "main.hcl"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	f.Add([]byte("invoice \"a\" {\n for_each = {a=1}\n foreign_id = each.key\n}\n"))
+	f.Add([]byte("variable \"v\" {\n default = 1\n}\nlocals {\n x = var.v + 1\n}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, diags := config.Load(dir, config.LoadOptions{Today: today, Parallelism: 2})
+		for _, d := range diags {
+			if d.Summary == "" {
+				t.Errorf("diagnostic without a summary: %#v", d)
+			}
+		}
+		if diags.HasErrors() {
+			return
+		}
+		for _, inv := range cfg.Invoices {
+			if len(inv.Body) == 0 || len(inv.Hash) != 64 {
+				t.Errorf("%s: valid invoice without body or hash", inv.Address)
+			}
+		}
+	})
+}
