@@ -117,7 +117,9 @@ func (e *evaluator) currency(field, code string) (rules.Currency, bool) {
 		return c, true
 	}
 	hint := ""
-	if s := rules.SuggestCurrency(code); s != "" {
+	if strings.EqualFold(code, "USDT") {
+		hint = ` Tether has one code per network: "USDTT" (TRON), "USDTE" (Ethereum) or "USDTB" (BSC).`
+	} else if s := rules.SuggestCurrency(code); s != "" {
 		hint = fmt.Sprintf(" Did you mean %q?", s)
 	}
 	e.errorf(field, e.inv.subject(field), "Unknown currency", "%q is not a currency code of the API.%s Known codes: %s.", code, hint, currencyList())
