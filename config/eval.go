@@ -14,20 +14,21 @@ type evaluator struct {
 	ctx   *hcl.EvalContext
 	inv   *Invoice
 	diags hcl.Diagnostics
-	set   map[string]bool
+	set   fieldSet
 	where string // the instance's address for for_each blocks, "" otherwise
 }
 
 func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	ctx := l.ctx
-	e := &evaluator{l: l, d: j.d, set: map[string]bool{}}
+	e := &evaluator{l: l, d: j.d}
 	if j.inst >= 0 {
 		ctx = l.ctx.NewChild()
-		ctx.Variables = map[string]cty.Value{"each": j.d.instances[j.inst].each}
+		inst := j.d.instances[j.inst]
+		ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": inst.key, "value": inst.value})}
 		e.where = j.address()
 	}
 	e.ctx = ctx
-	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, AttrRanges: make(map[string]hcl.Range, len(j.d.attrs)+len(j.d.sdAttrs))}
+	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, AttrRanges: j.d.ranges}
 	r := &e.inv.Request
 	r.Title = e.str("title")
 	r.Description = e.str("description")
@@ -37,10 +38,9 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	r.Timer = e.boolean("timer")
 	r.Type = e.str("type")
 	r.ForeignID = e.str("foreign_id")
-	if !e.set["foreign_id"] && !j.d.forEach {
+	if !e.set.has("foreign_id") && !j.d.forEach {
 		r.ForeignID = j.d.label
-		e.set["foreign_id"] = true
-		e.inv.AttrRanges["foreign_id"] = j.d.block.LabelRanges[0]
+		e.set.add("foreign_id")
 	}
 	e.inv.ForeignID = r.ForeignID
 	r.EndUserReference = e.str("end_user_reference")
@@ -50,8 +50,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	r.SenderType = e.str("sender_type")
 	e.inv.Cancel = e.boolean(attrCancel)
 	if j.d.senderData != nil {
-		e.set["sender_data"] = true
-		e.inv.AttrRanges["sender_data"] = j.d.senderData.DefRange
+		e.set.add("sender_data")
 		r.SenderData = &SenderData{
 			FirstName:             e.str("sender_data.first_name"),
 			LastName:              e.str("sender_data.last_name"),
@@ -87,6 +86,14 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 	if a == nil {
 		return cty.NilVal, nil, false
 	}
+	if v, ok := e.d.fixed[field]; ok {
+		// The same for every instance: evaluated (and any error reported) once, in decode.
+		if v.IsNull() {
+			return cty.NilVal, a, false
+		}
+		e.set.add(field)
+		return v, a, true
+	}
 	v, diags := a.Expr.Value(e.ctx)
 	if isPersonal(field) {
 		for _, d := range diags {
@@ -104,8 +111,7 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 		return cty.NilVal, a, false
 	}
 	v, _ = v.Unmark()
-	e.set[field] = true
-	e.inv.AttrRanges[field] = a.Expr.Range()
+	e.set.add(field)
 	return v, a, true
 }
 
@@ -117,7 +123,7 @@ func (e *evaluator) str(field string) string {
 	s, err := convertTo(v, cty.String)
 	if err != nil || s.IsNull() {
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "%s must be a string; it is %s.", field, v.Type().FriendlyName())
-		delete(e.set, field)
+		e.set.del(field)
 		return ""
 	}
 	return s.AsString()
@@ -131,7 +137,7 @@ func (e *evaluator) boolean(field string) bool {
 	b, err := convertTo(v, cty.Bool)
 	if err != nil || b.IsNull() {
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "%s must be true or false; it is %s.", field, describe(v))
-		delete(e.set, field)
+		e.set.del(field)
 		return false
 	}
 	return b.True()
@@ -151,12 +157,12 @@ func (e *evaluator) amount(field string) Amount {
 		amt, err = ParseAmount(v.AsString())
 	default:
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
-		delete(e.set, field)
+		e.set.del(field)
 		return Amount{}
 	}
 	if err != nil {
 		e.errorf(field, a.Expr.Range(), "Invalid amount", "The amount %s.", err)
-		delete(e.set, field)
+		e.set.del(field)
 		return Amount{}
 	}
 	return amt
@@ -191,3 +197,27 @@ func (e *evaluator) diag(sev hcl.DiagnosticSeverity, rng hcl.Range, summary, for
 	}
 	e.diags = append(e.diags, d)
 }
+
+// fieldSet records which fields of an instance have a value: a bit per field name.
+type fieldSet uint32
+
+var fieldBits = func() map[string]fieldSet {
+	m := map[string]fieldSet{}
+	names := append(append([]string{"sender_data", attrCancel}, requestFields...), senderDataFieldNames()...)
+	for i, n := range names {
+		m[n] = 1 << i
+	}
+	return m
+}()
+
+func senderDataFieldNames() []string {
+	out := make([]string, len(senderDataFields))
+	for i, f := range senderDataFields {
+		out[i] = "sender_data." + f
+	}
+	return out
+}
+
+func (s fieldSet) has(f string) bool { return s&fieldBits[f] != 0 }
+func (s *fieldSet) add(f string)     { *s |= fieldBits[f] }
+func (s *fieldSet) del(f string)     { *s &^= fieldBits[f] }

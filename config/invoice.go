@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/invoiceform/invoiceform/config/rules"
 )
 
 // Attribute names of an invoice block that are not request fields.
@@ -47,11 +49,23 @@ type decl struct {
 	sdAttrs    hcl.Attributes
 	instances  []instance // nil without for_each
 	forEach    bool
+	// ranges holds the source range of each field, shared by all instances.
+	ranges map[string]hcl.Range
+	// fixed holds, for for_each blocks, the values of attributes that do not use each:
+	// evaluated once instead of once per instance.
+	fixed map[string]cty.Value
+	// urlChecks caches the URL rule's verdict for fixed URL fields (by field name).
+	urlChecks map[string]urlCheck
+}
+
+type urlCheck struct {
+	url string
+	err error
 }
 
 type instance struct {
-	key  string
-	each cty.Value
+	key   cty.Value // a known, non-null string
+	value cty.Value
 }
 
 // job is one invoice to evaluate: a block, or one instance of a for_each block.
@@ -133,6 +147,19 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 		diags = append(diags, sdDiags...)
 		d.sdAttrs = sdContent.Attributes
 	}
+	d.ranges = make(map[string]hcl.Range, len(d.attrs)+len(d.sdAttrs)+2)
+	for name, a := range d.attrs {
+		d.ranges[name] = a.Expr.Range()
+	}
+	for name, a := range d.sdAttrs {
+		d.ranges["sender_data."+name] = a.Expr.Range()
+	}
+	if d.senderData != nil {
+		d.ranges["sender_data"] = d.senderData.DefRange
+	}
+	if _, ok := d.attrs["foreign_id"]; !ok && len(b.LabelRanges) > 0 {
+		d.ranges["foreign_id"] = b.LabelRanges[0]
+	}
 	if d.label == "" {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -174,6 +201,40 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 		return nil, diags
 	}
 	d.instances = insts
+	d.fixed = map[string]cty.Value{}
+	for _, group := range []struct {
+		prefix string
+		attrs  hcl.Attributes
+	}{{"", d.attrs}, {"sender_data.", d.sdAttrs}} {
+		for name, a := range group.attrs {
+			if name == attrForEach || refersTo(a.Expr, "each") {
+				continue
+			}
+			field := group.prefix + name
+			v, vdiags := a.Expr.Value(l.ctx)
+			if isPersonal(field) {
+				for _, vd := range vdiags {
+					vd.EvalContext = nil // never print personal data next to an error
+				}
+			}
+			diags = append(diags, l.redact(vdiags)...)
+			if !vdiags.HasErrors() {
+				v, _ = v.Unmark()
+				d.fixed[field] = v
+			}
+		}
+	}
+	d.urlChecks = map[string]urlCheck{}
+	for _, f := range []string{"url_success", "url_failed"} {
+		if v, ok := d.fixed[f]; ok && !v.IsNull() {
+			if sv, err := convertTo(v, cty.String); err == nil {
+				d.urlChecks[f] = urlCheck{sv.AsString(), rules.CheckURL(sv.AsString())}
+			}
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
 	if len(insts) > 1 && !refersTo(d.attrs["foreign_id"].Expr, "each") {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -193,13 +254,13 @@ func forEachInstances(v cty.Value) ([]instance, string) {
 	switch {
 	case v.IsNull():
 		return nil, "for_each is null; give it a map, an object or a set of strings."
-	case !v.IsWhollyKnown():
+	case !v.IsKnown():
 		return nil, "for_each is not known."
 	case ty.IsMapType() || ty.IsObjectType():
 		insts := make([]instance, 0, v.LengthInt())
 		for it := v.ElementIterator(); it.Next(); {
 			k, e := it.Element()
-			insts = append(insts, instance{key: k.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": k, "value": e})})
+			insts = append(insts, instance{key: k, value: e})
 		}
 		return insts, ""
 	case ty.IsSetType():
@@ -212,7 +273,7 @@ func forEachInstances(v cty.Value) ([]instance, string) {
 			if e.IsNull() {
 				return nil, "for_each holds a null string; remove it from the set."
 			}
-			insts = append(insts, instance{key: e.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": e, "value": e})})
+			insts = append(insts, instance{key: e, value: e})
 		}
 		return insts, ""
 	case ty.IsListType() || ty.IsTupleType():
@@ -235,7 +296,7 @@ func (j job) address() string {
 	if j.inst < 0 {
 		return "invoice." + j.d.label
 	}
-	return "invoice." + j.d.label + "[" + strconv.Quote(j.d.instances[j.inst].key) + "]"
+	return "invoice." + j.d.label + "[" + strconv.Quote(j.d.instances[j.inst].key.AsString()) + "]"
 }
 
 // subject is the range to point at for a field: the attribute when it was set, else the block.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/invoiceform/invoiceform/config"
 )
@@ -383,4 +384,44 @@ variable "amount" { default = 0.1 + 0.2 }
 	if diags[0].Summary != "Too many decimal places" {
 		t.Errorf("got %s", diags.Error())
 	}
+}
+
+// TestCSVDecodeMatchesStandardLibrary checks the parallel csvdecode against go-cty's own on
+// the same inputs, including its errors.
+func TestCSVDecodeMatchesStandardLibrary(t *testing.T) {
+	var big strings.Builder
+	big.WriteString("id,name,note\n")
+	for i := 0; i < 3000; i++ {
+		big.WriteString(strings.Repeat("x", i%7) + "," + "n\"" + "," + "\"quoted, with comma\"\n")
+	}
+	inputs := []string{
+		"a,b\n1,2\n3,4\n",
+		"a,b\n",
+		"",
+		"a,a\n1,2\n",
+		"a,b\n1,2,3\n",
+		"a,b\n\"unterminated\n",
+		"a\n\"multi\nline\"\n",
+		big.String(),
+	}
+	for _, in := range inputs {
+		ours := decodeWith(t, "csvdecode", in)
+		theirs := decodeWith(t, "stdcsvdecode", in)
+		if ours != theirs {
+			t.Errorf("csvdecode(%.40q):\n ours   %.300s\n theirs %.300s", in, ours, theirs)
+		}
+	}
+}
+
+func decodeWith(t *testing.T, fn, in string) string {
+	t.Helper()
+	f := config.CSVDecode
+	if fn == "stdcsvdecode" {
+		f = config.StdCSVDecode
+	}
+	v, err := f.Call([]cty.Value{cty.StringVal(in)})
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return v.GoString()
 }

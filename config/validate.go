@@ -20,37 +20,37 @@ func (e *evaluator) validate() {
 	r := &e.inv.Request
 	inv := e.inv
 	for _, f := range required {
-		if !e.set[f] {
+		if !e.set.has(f) {
 			e.errorf(f, inv.DeclRange, "Missing required attribute", "The API requires %s; add %s = ... to the invoice block%s.", f, f, requiredHint(f))
 		}
 	}
 
-	if e.set["title"] {
+	if e.set.has("title") {
 		e.length("title", r.Title, 1, rules.MaxTitle)
 		e.singleLine("title", r.Title)
 	}
-	if e.set["description"] {
+	if e.set.has("description") {
 		e.length("description", r.Description, 0, rules.MaxDescription)
 	}
-	if e.set["currency"] {
+	if e.set.has("currency") {
 		e.currency("currency", r.Currency)
 	}
-	if e.set["sender_currency"] {
+	if e.set.has("sender_currency") {
 		if c, ok := e.currency("sender_currency", r.SenderCurrency); ok && c.Kind != rules.Crypto {
 			e.errorf("sender_currency", inv.subject("sender_currency"), "Invalid sender_currency", "sender_currency is the cryptocurrency the customer pays in; %s is %s. Use a crypto code such as \"BTC\", or leave it out to let the customer choose.", c.Code, c.Kind)
 		}
 	}
-	if e.set["amount"] {
+	if e.set.has("amount") {
 		e.checkAmount(r)
 	}
-	if e.set["foreign_id"] {
+	if e.set.has("foreign_id") {
 		if err := rules.CheckForeignID(r.ForeignID); err != nil {
 			e.errorf("foreign_id", inv.subject("foreign_id"), "Invalid foreign_id", "The foreign_id %q %s.", r.ForeignID, err)
 		} else {
 			e.noPersonalData("foreign_id", r.ForeignID)
 		}
 	}
-	if e.set["end_user_reference"] {
+	if e.set.has("end_user_reference") {
 		if e.length("end_user_reference", r.EndUserReference, 1, rules.MaxEndUserReference) {
 			e.singleLine("end_user_reference", r.EndUserReference)
 			e.noPersonalData("end_user_reference", r.EndUserReference)
@@ -61,22 +61,31 @@ func (e *evaluator) validate() {
 		if f == "url_failed" {
 			v = r.URLFailed
 		}
-		if e.set[f] {
-			if err := rules.CheckURL(v); err != nil {
+		if e.set.has(f) {
+			err := e.checkURL(f, v)
+			if err != nil {
 				e.errorf(f, inv.subject(f), "Invalid "+f, "The API sends the customer to %s after payment, so it must be an https URL on a public domain name: it %s.", f, err)
 			}
 		}
 	}
-	if e.set["email_user"] {
+	if e.set.has("email_user") {
 		if err := rules.CheckEmail(r.EmailUser); err != nil {
 			e.errorf("email_user", inv.subject("email_user"), "Invalid email_user", "email_user is not a valid e-mail address: it %s.", err)
 		}
 	}
-	if e.set["type"] && r.Type != TypeFillOrKill && r.Type != TypeGoodUntilExpired {
+	if e.set.has("type") && r.Type != TypeFillOrKill && r.Type != TypeGoodUntilExpired {
 		e.errorf("type", inv.subject("type"), "Invalid invoice type", "type must be %q (pay in full or fail; the default) or %q (partial payments allowed until the invoice expires), not %q%s.",
 			TypeFillOrKill, TypeGoodUntilExpired, r.Type, suggestName(r.Type, []string{TypeFillOrKill, TypeGoodUntilExpired}))
 	}
 	e.checkSender(r)
+}
+
+// checkURL applies the URL rule, once per block for a URL that is the same in every instance.
+func (e *evaluator) checkURL(field, v string) error {
+	if c, ok := e.d.urlChecks[field]; ok && c.url == v {
+		return c.err
+	}
+	return rules.CheckURL(v)
 }
 
 func requiredHint(f string) string {
@@ -172,7 +181,7 @@ func (e *evaluator) noPersonalData(field, v string) {
 
 func (e *evaluator) checkSender(r *Request) {
 	inv := e.inv
-	if e.set["sender_type"] && r.SenderType != SenderNatural && r.SenderType != SenderLegal {
+	if e.set.has("sender_type") && r.SenderType != SenderNatural && r.SenderType != SenderLegal {
 		e.errorf("sender_type", inv.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", SenderNatural, SenderLegal, r.SenderType, suggestName(r.SenderType, []string{SenderNatural, SenderLegal}))
 		return
 	}
@@ -193,7 +202,7 @@ func (e *evaluator) checkSender(r *Request) {
 	}
 	sdRange := inv.subject("sender_data")
 	for _, f := range senderRequired(r.SenderType) {
-		if !e.set["sender_data."+f] {
+		if !e.set.has("sender_data." + f) {
 			e.errorf("sender_data."+f, sdRange, "Missing sender_data attribute", "A %s sender needs %s in sender_data.", r.SenderType, f)
 		}
 	}
@@ -202,30 +211,30 @@ func (e *evaluator) checkSender(r *Request) {
 		other = SenderNatural
 	}
 	for _, f := range senderRequired(other) {
-		if e.set["sender_data."+f] {
+		if e.set.has("sender_data." + f) {
 			e.errorf("sender_data."+f, inv.subject("sender_data."+f), "Attribute not for this sender_type", "%s belongs to a %s sender, but sender_type is %q. Remove it, or change sender_type.", f, other, r.SenderType)
 		}
 	}
 	for _, f := range senderDataFields {
 		fv := senderValue(sd, f)
-		if !e.set["sender_data."+f] {
+		if !e.set.has("sender_data." + f) {
 			continue
 		}
 		if e.length("sender_data."+f, fv, 1, rules.MaxSenderField) {
 			e.singleLine("sender_data."+f, fv)
 		}
 	}
-	if e.set["sender_data.date_of_birth"] {
+	if e.set.has("sender_data.date_of_birth") {
 		if err := rules.CheckDateOfBirth(sd.DateOfBirth, e.l.opts.Today); err != nil {
 			e.errorf("sender_data.date_of_birth", inv.subject("sender_data.date_of_birth"), "Invalid date_of_birth", "date_of_birth must be a past date written YYYY-MM-DD (e.g. \"1995-08-17\"): it %s.", err)
 		}
 	}
-	if e.set["sender_data.country_of_registration"] {
+	if e.set.has("sender_data.country_of_registration") {
 		if err := rules.CheckCountryAlpha3(sd.CountryOfRegistration); err != nil {
 			e.errorf("sender_data.country_of_registration", inv.subject("sender_data.country_of_registration"), "Invalid country_of_registration", "country_of_registration %q is not accepted: %s.", sd.CountryOfRegistration, err)
 		}
 	}
-	if e.set["sender_data.email"] {
+	if e.set.has("sender_data.email") {
 		if err := rules.CheckEmail(sd.Email); err != nil {
 			e.errorf("sender_data.email", inv.subject("sender_data.email"), "Invalid sender_data email", "email is not a valid e-mail address: it %s.", err)
 		}

@@ -1,0 +1,9 @@
+package config
+
+import "github.com/zclconf/go-cty/cty/function/stdlib"
+
+// StdCSVDecode is go-cty's csvdecode, for comparing ours with it.
+var StdCSVDecode = stdlib.CSVDecodeFunc
+
+// CSVDecode is ours.
+var CSVDecode = csvDecodeFunc
