@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/invoiceform/invoiceform/config"
@@ -42,6 +43,15 @@ configuration is valid (warnings are printed but do not fail), 1 otherwise.`,
 
 func runValidate(e *env, a validateArgs) error {
 	cfg, diags := config.Load(".", a.vars.loadOptions(e))
+	if ep := e.getenv("INVOICEFORM_ENDPOINT"); ep != "" {
+		if err := config.CheckEndpoint(ep); err != nil {
+			diags = append(hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid INVOICEFORM_ENDPOINT",
+				Detail:   fmt.Sprintf("The endpoint in INVOICEFORM_ENDPOINT %s.", err),
+			}}, diags...)
+		}
+	}
 	if a.json {
 		if err := diagview.JSON(e.stdout, cfg.Files, diags); err != nil {
 			return err
@@ -51,8 +61,7 @@ func runValidate(e *env, a validateArgs) error {
 			return err
 		}
 		if !diags.HasErrors() {
-			errs, warns := diagview.Counts(diags)
-			_ = errs
+			_, warns := diagview.Counts(diags)
 			msg := fmt.Sprintf("The configuration is valid: %s.", plural(len(cfg.Invoices), "invoice"))
 			if warns > 0 {
 				msg = fmt.Sprintf("The configuration is valid: %s, %s.", plural(len(cfg.Invoices), "invoice"), plural(warns, "warning"))
