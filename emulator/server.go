@@ -48,6 +48,7 @@ type Server struct {
 	closeOnce sync.Once
 	srvMu     sync.Mutex
 	srv       *http.Server
+	fresh     map[net.Conn]bool // connections that have not sent a request yet
 }
 
 // counters are the emulator's own statistics, served at /_emulator/faults.
@@ -151,6 +152,7 @@ func (s *Server) Start(addr string) (string, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         s.trackConn,
 	}
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
 	base := "http://" + ln.Addr().String() + "/api/v2"
@@ -166,6 +168,11 @@ func (s *Server) Close() error {
 		close(s.closing)
 		s.srvMu.Lock()
 		srv := s.srv
+		// Shutdown counts a connection that never sent a request as busy for 5 s; HTTP
+		// clients open such spare connections under load. Nothing is in flight on them.
+		for c := range s.fresh {
+			_ = c.Close()
+		}
 		s.srvMu.Unlock()
 		if srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -177,6 +184,19 @@ func (s *Server) Close() error {
 		s.cb.stop()
 	})
 	return err
+}
+
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.fresh == nil {
+		s.fresh = map[net.Conn]bool{}
+	}
+	if state == http.StateNew {
+		s.fresh[c] = true
+	} else {
+		delete(s.fresh, c)
+	}
 }
 
 // Faults returns the fault and callback counters.
