@@ -28,7 +28,7 @@ func (c *Client) CreateInvoice(ctx context.Context, body []byte) (*Invoice, erro
 	}
 	inv, err := decodeInvoice(a.body)
 	if err != nil {
-		return nil, &ResponseError{Op: op, Status: a.status, Body: c.redact(snippet(string(a.body), 300)), Reason: c.redact(err.Error()), Mutating: true}
+		return nil, &ResponseError{Op: op, Status: a.status, Body: snippet(c.redact(string(a.body)), 300), Reason: c.redact(err.Error()), Mutating: true}
 	}
 	return inv, nil
 }
@@ -65,7 +65,7 @@ func (c *Client) Accounts(ctx context.Context) ([]Account, error) {
 	}
 	accs, err := decodeAccounts(a.body)
 	if err != nil {
-		return nil, &ResponseError{Op: op, Status: a.status, Body: c.redact(snippet(string(a.body), 300)), Reason: err.Error()}
+		return nil, &ResponseError{Op: op, Status: a.status, Body: snippet(c.redact(string(a.body)), 300), Reason: err.Error()}
 	}
 	return accs, nil
 }
@@ -82,7 +82,7 @@ func (c *Client) Currencies(ctx context.Context) ([]Currency, error) {
 	}
 	curs, err := decodeCurrencies(a.body)
 	if err != nil {
-		return nil, &ResponseError{Op: op, Status: a.status, Body: c.redact(snippet(string(a.body), 300)), Reason: err.Error()}
+		return nil, &ResponseError{Op: op, Status: a.status, Body: snippet(c.redact(string(a.body)), 300), Reason: err.Error()}
 	}
 	return curs, nil
 }
@@ -99,7 +99,7 @@ func (c *Client) Ping(ctx context.Context) error {
 		return c.failure(op, a, false)
 	}
 	if b := string(bytes.TrimSpace(a.body)); b != "OK" && b != `"OK"` {
-		return &ResponseError{Op: op, Status: a.status, Body: c.redact(snippet(string(a.body), 100)), Reason: `want "OK"`}
+		return &ResponseError{Op: op, Status: a.status, Body: snippet(c.redact(string(a.body)), 100), Reason: `want "OK"`}
 	}
 	return nil
 }

@@ -63,12 +63,9 @@ type Client struct {
 	ua       string
 }
 
-// Format prints the client without the secret, whatever the verb.
-func (c *Client) Format(f fmt.State, verb rune) {
-	if c == nil {
-		fmt.Fprint(f, "api.Client(nil)")
-		return
-	}
+// Format prints the client without the secret, whatever the verb. A value receiver, so a
+// dereferenced copy is covered too.
+func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "api.Client{Endpoint:%q, Key:%q}", c.endpoint, c.key)
 }
 
@@ -249,7 +246,7 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, sig
 		return answer{}, &TransportError{Op: op, Err: fmt.Errorf("HTTP %d, answer cut: %s", resp.StatusCode, c.redact(err.Error())), Sent: true, Mutating: mutating}
 	}
 	if len(b) > maxAnswer {
-		return answer{}, &ResponseError{Op: op, Status: resp.StatusCode, Body: c.redact(snippet(string(b), 200)), Reason: "answer larger than 4 MiB", Mutating: mutating}
+		return answer{}, &ResponseError{Op: op, Status: resp.StatusCode, Body: snippet(c.redact(string(b)), 200), Reason: "answer larger than 4 MiB", Mutating: mutating}
 	}
 	return answer{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }

@@ -221,7 +221,20 @@ func flexText(raw json.RawMessage) (string, error) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return string(raw), nil // json.Unmarshal already checked it is a valid number
 	}
-	return "", fmt.Errorf("want a string or a number, got %s", snippet(string(raw), 40))
+	// The value itself stays out of the message: it is server text that may hold anything.
+	return "", fmt.Errorf("want a string or a number, got %s", jsonKind(raw[0]))
+}
+
+func jsonKind(first byte) string {
+	switch first {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "something else"
 }
 
 var integer = regexp.MustCompile(`^-?[0-9]+$`)
@@ -236,11 +249,11 @@ func flexInt(raw json.RawMessage) (*int64, error) {
 		return nil, nil
 	}
 	if !integer.MatchString(text) {
-		return nil, fmt.Errorf("want an integer, got %s", snippet(text, 40))
+		return nil, errors.New("want an integer")
 	}
 	v, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("integer %s out of range", snippet(text, 40))
+		return nil, errors.New("integer out of range")
 	}
 	return &v, nil
 }
@@ -248,7 +261,7 @@ func flexInt(raw json.RawMessage) (*int64, error) {
 // classify turns a non-2xx answer into the error of the reference's model (§4, §8 client
 // column). redact removes the secret from anything the server sent back.
 func classify(op string, status int, header http.Header, body []byte, mutating bool, redact func(string) string) error {
-	snip := redact(snippet(string(body), 300))
+	snip := snippet(redact(string(body)), 300)
 	switch {
 	case status == http.StatusTooManyRequests:
 		return &RateLimitError{Op: op, Status: status, RetryAfter: parseRetryAfter(header.Get("Retry-After"), time.Now()), Body: snip}
@@ -264,7 +277,7 @@ func classify(op string, status int, header http.Header, body []byte, mutating b
 			code, _ := flexText(e.Code)
 			msg, _ := flexText(e.Error)
 			if code != "" {
-				auth.Code, auth.Message = redact(snippet(code, 80)), redact(snippet(msg, 300))
+				auth.Code, auth.Message = snippet(redact(code), 80), snippet(redact(msg), 300)
 			}
 		}
 		return auth
@@ -289,17 +302,17 @@ func decode400(op string, status int, body []byte, redact func(string) string) e
 		}
 		if code, err := flexText(fields["code"]); err == nil && code != "" {
 			msg, _ := flexText(fields["error"])
-			return &BusinessError{Op: op, Status: status, Code: redact(snippet(code, 80)), Message: redact(snippet(msg, 300))}
+			return &BusinessError{Op: op, Status: status, Code: snippet(redact(code), 80), Message: snippet(redact(msg), 300)}
 		}
 		out := make(map[string]string, len(fields))
 		for name, raw := range fields {
-			out[redact(snippet(name, 80))] = redact(snippet(fieldMessage(raw), 300))
+			out[snippet(redact(name), 80)] = snippet(redact(fieldMessage(raw)), 300)
 		}
 		return &ValidationError{Op: op, Status: status, Fields: out}
 	}
 	if code, err := flexText(top["code"]); err == nil && code != "" {
 		msg, _ := flexText(top["error"])
-		return &BusinessError{Op: op, Status: status, Code: redact(snippet(code, 80)), Message: redact(snippet(msg, 300))}
+		return &BusinessError{Op: op, Status: status, Code: snippet(redact(code), 80), Message: snippet(redact(msg), 300)}
 	}
 	return nil
 }
