@@ -107,14 +107,14 @@ func TestErrorClassification(t *testing.T) {
 		}
 	}
 	cases := []struct {
-		name     string
-		status   int
-		header   map[string]string
-		body     string
-		outcome  api.Outcome
-		retry    bool
-		check    check
-		inMsg    []string
+		name    string
+		status  int
+		header  map[string]string
+		body    string
+		outcome api.Outcome
+		retry   bool
+		check   check
+		inMsg   []string
 	}{
 		{name: "403 required_header_key", status: 403, body: `{"error":"No key header","code":"required_header_key"}`, outcome: api.Fatal,
 			check: auth("required_header_key", "INVOICEFORM_API_KEY"), inMsg: []string{"HTTP 403", "POST /invoices/create"}},
