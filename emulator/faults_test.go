@@ -466,6 +466,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		logger.Info("dump", "value", v)
 	}
 	s, base := start(t, opts)
+	dumps = append(dumps, s.Describe(base))
+	if !strings.Contains(s.Describe(base), testKey) {
+		t.Fatalf("banner lacks the key: %s", s.Describe(base))
+	}
 	for i := range 10 {
 		createOutcome(t, http.DefaultClient, base, fmt.Sprintf("l-%d", i))
 	}
@@ -502,6 +506,9 @@ func TestStartAndCloseLifecycle(t *testing.T) {
 	}
 	if _, err := s.Start("127.0.0.1:0"); err == nil {
 		t.Fatal("second Start accepted")
+	}
+	if d := s.Describe(base); !strings.Contains(d, base) || !strings.Contains(d, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret) {
+		t.Fatalf("banner with default credentials:\n%s", d)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

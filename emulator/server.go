@@ -127,6 +127,22 @@ func (s *Server) UsesDefaultCredentials() bool {
 	return len(s.opts.Merchants) == 1 && s.opts.Merchants[0].Key == DefaultKey && s.opts.Merchants[0].Secret == DefaultSecret
 }
 
+// Describe is the banner `invoiceform emulator` prints after Start: the API URL, the keys,
+// the controls URL, and — only when the documented default pair is in use — its secret,
+// which is public. Configured secrets are never printed.
+func (s *Server) Describe(baseURL string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CryptoProcessing API v2 emulator at %s\n", baseURL)
+	if s.UsesDefaultCredentials() {
+		fmt.Fprintf(&b, "default credentials (public, emulator only):\n  INVOICEFORM_API_KEY=%s\n  INVOICEFORM_API_SECRET=%s\n", DefaultKey, DefaultSecret)
+	} else {
+		fmt.Fprintf(&b, "keys: %s (secrets as given)\n", strings.Join(s.Keys(), ", "))
+	}
+	fmt.Fprintf(&b, "  INVOICEFORM_ENDPOINT=%s\n", baseURL)
+	fmt.Fprintf(&b, "controls (not part of the real API): %s/_emulator/invoices\n", strings.TrimSuffix(baseURL, "/api/v2"))
+	return b.String()
+}
+
 // Handler serves the emulated API under /api/v2 and the controls under /_emulator/.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
