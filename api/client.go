@@ -110,7 +110,9 @@ func New(cfg Config) (*Client, error) {
 		hc := *cfg.HTTPClient // a copy: the caller's client keeps its redirect policy
 		c.hc = &hc
 	} else {
-		c.hc = &http.Client{Transport: defaultTransport(), Timeout: c.timeout}
+		// No http.Client.Timeout: the per-request context (send) bounds the whole exchange,
+		// body included, and its error unwraps to context.DeadlineExceeded.
+		c.hc = &http.Client{Transport: defaultTransport()}
 	}
 	// A redirect would resend (307/308) or drop (301-303) a signed money request; neither is
 	// wanted. The 3xx comes back as an HTTPError.

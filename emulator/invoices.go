@@ -72,7 +72,8 @@ type Invoice struct {
 	// DroppedAnswer is true when the create committed but its answer was dropped by the
 	// drop-after-commit fault: the client never learnt of this invoice.
 	DroppedAnswer bool `json:"dropped_answer"`
-	// Callbacks counts the status-change callbacks queued for this invoice.
+	// Callbacks counts the status-change callbacks queued for this invoice (0 without a
+	// CallbackURL).
 	Callbacks int `json:"callbacks"`
 }
 
@@ -313,7 +314,9 @@ func (s *Server) moveLocked(inv *invoice, status, payCurrency, reason string) ca
 	}
 	wasPaying := inv.status == StatusProcessing
 	inv.status, inv.failReason = status, reason
-	inv.callbacks++
+	if s.opts.CallbackURL != "" {
+		inv.callbacks++
+	}
 	if status == StatusConfirmed {
 		bal := s.balances[inv.merchant]
 		if bal[inv.currency] == nil {
