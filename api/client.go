@@ -37,12 +37,12 @@ type Config struct {
 
 // Format prints the config without the secret, whatever the verb.
 func (c Config) Format(f fmt.State, verb rune) {
-	fmt.Fprintf(f, "api.Config{Endpoint:%q, Key:%q, Secret:\"[redacted]\", Timeout:%s, UserAgent:%q}", c.Endpoint, c.Key, c.Timeout, c.UserAgent)
+	fmt.Fprintf(f, "api.Config{Endpoint:%q, Key:%q, Secret:\"[redacted]\", Timeout:%s, UserAgent:%q}", redactURL(c.Endpoint), c.Key, c.Timeout, c.UserAgent)
 }
 
 // LogValue keeps the secret out of structured logs.
 func (c Config) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("endpoint", c.Endpoint), slog.String("key", c.Key))
+	return slog.GroupValue(slog.String("endpoint", redactURL(c.Endpoint)), slog.String("key", c.Key))
 }
 
 // MarshalJSON keeps the secret out of JSON dumps.
@@ -50,7 +50,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Endpoint string `json:"endpoint"`
 		Key      string `json:"key"`
-	}{c.Endpoint, c.Key})
+	}{redactURL(c.Endpoint), c.Key})
 }
 
 // Client calls the API. It is safe for concurrent use by many workers.

@@ -391,7 +391,8 @@ func TestSecretNeverLeaks(t *testing.T) {
 	if len(outputs) < 3*40 {
 		t.Fatalf("only %d error outputs checked", len(outputs))
 	}
-	for _, v := range []any{cfg, &cfg, c, *c} {
+	inURL := api.Config{Endpoint: "https://user:" + leakySecret + "@app.example.com/api/v2", Key: "k", Secret: "other"}
+	for _, v := range []any{cfg, &cfg, c, *c, inURL} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X"} {
 			outputs = append(outputs, fmt.Sprintf(verb, v))
 		}

@@ -155,7 +155,7 @@ func (o Options) Format(f fmt.State, verb rune) {
 	keys = append(keys, o.flagKeys...)
 	fmt.Fprintf(f, "emulator.Options{Listen:%q Keys:%q Latency:%s Seed:%d Fail500:%g RateLimit429:%g RetryAfter:%s DropAfterCommit:%g SlowPastTimeout:%g SlowDelay:%s Status201:%t CallbackURL:%q}",
 		o.Listen, keys, o.Latency.String(), o.Seed, o.Fail500, o.RateLimit429, o.RetryAfter,
-		o.DropAfterCommit, o.SlowPastTimeout, o.SlowDelay, o.Status201, o.CallbackURL)
+		o.DropAfterCommit, o.SlowPastTimeout, o.SlowDelay, o.Status201, redactedURL(o.CallbackURL))
 }
 
 // Bind registers the flags of `invoiceform emulator` on fs. -key and -secret repeat and are
@@ -266,6 +266,18 @@ func (o *Options) logger() *slog.Logger {
 		return o.Logger
 	}
 	return slog.New(slog.DiscardHandler) // disabled at every level: no formatting cost
+}
+
+// redactedURL hides a password a callback URL may carry.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if raw == "" {
+			return ""
+		}
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // parseDecimal reads a plain decimal ("10", "10.50") exactly.
