@@ -298,15 +298,23 @@ func TestTransportClassification(t *testing.T) {
 
 	t.Run("timeout is uncertain and unwraps", func(t *testing.T) {
 		release := make(chan struct{})
+		arrived := make(chan struct{}, 1)
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived <- struct{}{}
 			select {
 			case <-release:
 			case <-r.Context().Done():
 			}
 		}))
 		t.Cleanup(func() { close(release); srv.Close() })
-		c := newClient(t, srv.URL+"/api/v2", func(cfg *api.Config) { cfg.Timeout = 50 * time.Millisecond })
+		// Long enough for a loaded machine to connect; the server then never answers.
+		c := newClient(t, srv.URL+"/api/v2", func(cfg *api.Config) { cfg.Timeout = 500 * time.Millisecond })
 		err := c.CancelInvoice(ctx, "x")
+		select {
+		case <-arrived:
+		default:
+			t.Fatalf("the request never reached the server within the timeout: %v", err)
+		}
 		if api.OutcomeOf(err) != api.Uncertain || !errors.Is(err, context.DeadlineExceeded) || !api.Retryable(err) {
 			t.Fatalf("timeout: %v (outcome %v)", err, api.OutcomeOf(err))
 		}

@@ -365,6 +365,8 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 
 	f, lat := s.draw()
 	if !s.sleep(r.Context(), lat) {
+		// Returning without a write would send an empty 200; cut the connection instead.
+		dropConnection(w)
 		return
 	}
 	switch f {
@@ -398,6 +400,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.counters.slow.Add(1)
 		s.log.Info("fault: slow answer", "path", path, "delay", s.opts.SlowDelay)
 		if !s.sleep(r.Context(), s.opts.SlowDelay) {
+			dropConnection(w) // the client gave up or the server is closing: no answer
 			return
 		}
 	}
