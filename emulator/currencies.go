@@ -62,7 +62,10 @@ var currenciesBody = func() []byte {
 }()
 
 func rateEUR(code string) *big.Rat {
-	r, _ := new(big.Rat).SetString(currencies[code].rateEUR)
+	r, ok := new(big.Rat).SetString(currencies[code].rateEUR)
+	if !ok || r.Sign() <= 0 {
+		return big.NewRat(1, 1) // callers pass validated codes; never divide by nothing
+	}
 	return r
 }
 
