@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -39,8 +40,10 @@ func (c *Client) CreateInvoice(ctx context.Context, body []byte) (*Invoice, erro
 func (c *Client) CancelInvoice(ctx context.Context, foreignID string) error {
 	path := "/invoices/" + url.PathEscape(foreignID) + "/cancel/"
 	op := http.MethodPost + " " + path
-	if foreignID == "" {
-		return &RequestError{Op: op, Reason: "empty foreign_id"}
+	if foreignID == "" || foreignID == "." || foreignID == ".." {
+		// "." and ".." would be resolved away by URL normalisation on the way, turning the
+		// cancel into a request for another path.
+		return &RequestError{Op: op, Reason: fmt.Sprintf("foreign_id %q cannot be addressed in a URL path", foreignID)}
 	}
 	a, err := c.post(ctx, path, emptyObject, true)
 	if err != nil {

@@ -348,8 +348,10 @@ func TestTransportClassification(t *testing.T) {
 		if _, err := newClient(t, endpoint).CreateInvoice(ctx, nil); err == nil {
 			t.Error("nil body accepted")
 		}
-		if err := newClient(t, endpoint).CancelInvoice(ctx, ""); api.OutcomeOf(err) != api.Definite {
-			t.Errorf("empty foreign_id: %v", err)
+		for _, id := range []string{"", ".", ".."} {
+			if err := newClient(t, endpoint).CancelInvoice(ctx, id); api.OutcomeOf(err) != api.Definite {
+				t.Errorf("foreign_id %q: %v", id, err)
+			}
 		}
 		if len(rec.reqs) != 0 {
 			t.Fatalf("%d refused requests reached the server", len(rec.reqs))
