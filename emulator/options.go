@@ -103,7 +103,8 @@ type Options struct {
 	// DefaultKey/DefaultSecret.
 	Merchants []Merchant
 
-	// Latency is added before every answer of /api/v2 except /ping.
+	// Latency is added before every answer of the signed endpoints (not /ping, not unknown
+	// paths).
 	Latency Latency
 
 	// Seed drives every random choice (faults, latency draws): the same seed and the same
@@ -111,7 +112,7 @@ type Options struct {
 	Seed int64
 
 	// Fault shares, each in 0..1, their sum at most 1. Exactly one uniform draw is taken per
-	// /api/v2 request (ping excluded) and compared against the cumulative shares in this order.
+	// request to a signed endpoint and compared against the cumulative shares in this order.
 	Fail500         float64       // answer 500 without processing: nothing is created
 	RateLimit429    float64       // answer 429 with the documented (invalid JSON) body, unprocessed
 	RetryAfter      time.Duration // Retry-After of the 429s, rounded up to whole seconds
