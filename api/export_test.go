@@ -1,0 +1,7 @@
+package api
+
+// Hooks for the black-box tests in package api_test (fuzzing the decoders directly).
+var (
+	DecodeInvoice = decodeInvoice
+	Classify      = classify
+)

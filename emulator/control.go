@@ -1,0 +1,146 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Errors of the control API (SetStatus and /_emulator/).
+var (
+	// ErrNotFound is returned when the merchant has no invoice with that foreign_id.
+	ErrNotFound = errors.New("no such invoice")
+	// ErrBadTransition is returned when the invoice's status cannot move to the one asked
+	// (confirmed and failed are final).
+	ErrBadTransition = errors.New("status change not allowed")
+)
+
+// serveControl answers the emulator-only endpoints under /_emulator/. They are not part of
+// the real API: no auth, and only from loopback so an emulator exposed by mistake cannot be
+// driven from elsewhere.
+//
+//	GET  /_emulator/invoices[?key=K]                 every invoice, with per-foreign_id counts
+//	GET  /_emulator/invoices/{foreign_id}[?key=K]    one invoice
+//	POST /_emulator/invoices/{foreign_id}/status[?key=K]  body {"status":"confirmed","pay_currency":"ETH"}
+//	GET  /_emulator/faults                           fault and callback counters
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	if !fromLoopback(r) {
+		controlError(w, http.StatusForbidden, "the /_emulator/ controls answer only requests from loopback")
+		return
+	}
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/_emulator")
+	key := r.URL.Query().Get("key")
+	switch {
+	case rest == "/faults" && r.Method == http.MethodGet:
+		controlJSON(w, http.StatusOK, s.Faults())
+		return
+	case rest == "/invoices" && r.Method == http.MethodGet:
+		list := s.Invoices()
+		if key != "" {
+			kept := list[:0]
+			for _, inv := range list {
+				if inv.Merchant == key {
+					kept = append(kept, inv)
+				}
+			}
+			list = kept
+		}
+		controlJSON(w, http.StatusOK, map[string]any{"invoices": list})
+		return
+	}
+	seg, ok := strings.CutPrefix(rest, "/invoices/")
+	if !ok {
+		controlError(w, http.StatusNotFound, "unknown control endpoint; see docs/api-emulator.md for the /_emulator/ routes")
+		return
+	}
+	seg, setStatus := strings.CutSuffix(seg, "/status")
+	id, err := url.PathUnescape(seg)
+	if err != nil || id == "" || strings.Contains(seg, "/") {
+		controlError(w, http.StatusNotFound, "unknown control endpoint; path-escape the foreign_id (a / is %2F)")
+		return
+	}
+	key, status, msg := s.resolveKey(key, id)
+	if status != 0 {
+		controlError(w, status, msg)
+		return
+	}
+	switch {
+	case !setStatus && r.Method == http.MethodGet:
+		inv, _ := s.Lookup(key, id)
+		controlJSON(w, http.StatusOK, inv)
+	case setStatus && r.Method == http.MethodPost:
+		var body struct {
+			Status      string `json:"status"`
+			PayCurrency string `json:"pay_currency"`
+		}
+		raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		if err := json.Unmarshal(raw, &body); err != nil {
+			controlError(w, http.StatusBadRequest, `want a JSON body like {"status":"confirmed"}: `+err.Error())
+			return
+		}
+		if err := s.SetStatus(key, id, body.Status, body.PayCurrency); err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, ErrBadTransition) {
+				code = http.StatusConflict
+			}
+			controlError(w, code, err.Error())
+			return
+		}
+		inv, _ := s.Lookup(key, id)
+		controlJSON(w, http.StatusOK, inv)
+	default:
+		controlError(w, http.StatusMethodNotAllowed, "use GET for an invoice and POST for its /status")
+	}
+}
+
+// resolveKey finds the merchant of a foreign_id when ?key= is not given; it must then be
+// unambiguous.
+func (s *Server) resolveKey(key, foreignID string) (string, int, string) {
+	if key != "" {
+		if _, known := s.secrets[key]; !known {
+			return "", http.StatusNotFound, "no merchant with key " + key
+		}
+		if _, ok := s.Lookup(key, foreignID); !ok {
+			return "", http.StatusNotFound, "merchant " + key + " has no invoice " + foreignID
+		}
+		return key, 0, ""
+	}
+	var found []string
+	for _, m := range s.opts.Merchants {
+		if _, ok := s.Lookup(m.Key, foreignID); ok {
+			found = append(found, m.Key)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", http.StatusNotFound, "no invoice " + foreignID
+	case 1:
+		return found[0], 0, ""
+	}
+	return "", http.StatusConflict, "several merchants have invoice " + foreignID + "; add ?key=KEY"
+}
+
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func controlJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"cannot encode the answer"}`)
+	}
+	writeRaw(w, status, append(b, '\n'))
+}
+
+func controlError(w http.ResponseWriter, status int, msg string) {
+	controlJSON(w, status, map[string]string{"error": msg})
+}
