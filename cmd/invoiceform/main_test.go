@@ -14,6 +14,11 @@ import (
 // TestMain lets testscript run this test binary as the real invoiceform command, in its own
 // process, for every `exec invoiceform` of the scripts.
 func TestMain(m *testing.M) {
+	if os.Getenv("INVOICEFORM_TEST_RUN_MAIN") == "1" {
+		// Re-executed by a test that needs the command as a long-running process.
+		main()
+		os.Exit(0)
+	}
 	testscript.Main(m, map[string]func(){"invoiceform": main})
 }
 

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/invoiceform/invoiceform/emulator"
+)
+
+func emulatorCommand(e *env) *ffcli.Command {
+	var opts emulator.Options
+	fs := newFlagSet(e, "emulator")
+	opts.Bind(fs)
+	return &ffcli.Command{
+		Name:       "emulator",
+		ShortUsage: "invoiceform emulator [-listen=ADDR] [-key=K -secret=S]... [-latency=DUR] [fault flags]",
+		ShortHelp:  "serve a local emulator of the CryptoProcessing API",
+		LongHelp: `Serves an in-memory emulator of the CryptoProcessing API v2 (/api/v2) on loopback, faithful
+to the documented behaviour, with seeded fault injection and /_emulator/ controls that are not
+part of the real API. Without -key/-secret it accepts the public pair emulator-key /
+emulator-secret and prints it. Runs until interrupted (Ctrl-C or SIGTERM).`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(ctx context.Context, args []string) error {
+			if err := noArgs("emulator", args); err != nil {
+				return err
+			}
+			return runEmulator(ctx, e, &opts)
+		},
+	}
+}
+
+func runEmulator(ctx context.Context, e *env, opts *emulator.Options) error {
+	if err := opts.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	srv, err := emulator.New(*opts)
+	if err != nil {
+		return err
+	}
+	base, err := srv.Start(opts.Listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(e.stdout, srv.Describe(base))
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	stop()
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("emulator: shutting down: %w", err)
+	}
+	fmt.Fprintln(e.stderr, "emulator stopped")
+	return nil
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/invoiceform/invoiceform/api"
+)
+
+// startCommand runs this test binary as invoiceform with args, in its own process.
+func startCommand(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, bufio.NewReader(stdout), &stderr
+}
+
+// TestEmulatorCommand starts `invoiceform emulator` for real, reads the banner, makes a
+// signed request with the printed credentials, and stops it with SIGINT.
+func TestEmulatorCommand(t *testing.T) {
+	cmd, out, stderr := startCommand(t, "emulator", "-listen=127.0.0.1:0")
+	lines := map[string]string{}
+	for len(lines) < 3 {
+		line, err := out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the banner: %v (stderr: %s)", err, stderr.String())
+		}
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.HasPrefix(k, "INVOICEFORM_") {
+			lines[k] = v
+		}
+	}
+	client, err := api.New(api.Config{Endpoint: lines["INVOICEFORM_ENDPOINT"], Key: lines["INVOICEFORM_API_KEY"], Secret: lines["INVOICEFORM_API_SECRET"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Accounts(context.Background()); err != nil {
+		t.Fatalf("accounts with the printed credentials: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGINT: %v (stderr: %s)", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("emulator did not stop within 10 s of SIGINT")
+	}
+	if strings.Contains(stderr.String(), "emulator-secret") {
+		t.Error("the log shows the secret")
+	}
+}
+
+func TestEmulatorCommandCustomCredentialsNotPrinted(t *testing.T) {
+	_, out, stderr := startCommand(t, "emulator", "-listen=127.0.0.1:0", "-key=k1", "-secret=TopSecret-1", "-key=k2", "-secret=TopSecret-2")
+	banner, err := out.ReadString('\n')
+	for err == nil && !strings.Contains(banner, "controls") {
+		var line string
+		line, err = out.ReadString('\n')
+		banner += line
+	}
+	if err != nil {
+		t.Fatalf("banner: %v (stderr %s)", err, stderr.String())
+	}
+	if strings.Contains(banner, "TopSecret") || !strings.Contains(banner, "k1, k2") {
+		t.Errorf("banner:\n%s", banner)
+	}
+}
