@@ -95,14 +95,7 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 		return v, a, true
 	}
 	v, diags := a.Expr.Value(e.ctx)
-	if isPersonal(field) {
-		for _, d := range diags {
-			d.EvalContext = nil // never print personal data next to an error
-		}
-	} else {
-		diags = e.l.redact(diags)
-	}
-	e.diags = append(e.diags, diags...)
+	e.diags = append(e.diags, e.l.redactField(field, diags)...)
 	if diags.HasErrors() || v.IsNull() {
 		return cty.NilVal, a, false
 	}

@@ -212,12 +212,7 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 			}
 			field := group.prefix + name
 			v, vdiags := a.Expr.Value(l.ctx)
-			if isPersonal(field) {
-				for _, vd := range vdiags {
-					vd.EvalContext = nil // never print personal data next to an error
-				}
-			}
-			diags = append(diags, l.redact(vdiags)...)
+			diags = append(diags, l.redactField(field, vdiags)...)
 			if !vdiags.HasErrors() {
 				v, _ = v.Unmark()
 				d.fixed[field] = v
@@ -305,6 +300,18 @@ func (inv *Invoice) subject(field string) hcl.Range {
 		return r
 	}
 	return inv.DeclRange
+}
+
+// redactField keeps values out of the diagnostics of evaluating a field: none at all for a
+// personal field, sensitive variables' values for the others.
+func (l *loader) redactField(field string, diags hcl.Diagnostics) hcl.Diagnostics {
+	if !isPersonal(field) {
+		return l.redact(diags)
+	}
+	for _, d := range diags {
+		d.EvalContext = nil // never print personal data next to an error
+	}
+	return l.redact(diags)
 }
 
 // isPersonal reports whether an attribute holds personal data, whose value must not be
