@@ -7,3 +7,6 @@ var StdCSVDecode = stdlib.CSVDecodeFunc
 
 // CSVDecode is ours.
 var CSVDecode = csvDecodeFunc
+
+// EvalExpr is the loader's expression evaluation with its parallel for-expression path.
+var EvalExpr = evalExpr

@@ -185,7 +185,7 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 		})
 		return nil, diags
 	}
-	val, vdiags := fe.Expr.Value(l.ctx)
+	val, vdiags := evalExpr(fe.Expr, l.ctx)
 	diags = append(diags, l.redact(vdiags)...)
 	if vdiags.HasErrors() {
 		return nil, diags

@@ -293,7 +293,7 @@ func (l *loader) loadLocals(blocks []*hcl.Block) {
 		}
 		ctx := l.ctx.NewChild()
 		ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(vals)}
-		val, diags := a.Expr.Value(ctx)
+		val, diags := evalExpr(a.Expr, ctx)
 		l.diags = append(l.diags, l.redact(diags)...)
 		if !diags.HasErrors() {
 			vals[name] = val
