@@ -31,8 +31,8 @@ type Snapshot struct {
 	// Lineage is a random id made when the state was created; it survives export and import,
 	// so a plan made against one state is never applied to an unrelated one.
 	Lineage string
-	// Serial counts committed writes (each Put, Delete, Bind and Import that changed the
-	// state adds one), so a plan can tell that the state moved since it was made.
+	// Serial counts committed writes (each Put, Delete and binding Bind adds one; Import
+	// keeps the exported serial), so a plan can tell that the state moved since it was made.
 	Serial  uint64
 	Binding Binding
 }

@@ -197,7 +197,9 @@ func testSerial(t *testing.T, h Harness) {
 		func() error { return s.Put(ctx, PendingRecord("a")) },
 		func() error { return s.Put(ctx, FullRecord("a"), FullRecord("b")) },
 		func() error { return s.Delete(ctx, "a") },
-		func() error { return s.Bind(ctx, state.Binding{Endpoint: "https://e.example/api/v2", KeyFingerprint: "00"}) },
+		func() error {
+			return s.Bind(ctx, state.Binding{Endpoint: "https://e.example/api/v2", KeyFingerprint: "00"})
+		},
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {
