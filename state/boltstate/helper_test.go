@@ -15,9 +15,9 @@ import (
 // runHelper is the body of a helper process. It never returns normally: it exits.
 func runHelper(kind, path string) {
 	switch kind {
-	case "lock":
-		// Hold the exclusive lock until stdin is closed.
-		s, err := boltstate.Open(path, boltstate.Options{})
+	case "lock", "rlock":
+		// Hold the exclusive (lock) or shared (rlock) lock until stdin is closed.
+		s, err := boltstate.Open(path, boltstate.Options{ReadOnly: kind == "rlock"})
 		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)

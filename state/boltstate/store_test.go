@@ -402,3 +402,56 @@ func TestClosedAfterLockReleased(t *testing.T) {
 	s.Close()
 	open(t, path, boltstate.Options{})
 }
+
+// TestGarbledPages damages the pages after the two meta pages in many ways. bbolt trusts what
+// it maps and may panic or fault on such a file; every open and read must end in an error
+// (ErrCorrupt), never a crash, and a refused file must stay as it was.
+func TestGarbledPages(t *testing.T) {
+	good := newPath(t)
+	s := open(t, good, boltstate.Options{})
+	for i := range 500 {
+		if err := s.Put(context.Background(), statetest.FullRecord(fmt.Sprint("r", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	goodBytes, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	refused, panics := 0, 0
+	for pg := 2; pg < len(goodBytes)/page; pg++ {
+		for _, fill := range []byte{0x00, 0xff, 0x41} {
+			b := bytes.Clone(goodBytes)
+			for i := pg * page; i < (pg+1)*page; i++ {
+				b[i] = fill ^ byte(i*7)
+			}
+			path := filepath.Join(t.TempDir(), "invoiceform.state")
+			write(t, path, b)
+			before := snapshotFile(t, path)
+			s, err := boltstate.Open(path, boltstate.Options{ReadOnly: true})
+			if err == nil {
+				_, err = s.Snapshot(context.Background())
+				s.Close()
+			}
+			if err != nil {
+				if !errors.Is(err, state.ErrCorrupt) {
+					t.Fatalf("page %d filled with %#x: %v, want ErrCorrupt", pg, fill, err)
+				}
+				refused++
+				if strings.Contains(err.Error(), "reading it failed") {
+					panics++
+				}
+			}
+			if snapshotFile(t, path) != before {
+				t.Fatalf("page %d: the file was changed", pg)
+			}
+		}
+	}
+	// Pages bbolt does not reach (free pages) may be garbled without harm; most are reached.
+	if refused == 0 || panics == 0 {
+		t.Fatalf("%d garbled files refused, %d after a panic in bbolt; want both, so the recovery is tested", refused, panics)
+	}
+	t.Logf("%d of the garbled files refused, %d of them after a panic or fault in bbolt", refused, panics)
+}
