@@ -83,7 +83,7 @@ func Open(path string, opts Options) (*Store, error) {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if opts.ReadOnly {
-			return nil, fmt.Errorf("no state at %s: nothing has been applied here yet: %w", path, state.ErrNotFound)
+			return nil, notFoundError(path)
 		}
 		return create(path, opts, deadline)
 	case err != nil:
@@ -236,6 +236,15 @@ func boltOpen(path string, readOnly bool, opts Options, deadline time.Time) (*bo
 	db.MaxBatchDelay = time.Millisecond
 	return db, nil
 }
+
+// notFoundError is a missing state file; it matches state.ErrNotFound.
+type notFoundError string
+
+func (e notFoundError) Error() string {
+	return fmt.Sprintf("no state at %s: nothing has been applied here yet", string(e))
+}
+
+func (e notFoundError) Is(target error) bool { return target == state.ErrNotFound }
 
 func corrupt(path, why string) error {
 	return fmt.Errorf("state: %s: %w (%s); the file was left as it is: restore it from a backup (invoiceform state import) or move it away", path, state.ErrCorrupt, why)
@@ -472,7 +481,7 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 	return s.write(ctx, false, func(tx *bolt.Tx) error {
 		meta, recs := tx.Bucket(bucketMeta), tx.Bucket(bucketRecords)
 		if n := recs.Stats().KeyN; n > 0 || len(meta.Get(keyEndpoint)) > 0 {
-			return fmt.Errorf("import: %w (%d records)", state.ErrNotEmpty, n)
+			return fmt.Errorf("import: %w: it has %d records and binding %q", state.ErrNotEmpty, n, meta.Get(keyEndpoint))
 		}
 		for id, r := range snap.Records {
 			if err := recs.Put([]byte(id), encodeRecord(nil, r)); err != nil {
