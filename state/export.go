@@ -8,8 +8,9 @@ import (
 	"sort"
 )
 
-// ExportFormat names the export document; ExportVersion is its version, raised when a field
-// changes meaning (new optional fields do not raise it).
+// ExportFormat names the export document; ExportVersion is its version, raised whenever a
+// field is added or changes meaning: an import refuses fields it does not know rather than
+// silently drop what it cannot store.
 const (
 	ExportFormat  = "invoiceform-state"
 	ExportVersion = 1

@@ -64,6 +64,9 @@ func (m *Memory) Put(ctx context.Context, records ...*Record) error {
 		return err
 	}
 	defer m.mu.Unlock()
+	if len(records) == 0 {
+		return nil
+	}
 	for _, r := range records {
 		m.records[r.ForeignID] = r.Clone()
 	}
@@ -80,6 +83,9 @@ func (m *Memory) Delete(ctx context.Context, foreignIDs ...string) error {
 		return err
 	}
 	defer m.mu.Unlock()
+	if len(foreignIDs) == 0 {
+		return nil
+	}
 	for _, id := range foreignIDs {
 		delete(m.records, id)
 	}

@@ -44,10 +44,12 @@ type Store interface {
 	// Snapshot returns a consistent copy of the state.
 	Snapshot(ctx context.Context) (*Snapshot, error)
 	// Put writes records (replacing ones with the same foreign_id) in one transaction. Each
-	// record must pass Record.Validate.
+	// record must pass Record.Validate, else nothing is written. Put with no records is a
+	// no-op that does not count in the serial.
 	Put(ctx context.Context, records ...*Record) error
 	// Delete removes records in one transaction. Absent ids are not an error, so that
-	// removing a pending record after a definite failure can be repeated safely.
+	// removing a pending record after a definite failure can be repeated safely; the write
+	// still counts in the serial.
 	Delete(ctx context.Context, foreignIDs ...string) error
 	// Bind sets the binding of a state that has none, does nothing if b is already the
 	// binding, and returns ErrForeign otherwise.

@@ -345,7 +345,7 @@ func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 			meta := tx.Bucket(bucketMeta)
 			snap.Lineage = string(meta.Get(keyLineage))
 			snap.Serial = binary.BigEndian.Uint64(meta.Get(keySerial))
-			snap.Binding = state.Binding{Endpoint: string(meta.Get(keyEndpoint)), KeyFingerprint: string(meta.Get(keyFingerprint))}
+			snap.Binding = binding(tx)
 			recs := tx.Bucket(bucketRecords)
 			n := recs.Stats().KeyN
 			snap.Records = make(map[string]*state.Record, n)
@@ -416,6 +416,9 @@ func bumpSerial(tx *bolt.Tx) error {
 // Put implements state.Store. Records are encoded before joining the batch, so the shared
 // transaction does only the tree writes.
 func (s *Store) Put(ctx context.Context, records ...*state.Record) error {
+	if len(records) == 0 {
+		return ctx.Err()
+	}
 	vals := make([][]byte, len(records))
 	for i, r := range records {
 		if err := r.Validate(); err != nil {
@@ -436,6 +439,9 @@ func (s *Store) Put(ctx context.Context, records ...*state.Record) error {
 
 // Delete implements state.Store.
 func (s *Store) Delete(ctx context.Context, foreignIDs ...string) error {
+	if len(foreignIDs) == 0 {
+		return ctx.Err()
+	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRecords)
 		for _, id := range foreignIDs {
@@ -447,31 +453,44 @@ func (s *Store) Delete(ctx context.Context, foreignIDs ...string) error {
 	})
 }
 
-// Bind implements state.Store.
+// Bind implements state.Store. A binding that is already the state's is checked in a read
+// transaction, so the common case (every apply after the first) writes nothing.
 func (s *Store) Bind(ctx context.Context, want state.Binding) error {
-	var unchanged bool
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		have := state.Binding{Endpoint: string(meta.Get(keyEndpoint)), KeyFingerprint: string(meta.Get(keyFingerprint))}
-		if err := state.CheckBinding(have, want); err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done, err := s.use(false)
+	if err != nil {
+		return err
+	}
+	var have state.Binding
+	err = guard(s.path, func() error {
+		return s.db.View(func(tx *bolt.Tx) error { have = binding(tx); return nil })
+	})
+	done()
+	if err != nil {
+		return err
+	}
+	if err := state.CheckBinding(have, want); err != nil || have == want {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		// Checked again: another writer of this process may have bound it meanwhile.
+		if err := state.CheckBinding(binding(tx), want); err != nil {
 			return err
 		}
-		if unchanged = have == want; unchanged {
-			// bbolt has no way to abort a batched call without an error; this one is undone.
-			return errUnchanged
-		}
+		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keyEndpoint, []byte(want.Endpoint)); err != nil {
 			return err
 		}
 		return meta.Put(keyFingerprint, []byte(want.KeyFingerprint))
 	})
-	if unchanged && errors.Is(err, errUnchanged) {
-		return nil
-	}
-	return err
 }
 
-var errUnchanged = errors.New("unchanged")
+func binding(tx *bolt.Tx) state.Binding {
+	meta := tx.Bucket(bucketMeta)
+	return state.Binding{Endpoint: string(meta.Get(keyEndpoint)), KeyFingerprint: string(meta.Get(keyFingerprint))}
+}
 
 // Import implements state.Store.
 func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {

@@ -209,6 +209,16 @@ func testSerial(t *testing.T, h Harness) {
 			t.Fatalf("after %d writes serial is %d, want %d", i+1, got, i+1)
 		}
 	}
+	// Writes of nothing are not writes.
+	if err := s.Put(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(t, s).Serial; got != uint64(len(steps)) {
+		t.Fatalf("empty Put and Delete moved the serial to %d, want %d", got, len(steps))
+	}
 }
 
 func testBind(t *testing.T, h Harness) {
@@ -218,10 +228,10 @@ func testBind(t *testing.T, h Harness) {
 	if err := s.Bind(ctx, sandbox); err != nil {
 		t.Fatalf("first Bind: %v", err)
 	}
+	serial := snapshot(t, s).Serial
 	if err := s.Bind(ctx, sandbox); err != nil {
 		t.Fatalf("Bind to the same binding: %v", err)
 	}
-	serial := snapshot(t, s).Serial
 	for _, other := range []state.Binding{
 		{Endpoint: "https://app.cryptoprocessing.com/api/v2", KeyFingerprint: sandbox.KeyFingerprint},
 		{Endpoint: sandbox.Endpoint, KeyFingerprint: state.KeyFingerprint("k2")},
@@ -231,7 +241,7 @@ func testBind(t *testing.T, h Harness) {
 		}
 	}
 	if snap := snapshot(t, s); snap.Binding != sandbox || snap.Serial != serial {
-		t.Fatalf("binding %+v serial %d after refused binds, want %+v serial %d", snap.Binding, snap.Serial, sandbox, serial)
+		t.Fatalf("binding %+v serial %d after a repeated and two refused binds, want %+v serial %d", snap.Binding, snap.Serial, sandbox, serial)
 	}
 }
 
