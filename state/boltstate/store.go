@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -136,7 +137,9 @@ func Open(path string, opts Options) (*Store, error) {
 
 // create makes a new state file. bbolt initialises an empty file under the exclusive lock;
 // a file with no buckets at all is therefore one we (or a racing invoiceform) just made, and
-// is given its meta. Anything else was there before us and goes through the usual checks.
+// is given its meta. Anything else was there before us and goes through the usual checks
+// (only a file that another program creates between our Stat and bbolt's open escapes the
+// read-only check; bbolt then refuses what it cannot read).
 func create(path string, opts Options, deadline time.Time) (*Store, error) {
 	db, err := boltOpen(path, false, opts, deadline)
 	if err != nil {
@@ -155,6 +158,10 @@ func create(path string, opts Options, deadline time.Time) (*Store, error) {
 			return initialise(tx, state.NewLineage())
 		})
 	})
+	if err == nil && fresh {
+		// The new file's name must survive a power loss as surely as the records in it.
+		err = syncDir(filepath.Dir(path))
+	}
 	if err == nil && !fresh {
 		s.version, err = checkMeta(path, db)
 		if err == nil && s.version < FormatVersion {
@@ -168,6 +175,18 @@ func create(path string, opts Options, deadline time.Time) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("state: syncing directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 func initialise(tx *bolt.Tx, lineage string) error {
