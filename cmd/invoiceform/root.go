@@ -17,6 +17,7 @@ func rootCommand(e *env) *ffcli.Command {
 	subs := []*ffcli.Command{
 		validateCommand(e),
 		fmtCommand(e),
+		stateCommand(e),
 		emulatorCommand(e),
 		versionCommand(e),
 	}

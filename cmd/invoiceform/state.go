@@ -1,0 +1,440 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/invoiceform/invoiceform/state"
+	"github.com/invoiceform/invoiceform/state/boltstate"
+)
+
+// defaultStatePath is relative to the working directory, which -chdir has made the
+// configuration directory: the state lives beside the config it records.
+const defaultStatePath = "invoiceform.state"
+
+// stateArgs are the flags every command that touches the state takes.
+type stateArgs struct {
+	path        string
+	lockTimeout time.Duration
+}
+
+func (a *stateArgs) bind(fs *flag.FlagSet) {
+	fs.StringVar(&a.path, "state", defaultStatePath, "the state file, `PATH`")
+	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "how long to wait for another invoiceform process to release the state (e.g. 30s); 0 fails at once")
+}
+
+// open opens the state; read-only opens never create or change a file.
+func (a *stateArgs) open(e *env, readOnly bool) (*boltstate.Store, error) {
+	s, err := boltstate.Open(a.path, boltstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(e.stderr, "Note: %s\n", n)
+	}
+	return s, nil
+}
+
+func stateCommand(e *env) *ffcli.Command {
+	fs := newFlagSet(e, "state")
+	subs := []*ffcli.Command{stateListCommand(e), stateShowCommand(e), stateRmCommand(e), stateExportCommand(e), stateImportCommand(e)}
+	return &ffcli.Command{
+		Name:       "state",
+		ShortUsage: "invoiceform state COMMAND [flags] [args]",
+		ShortHelp:  "inspect and manage the state: list, show, rm, export, import",
+		LongHelp: `The state (invoiceform.state in the configuration directory) is the only record of which
+invoices were issued: the API cannot list them. These commands read it, forget records, and
+back it up or move it. Every one takes -state=PATH and -lock-timeout=DURATION.`,
+		FlagSet:     fs,
+		Subcommands: subs,
+		UsageFunc:   usageFunc,
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) == 0 {
+				fs.Usage()
+				return exitCode(exitError)
+			}
+			return usageError{fmt.Sprintf("unknown state command %q%s", args[0], suggestCommand(args[0], subs))}
+		},
+	}
+}
+
+// listEntry is one element of `state list -json` (README, "State").
+type listEntry struct {
+	ForeignID string      `json:"foreign_id"`
+	Phase     state.Phase `json:"phase"`
+	Status    string      `json:"status,omitempty"`
+	Amount    string      `json:"amount,omitempty"`
+	Currency  string      `json:"currency,omitempty"`
+	ID        int64       `json:"id,omitempty"`
+	IssuedAt  *time.Time  `json:"issued_at,omitempty"`
+}
+
+func stateListCommand(e *env) *ffcli.Command {
+	var a stateArgs
+	var asJSON bool
+	fs := newFlagSet(e, "state list")
+	a.bind(fs)
+	fs.BoolVar(&asJSON, "json", false, "print a JSON array of records (README, \"State\") instead of a table")
+	return &ffcli.Command{
+		Name:       "list",
+		ShortUsage: "invoiceform state list [-json] [-state=PATH] [-lock-timeout=DUR]",
+		ShortHelp:  "list the records: foreign_id, phase, status, amount, API id, issued time",
+		LongHelp: `Lists every record of the state, sorted by foreign_id. The amount is the API's answer or,
+for a pending record, the amount requested. Without a state file it says so and exits 0: nothing
+has been applied here yet.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(_ context.Context, args []string) error {
+			if err := noArgs("state list", args); err != nil {
+				return err
+			}
+			return runStateList(e, a, asJSON)
+		},
+	}
+}
+
+func runStateList(e *env, a stateArgs, asJSON bool) error {
+	s, err := a.open(e, true)
+	if errors.Is(err, state.ErrNotFound) {
+		fmt.Fprintf(e.stderr, "No state at %s: nothing has been applied here yet.\n", a.path)
+		if asJSON {
+			fmt.Fprintln(e.stdout, "[]")
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		return err
+	}
+	entries := []listEntry{}
+	for _, r := range state.SortedRecords(snap) {
+		amount, currency := r.Amount, r.Currency
+		if amount == "" {
+			amount, currency = requested(r.Body)
+		}
+		le := listEntry{ForeignID: r.ForeignID, Phase: r.Phase, Status: r.Status, Amount: amount, Currency: currency, ID: r.ID}
+		if !r.IssuedAt.IsZero() {
+			t := r.IssuedAt.UTC()
+			le.IssuedAt = &t
+		}
+		entries = append(entries, le)
+	}
+	if asJSON {
+		return writeJSON(e.stdout, entries)
+	}
+	if len(entries) == 0 {
+		fmt.Fprintf(e.stderr, "The state %s has no records.\n", a.path)
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FOREIGN_ID\tPHASE\tSTATUS\tAMOUNT\tID\tISSUED")
+	for _, le := range entries {
+		id, issued := "-", "-"
+		if le.ID != 0 {
+			id = fmt.Sprint(le.ID)
+		}
+		if le.IssuedAt != nil {
+			issued = le.IssuedAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", le.ForeignID, le.Phase, dash(le.Status), dash(strings.TrimSpace(le.Amount+" "+le.Currency)), id, issued)
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// requested reads the amount and currency of the request body, for records the API has not
+// answered yet. The amount is the JSON number's exact text.
+func requested(body []byte) (amount, currency string) {
+	var req struct {
+		Amount   json.Number `json:"amount"`
+		Currency string      `json:"currency"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&req) != nil {
+		return "", ""
+	}
+	return req.Amount.String(), req.Currency
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func stateShowCommand(e *env) *ffcli.Command {
+	var a stateArgs
+	var asJSON, sensitive bool
+	fs := newFlagSet(e, "state show")
+	a.bind(fs)
+	fs.BoolVar(&asJSON, "json", false, "print the record as JSON (the form of state export)")
+	fs.BoolVar(&sensitive, "show-sensitive", false, "show email_user and sender_data instead of (sensitive)")
+	return &ffcli.Command{
+		Name:       "show",
+		ShortUsage: "invoiceform state show [-json] [-show-sensitive] [-state=PATH] FOREIGN_ID",
+		ShortHelp:  "show one record, with the request that was sent",
+		LongHelp: `Shows everything the state knows of one invoice: its phase, the API's answer, timestamps and
+the exact request body, with the personal data (email_user, sender_data) shown as
+"(sensitive)" unless -show-sensitive is given.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Sprintf("state show takes one FOREIGN_ID, got %d arguments", len(args))}
+			}
+			return runStateShow(e, a, args[0], asJSON, sensitive)
+		},
+	}
+}
+
+func runStateShow(e *env, a stateArgs, id string, asJSON, sensitive bool) error {
+	s, err := a.open(e, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		return err
+	}
+	r := snap.Records[id]
+	if r == nil {
+		return fmt.Errorf("no record with foreign_id %q in %s; \"invoiceform state list\" lists them", id, a.path)
+	}
+	if !sensitive {
+		r = r.Redacted()
+	}
+	if asJSON {
+		return writeJSON(e.stdout, r)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+		}
+	}
+	unix := func(p *int64) string {
+		if p == nil {
+			return ""
+		}
+		return fmt.Sprintf("%d (%s)", *p, time.Unix(*p, 0).UTC().Format(time.RFC3339))
+	}
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	line("foreign_id", r.ForeignID)
+	line("phase", string(r.Phase))
+	if r.Phase != state.Pending {
+		line("details_known", fmt.Sprint(r.DetailsKnown))
+	}
+	if r.ID != 0 {
+		line("id", fmt.Sprint(r.ID))
+	}
+	line("status", r.Status)
+	line("amount", strings.TrimSpace(r.Amount+" "+r.Currency))
+	line("sender_amount", strings.TrimSpace(r.SenderAmount+" "+r.SenderCurrency))
+	line("url", r.URL)
+	line("address", r.Address)
+	line("fixed_at", unix(r.FixedAt))
+	line("release_at", unix(r.ReleaseAt))
+	line("created_at", stamp(r.CreatedAt))
+	line("updated_at", stamp(r.UpdatedAt))
+	line("issued_at", stamp(r.IssuedAt))
+	line("last_error", r.LastError)
+	line("body_hash", r.BodyHash)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	if json.Indent(&body, r.Body, "  ", "  ") != nil {
+		body.Reset()
+		body.Write(r.Body)
+	}
+	_, err = fmt.Fprintf(e.stdout, "body:\n  %s\n", body.String())
+	return err
+}
+
+func stateRmCommand(e *env) *ffcli.Command {
+	var a stateArgs
+	fs := newFlagSet(e, "state rm")
+	a.bind(fs)
+	return &ffcli.Command{
+		Name:       "rm",
+		ShortUsage: "invoiceform state rm [-state=PATH] [-lock-timeout=DUR] FOREIGN_ID...",
+		ShortHelp:  "forget records (the invoices stay issued at the API)",
+		LongHelp: `Removes records from the state. This does not cancel anything: the invoices remain issued at
+CryptoProcessing, and invoiceform will no longer know of them. All or nothing: if any
+FOREIGN_ID is not in the state, nothing is removed and the command exits 1.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) == 0 {
+				return usageError{"state rm needs at least one FOREIGN_ID"}
+			}
+			return runStateRm(e, a, args)
+		},
+	}
+}
+
+func runStateRm(e *env, a stateArgs, ids []string) error {
+	// A missing file is not created just to find that nothing is in it.
+	if _, err := os.Stat(a.path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no state at %s: nothing has been applied here yet", a.path)
+	}
+	s, err := a.open(e, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	// The exclusive lock is held from here to the Delete: no other process can change the
+	// records between the check and the removal.
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		return err
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	var missing []string
+	for _, id := range ids {
+		if snap.Records[id] == nil {
+			missing = append(missing, fmt.Sprintf("%q", id))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("not in %s: %s; nothing was removed", a.path, strings.Join(missing, ", "))
+	}
+	if err := s.Delete(context.Background(), ids...); err != nil {
+		return err
+	}
+	pending := 0
+	for _, id := range ids {
+		r := snap.Records[id]
+		what := string(r.Phase)
+		if r.ID != 0 {
+			what += fmt.Sprintf(", invoice id %d", r.ID)
+		}
+		if r.Phase == state.Pending {
+			pending++
+		}
+		fmt.Fprintf(e.stdout, "Removed %s (%s)\n", id, what)
+	}
+	fmt.Fprintf(e.stderr, "Warning: %s forgotten. The invoices remain issued at CryptoProcessing (rm cancels nothing), and invoiceform no longer knows of them.\n", plural(len(ids), "record"))
+	if pending > 0 {
+		fmt.Fprintf(e.stderr, "Warning: %d of them %s pending: the invoice may or may not have been created.\n", pending, map[bool]string{true: "was", false: "were"}[pending == 1])
+	}
+	return nil
+}
+
+func stateExportCommand(e *env) *ffcli.Command {
+	var a stateArgs
+	fs := newFlagSet(e, "state export")
+	a.bind(fs)
+	return &ffcli.Command{
+		Name:       "export",
+		ShortUsage: "invoiceform state export [-state=PATH] [-lock-timeout=DUR] > backup.json",
+		ShortHelp:  "write the whole state as JSON to standard output",
+		LongHelp: `Writes the whole state, request bodies included, as one JSON document (format
+"invoiceform-state", version 1) to standard output: a backup, or the way to move a state to
+another file or backend with "state import". It holds personal data: keep it as private as the
+state itself.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(_ context.Context, args []string) error {
+			if err := noArgs("state export", args); err != nil {
+				return err
+			}
+			s, err := a.open(e, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			snap, err := s.Snapshot(context.Background())
+			if err != nil {
+				return err
+			}
+			return state.WriteExport(e.stdout, snap)
+		},
+	}
+}
+
+func stateImportCommand(e *env) *ffcli.Command {
+	var a stateArgs
+	fs := newFlagSet(e, "state import")
+	a.bind(fs)
+	return &ffcli.Command{
+		Name:       "import",
+		ShortUsage: "invoiceform state import [-state=PATH] [-lock-timeout=DUR] FILE",
+		ShortHelp:  "load a state export into an empty or missing state",
+		LongHelp: `Reads a document written by "state export" (FILE, or - for standard input) into the state,
+keeping its lineage, serial and binding. Only into a state that is missing or empty: an import
+never merges, so it can never overwrite what was issued.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Sprintf("state import takes one FILE, got %d arguments", len(args))}
+			}
+			return runStateImport(e, a, args[0])
+		},
+	}
+}
+
+func runStateImport(e *env, a stateArgs, file string) error {
+	in := e.stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("state import: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	snap, err := state.ReadExport(in)
+	if err != nil {
+		return fmt.Errorf("state import: %s: %w", file, err)
+	}
+	s, err := a.open(e, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Import(context.Background(), snap); err != nil {
+		if errors.Is(err, state.ErrNotEmpty) {
+			return fmt.Errorf("%s: %w; import only into a missing or empty state (use -state=NEW_PATH)", a.path, err)
+		}
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Imported %s into %s (lineage %s, serial %d).\n", plural(len(snap.Records), "record"), a.path, snap.Lineage, snap.Serial)
+	return nil
+}

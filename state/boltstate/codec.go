@@ -1,0 +1,233 @@
+package boltstate
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+
+	"github.com/invoiceform/invoiceform/state"
+)
+
+// codecV1 leads every record value written by format 1. A value that starts with '{' is a
+// format 0 record (JSON), readable so that a read-only open of an old file still works.
+const codecV1 = 1
+
+var errShort = errors.New("value ends early")
+
+// encodeRecord appends the binary form of r: the version byte, then each field in a fixed
+// order, strings as uvarint length and bytes, integers as varints, optional values behind a
+// presence byte, times as Unix seconds and nanoseconds (UTC).
+func encodeRecord(buf []byte, r *state.Record) []byte {
+	buf = append(buf, codecV1)
+	for _, s := range []string{r.ForeignID, string(r.Phase), r.BodyHash} {
+		buf = appendString(buf, s)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(r.Body)))
+	buf = append(buf, r.Body...)
+	for _, s := range []string{r.URL, r.Address, r.Status, r.Currency, r.Amount, r.SenderCurrency, r.SenderAmount, r.LastError} {
+		buf = appendString(buf, s)
+	}
+	buf = binary.AppendVarint(buf, r.ID)
+	buf = appendOptInt(buf, r.FixedAt)
+	buf = appendOptInt(buf, r.ReleaseAt)
+	if r.DetailsKnown {
+		buf = append(buf, 1)
+	} else {
+		buf = append(buf, 0)
+	}
+	for _, t := range []time.Time{r.CreatedAt, r.UpdatedAt, r.IssuedAt} {
+		buf = appendTime(buf, t)
+	}
+	return buf
+}
+
+func appendString(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+func appendOptInt(buf []byte, p *int64) []byte {
+	if p == nil {
+		return append(buf, 0)
+	}
+	return binary.AppendVarint(append(buf, 1), *p)
+}
+
+func appendTime(buf []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(buf, 0)
+	}
+	buf = binary.AppendVarint(append(buf, 1), t.Unix())
+	return binary.AppendUvarint(buf, uint64(t.Nanosecond()))
+}
+
+// decodeRecord decodes a stored value. Every error is a value, whatever the input (fuzzed).
+func decodeRecord(v []byte) (*state.Record, error) {
+	r := &state.Record{}
+	return r, decodeInto(v, r, new([2]int64), nil)
+}
+
+// arena holds the bytes of many decoded records in a few large blocks: the records' strings
+// and bodies point into it. A snapshot of 100,000 records otherwise spends most of its time
+// allocating and collecting a million small objects.
+type arena struct{ block []byte }
+
+// copy returns a copy of v that nothing else refers to, with no spare capacity, so that
+// appending to one record's Body can never write into another field.
+func (a *arena) copy(v []byte) []byte {
+	if a == nil {
+		return bytes.Clone(v)
+	}
+	if cap(a.block)-len(a.block) < len(v) {
+		a.block = make([]byte, 0, max(1<<20, len(v)))
+	}
+	n := len(a.block)
+	a.block = append(a.block, v...)
+	return a.block[n:len(a.block):len(a.block)]
+}
+
+// decodeInto decodes v into r, using ints for FixedAt and ReleaseAt: a snapshot passes
+// slices of slabs allocated once for all records, as allocation and the garbage collector
+// were most of its time.
+func decodeInto(v []byte, r *state.Record, ints *[2]int64, a *arena) error {
+	if len(v) == 0 {
+		return errShort
+	}
+	if v[0] == '{' {
+		old, err := decodeV0(v)
+		if err == nil {
+			*r = *old
+		}
+		return err
+	}
+	if v[0] != codecV1 {
+		return fmt.Errorf("unknown record encoding %d", v[0])
+	}
+	// One copy of the whole value; the string fields and the body are slices of it. The copy
+	// is never written to (Body has no spare capacity and is its own region), which is what
+	// makes viewing it as a string sound.
+	own := a.copy(v[1:])
+	d := decoder{s: unsafe.String(unsafe.SliceData(own), len(own))}
+	r.ForeignID = d.str()
+	r.Phase = state.Phase(d.str())
+	r.BodyHash = d.str()
+	if body := d.str(); body != "" {
+		end := len(own) - len(d.s)
+		start := end - len(body)
+		r.Body = own[start:end:end]
+	}
+	for _, p := range []*string{&r.URL, &r.Address, &r.Status, &r.Currency, &r.Amount, &r.SenderCurrency, &r.SenderAmount, &r.LastError} {
+		*p = d.str()
+	}
+	r.ID = d.varint()
+	r.FixedAt = d.optInt(&ints[0])
+	r.ReleaseAt = d.optInt(&ints[1])
+	r.DetailsKnown = d.flag()
+	r.CreatedAt, r.UpdatedAt, r.IssuedAt = d.time(), d.time(), d.time()
+	if d.err != nil {
+		return d.err
+	}
+	if len(d.s) != 0 {
+		return fmt.Errorf("%d bytes after the record", len(d.s))
+	}
+	return nil
+}
+
+type decoder struct {
+	s   string
+	err error
+}
+
+func (d *decoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+	d.s = ""
+}
+
+func (d *decoder) uvarint() uint64 {
+	var x uint64
+	for i, shift := 0, uint(0); i < len(d.s); i, shift = i+1, shift+7 {
+		b := d.s[i]
+		if i == binary.MaxVarintLen64-1 && b > 1 || i >= binary.MaxVarintLen64 {
+			d.fail(errors.New("varint overflows 64 bits"))
+			return 0
+		}
+		x |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			d.s = d.s[i+1:]
+			return x
+		}
+	}
+	d.fail(errShort)
+	return 0
+}
+
+func (d *decoder) varint() int64 {
+	u := d.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.fail(errShort)
+		return ""
+	}
+	s := d.s[:n]
+	d.s = d.s[n:]
+	return s
+}
+
+func (d *decoder) flag() bool {
+	if len(d.s) == 0 {
+		d.fail(errShort)
+		return false
+	}
+	b := d.s[0]
+	d.s = d.s[1:]
+	if b > 1 {
+		d.fail(fmt.Errorf("flag byte %d", b))
+	}
+	return b == 1
+}
+
+func (d *decoder) optInt(p *int64) *int64 {
+	if !d.flag() {
+		return nil
+	}
+	*p = d.varint()
+	return p
+}
+
+func (d *decoder) time() time.Time {
+	if !d.flag() {
+		return time.Time{}
+	}
+	sec := d.varint()
+	nsec := d.uvarint()
+	if nsec >= 1e9 || sec < math.MinInt64/2 || sec > math.MaxInt64/2 {
+		d.fail(fmt.Errorf("time out of range"))
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+// decodeV0 reads a record of format 0 (records as JSON documents), the layout migrate.go
+// upgrades from.
+func decodeV0(v []byte) (*state.Record, error) {
+	var r state.Record
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

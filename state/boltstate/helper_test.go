@@ -1,0 +1,65 @@
+package boltstate_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/invoiceform/invoiceform/state/boltstate"
+	"github.com/invoiceform/invoiceform/state/statetest"
+)
+
+// runHelper is the body of a helper process. It never returns normally: it exits.
+func runHelper(kind, path string) {
+	switch kind {
+	case "lock", "rlock":
+		// Hold the exclusive (lock) or shared (rlock) lock until stdin is closed.
+		s, err := boltstate.Open(path, boltstate.Options{ReadOnly: kind == "rlock"})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println("locked")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		s.Close()
+		os.Exit(0)
+	case "crash":
+		// Put records from many goroutines until killed, printing each foreign_id only
+		// after its Put returned: every printed id is an acknowledged write.
+		s, err := boltstate.Open(path, boltstate.Options{Writers: 16})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		out := bufio.NewWriter(os.Stdout)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for w := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					id := fmt.Sprintf("%s-w%02d-%06d", os.Getenv("BOLTSTATE_ROUND"), w, i)
+					if err := s.Put(context.Background(), statetest.FullRecord(id)); err != nil {
+						mu.Lock()
+						fmt.Fprintln(out, "error:", err)
+						out.Flush()
+						mu.Unlock()
+						os.Exit(1)
+					}
+					mu.Lock()
+					fmt.Fprintln(out, id)
+					out.Flush()
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		os.Exit(0)
+	}
+	fmt.Println("unknown helper", kind)
+	os.Exit(2)
+}

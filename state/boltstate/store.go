@@ -1,0 +1,552 @@
+package boltstate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/invoiceform/invoiceform/state"
+)
+
+// FormatVersion is the layout this package writes. Files of an older version are migrated
+// when opened for writing (after a backup, migrate.go); newer ones are refused.
+const FormatVersion = 1
+
+// Magic is stored in the meta bucket: a bbolt file without it belongs to another program.
+const Magic = "invoiceform-state"
+
+// FileMode is the permission of a state file: it holds personal data.
+const FileMode os.FileMode = 0o600
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketRecords = []byte("records")
+
+	keyMagic       = []byte("magic")
+	keyFormat      = []byte("format")
+	keyLineage     = []byte("lineage")
+	keySerial      = []byte("serial")
+	keyEndpoint    = []byte("endpoint")
+	keyFingerprint = []byte("key_fingerprint")
+)
+
+// Options configure Open.
+type Options struct {
+	// ReadOnly opens with a shared lock, as plan does: many readers at once, no writer. A
+	// missing file is ErrNotFound; nothing is ever created or migrated.
+	ReadOnly bool
+	// LockTimeout is how long to wait for another process's lock before ErrLocked. Zero fails
+	// at once.
+	LockTimeout time.Duration
+	// Writers is how many goroutines will Put at once (apply's -parallelism). A batch commits
+	// as soon as that many writes have joined it, or 1 ms after the first one; so one fsync
+	// serves every worker. Zero means 64.
+	Writers int
+}
+
+// Store is a state in a bbolt file. It implements state.Store.
+type Store struct {
+	db       *bolt.DB
+	path     string
+	readOnly bool
+	version  uint64
+
+	// Notes are things the operator should be told about the open, such as a tightened file
+	// mode or a migration; the command prints them.
+	Notes []string
+
+	mu     sync.RWMutex // guards closed against Close racing with writers
+	closed bool
+}
+
+var _ state.Store = (*Store)(nil)
+
+// Open opens the state file at path, creating it unless opts.ReadOnly, and takes its lock.
+// A file that is not a valid invoiceform state is refused with state.ErrCorrupt and left
+// exactly as it was: it is first opened read-only, and only written once it has proved to be
+// ours.
+func Open(path string, opts Options) (*Store, error) {
+	deadline := time.Now().Add(opts.LockTimeout)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if opts.ReadOnly {
+			return nil, notFoundError(path)
+		}
+		return create(path, opts, deadline)
+	case err != nil:
+		return nil, fmt.Errorf("state: %w", err)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("state: %s is not a regular file: %w", path, state.ErrCorrupt)
+	case fi.Size() == 0:
+		// bbolt would initialise an empty file, even read-only. An empty state file is a
+		// lost state (truncated by mistake?), not a new one: applying to it as if nothing were
+		// issued is exactly what must not happen silently.
+		return nil, corrupt(path, "the file is empty")
+	}
+
+	ro, version, err := openChecked(path, true, opts, deadline)
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	if fi.Mode().Perm()&^FileMode != 0 {
+		// Tighten before anything else reads personal data through a loose mode.
+		if err := os.Chmod(path, FileMode); err != nil {
+			_ = ro.Close()
+			return nil, fmt.Errorf("state: %s has mode %v and could not be made private: %w", path, fi.Mode().Perm(), err)
+		}
+		notes = append(notes, fmt.Sprintf("%s had mode %v; changed to %v (it holds personal data)", path, fi.Mode().Perm(), FileMode))
+	}
+	if opts.ReadOnly {
+		return &Store{db: ro, path: path, readOnly: true, version: version, Notes: notes}, nil
+	}
+	// Release the shared lock and take the exclusive one. Another process may slip in
+	// between; the meta is checked again under the exclusive lock.
+	if err := ro.Close(); err != nil {
+		return nil, fmt.Errorf("state: %s: %w", path, err)
+	}
+	db, version, err := openChecked(path, false, opts, deadline)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, path: path, version: version, Notes: notes}
+	if version < FormatVersion {
+		note, err := s.migrate()
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		s.Notes = append(s.Notes, note)
+	}
+	return s, nil
+}
+
+// create makes a new state file. bbolt initialises an empty file under the exclusive lock;
+// a file with no buckets at all is therefore one we (or a racing invoiceform) just made, and
+// is given its meta. Anything else was there before us and goes through the usual checks
+// (only a file that another program creates between our Stat and bbolt's open escapes the
+// read-only check; bbolt then refuses what it cannot read).
+func create(path string, opts Options, deadline time.Time) (*Store, error) {
+	db, err := boltOpen(path, false, opts, deadline)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, path: path, version: FormatVersion}
+	fresh := false
+	err = guard(path, func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			empty := true
+			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+			if !empty {
+				return nil
+			}
+			fresh = true
+			return initialise(tx, state.NewLineage())
+		})
+	})
+	if err == nil && fresh {
+		// The new file's name must survive a power loss as surely as the records in it.
+		err = syncDir(filepath.Dir(path))
+	}
+	if err == nil && !fresh {
+		s.version, err = checkMeta(path, db)
+		if err == nil && s.version < FormatVersion {
+			var note string
+			note, err = s.migrate()
+			s.Notes = append(s.Notes, note)
+		}
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("state: syncing directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+func initialise(tx *bolt.Tx, lineage string) error {
+	meta, err := tx.CreateBucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.CreateBucket(bucketRecords); err != nil {
+		return err
+	}
+	for k, v := range map[string][]byte{
+		string(keyMagic): []byte(Magic), string(keyFormat): u64(FormatVersion),
+		string(keyLineage): []byte(lineage), string(keySerial): u64(0),
+	} {
+		if err := meta.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openChecked opens path and checks that it is an invoiceform state of a version this
+// package can read.
+func openChecked(path string, readOnly bool, opts Options, deadline time.Time) (*bolt.DB, uint64, error) {
+	db, err := boltOpen(path, readOnly, opts, deadline)
+	if err != nil {
+		return nil, 0, err
+	}
+	version, err := checkMeta(path, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, 0, err
+	}
+	return db, version, nil
+}
+
+func boltOpen(path string, readOnly bool, opts Options, deadline time.Time) (*bolt.DB, error) {
+	// bbolt waits forever on a zero timeout; ours means "do not wait".
+	timeout := max(time.Until(deadline), time.Nanosecond)
+	writers := opts.Writers
+	if writers <= 0 {
+		writers = 64
+	}
+	var db *bolt.DB
+	err := guard(path, func() error {
+		var err error
+		db, err = bolt.Open(path, FileMode, &bolt.Options{ReadOnly: readOnly, Timeout: timeout})
+		return err
+	})
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("state: %s: %w", path, state.ErrLocked)
+	case errors.Is(err, state.ErrCorrupt):
+		return nil, err
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return nil, corrupt(path, err.Error())
+	case err != nil:
+		// Other failures (bad page size, short file, I/O) on an existing file also mean we
+		// cannot trust it; say what bbolt said.
+		if fi, statErr := os.Stat(path); statErr == nil && fi.Size() > 0 {
+			return nil, corrupt(path, err.Error())
+		}
+		return nil, fmt.Errorf("state: %s: %w", path, err)
+	}
+	db.MaxBatchSize = writers
+	db.MaxBatchDelay = time.Millisecond
+	return db, nil
+}
+
+// notFoundError is a missing state file; it matches state.ErrNotFound.
+type notFoundError string
+
+func (e notFoundError) Error() string {
+	return fmt.Sprintf("no state at %s: nothing has been applied here yet", string(e))
+}
+
+func (e notFoundError) Is(target error) bool { return target == state.ErrNotFound }
+
+func corrupt(path, why string) error {
+	return fmt.Errorf("state: %s: %w (%s); the file was left as it is: restore it from a backup (invoiceform state import) or move it away", path, state.ErrCorrupt, why)
+}
+
+// guard turns a panic or a memory fault inside bbolt (which trusts the file it maps) into
+// ErrCorrupt, so a damaged file is an error, never a crash.
+func guard(path string, fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			err = corrupt(path, fmt.Sprint("reading it failed: ", p))
+		}
+	}()
+	return fn()
+}
+
+// checkMeta checks the magic, the format version, the presence of the buckets and that the
+// file is as long as its own meta says (a truncated copy would fault on first use).
+func checkMeta(path string, db *bolt.DB) (uint64, error) {
+	var version uint64
+	err := guard(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			fi, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			if tx.Size() > fi.Size() {
+				return corrupt(path, fmt.Sprintf("truncated: %d bytes, want %d", fi.Size(), tx.Size()))
+			}
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil || !bytes.Equal(meta.Get(keyMagic), []byte(Magic)) {
+				return corrupt(path, "a bbolt file without invoiceform's meta; another program's database?")
+			}
+			v := meta.Get(keyFormat)
+			if len(v) != 8 {
+				return corrupt(path, "no format version")
+			}
+			version = binary.BigEndian.Uint64(v)
+			if version > FormatVersion {
+				return fmt.Errorf("state: %s: %w: format version %d, this invoiceform reads up to %d; upgrade invoiceform", path, state.ErrNewerFormat, version, FormatVersion)
+			}
+			if tx.Bucket(bucketRecords) == nil || len(meta.Get(keyLineage)) == 0 || len(meta.Get(keySerial)) != 8 {
+				return corrupt(path, "meta or records bucket incomplete")
+			}
+			return nil
+		})
+	})
+	return version, err
+}
+
+// checkRecord is Record.Validate without its allocations. bbolt has no checksums of its data
+// pages; the body hash catches damage to the bytes that would be resent.
+func checkRecord(r *state.Record) error {
+	sum := sha256.Sum256(r.Body)
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], sum[:])
+	if r.BodyHash != string(hexSum[:]) || !r.Phase.Valid() || r.ForeignID == "" {
+		return r.Validate() // says what is wrong
+	}
+	if !utf8.Valid(r.Body) {
+		return r.Validate()
+	}
+	return nil
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// Path is the file's path.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) use(write bool) (func(), error) {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, fmt.Errorf("state: %s: %w", s.path, state.ErrClosed)
+	}
+	if write && s.readOnly {
+		s.mu.RUnlock()
+		return nil, fmt.Errorf("state: %s: %w", s.path, state.ErrReadOnly)
+	}
+	return s.mu.RUnlock, nil
+}
+
+// Snapshot implements state.Store.
+func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	done, err := s.use(false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	snap := &state.Snapshot{}
+	err = guard(s.path, func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			snap.Lineage = string(meta.Get(keyLineage))
+			snap.Serial = binary.BigEndian.Uint64(meta.Get(keySerial))
+			snap.Binding = binding(tx)
+			recs := tx.Bucket(bucketRecords)
+			n := recs.Stats().KeyN
+			snap.Records = make(map[string]*state.Record, n)
+			// Records and their times are allocated in two slabs and their bytes in an arena
+			// (codec.go): a snapshot is then a few hundred allocations, not a million.
+			slab, ints := make([]state.Record, n), make([][2]int64, n)
+			var mem arena
+			i := 0
+			return recs.ForEach(func(k, v []byte) error {
+				if i == len(slab) {
+					// More keys than Stats counted (it cannot be, but costs nothing to allow).
+					slab, ints, i = make([]state.Record, 1), make([][2]int64, 1), 0
+				}
+				r := &slab[i]
+				err := decodeInto(v, r, &ints[i], &mem)
+				i++
+				if err == nil {
+					err = checkRecord(r)
+				}
+				if err != nil {
+					return corrupt(s.path, fmt.Sprintf("record %q: %v", k, err))
+				}
+				if r.ForeignID != string(k) {
+					return corrupt(s.path, fmt.Sprintf("record %q is filed under %q", r.ForeignID, k))
+				}
+				snap.Records[r.ForeignID] = r
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// update runs fn in a batched write transaction and counts it in the serial.
+func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	return s.write(ctx, true, fn)
+}
+
+func (s *Store) write(ctx context.Context, bump bool, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done, err := s.use(true)
+	if err != nil {
+		return err
+	}
+	defer done()
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil || !bump {
+			return err
+		}
+		return bumpSerial(tx)
+	})
+	if err != nil && !errors.Is(err, state.ErrForeign) && !errors.Is(err, state.ErrNotEmpty) {
+		return fmt.Errorf("state: %s: %w", s.path, err)
+	}
+	return err
+}
+
+func bumpSerial(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	return meta.Put(keySerial, u64(binary.BigEndian.Uint64(meta.Get(keySerial))+1))
+}
+
+// Put implements state.Store. Records are encoded before joining the batch, so the shared
+// transaction does only the tree writes.
+func (s *Store) Put(ctx context.Context, records ...*state.Record) error {
+	if len(records) == 0 {
+		return ctx.Err()
+	}
+	vals := make([][]byte, len(records))
+	for i, r := range records {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		vals[i] = encodeRecord(nil, r)
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		for i, r := range records {
+			if err := b.Put([]byte(r.ForeignID), vals[i]); err != nil {
+				return fmt.Errorf("record %q: %w", r.ForeignID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Delete implements state.Store.
+func (s *Store) Delete(ctx context.Context, foreignIDs ...string) error {
+	if len(foreignIDs) == 0 {
+		return ctx.Err()
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		for _, id := range foreignIDs {
+			if err := b.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Bind implements state.Store. A binding that is already the state's is checked in a read
+// transaction, so the common case (every apply after the first) writes nothing.
+func (s *Store) Bind(ctx context.Context, want state.Binding) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done, err := s.use(false)
+	if err != nil {
+		return err
+	}
+	var have state.Binding
+	err = guard(s.path, func() error {
+		return s.db.View(func(tx *bolt.Tx) error { have = binding(tx); return nil })
+	})
+	done()
+	if err != nil {
+		return err
+	}
+	if err := state.CheckBinding(have, want); err != nil || have == want {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		// Checked again: another writer of this process may have bound it meanwhile.
+		if err := state.CheckBinding(binding(tx), want); err != nil {
+			return err
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyEndpoint, []byte(want.Endpoint)); err != nil {
+			return err
+		}
+		return meta.Put(keyFingerprint, []byte(want.KeyFingerprint))
+	})
+}
+
+func binding(tx *bolt.Tx) state.Binding {
+	meta := tx.Bucket(bucketMeta)
+	return state.Binding{Endpoint: string(meta.Get(keyEndpoint)), KeyFingerprint: string(meta.Get(keyFingerprint))}
+}
+
+// Import implements state.Store.
+func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
+	if err := state.CheckImport(snap); err != nil {
+		return err
+	}
+	return s.write(ctx, false, func(tx *bolt.Tx) error {
+		meta, recs := tx.Bucket(bucketMeta), tx.Bucket(bucketRecords)
+		if n := recs.Stats().KeyN; n > 0 || len(meta.Get(keyEndpoint)) > 0 {
+			return fmt.Errorf("import: %w: it has %d records and binding %q", state.ErrNotEmpty, n, meta.Get(keyEndpoint))
+		}
+		for id, r := range snap.Records {
+			if err := recs.Put([]byte(id), encodeRecord(nil, r)); err != nil {
+				return err
+			}
+		}
+		for k, v := range map[string][]byte{
+			string(keyLineage): []byte(snap.Lineage), string(keyEndpoint): []byte(snap.Binding.Endpoint),
+			string(keyFingerprint): []byte(snap.Binding.KeyFingerprint),
+			// The export's serial, so that a plan made before the export still matches.
+			string(keySerial): u64(snap.Serial),
+		} {
+			if err := meta.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Close implements state.Store: it releases the lock.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}

@@ -1,0 +1,82 @@
+package state_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/invoiceform/invoiceform/state"
+	"github.com/invoiceform/invoiceform/state/statetest"
+)
+
+func TestRedactBody(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{"title":"T","email_user":"a@b.example","sender_data":{"first_name":"F"},"amount":10.50}`,
+			`{"title":"T","email_user":"(sensitive)","sender_data":"(sensitive)","amount":10.50}`},
+		{`{"title":"no personal data"}`, `{"title":"no personal data"}`},
+		{`{}`, `{}`},
+		{``, ``},
+		// What cannot be parsed cannot be known to be harmless: replaced whole.
+		{`not json buyer@example.com`, `"(sensitive)"`},
+		{`["buyer@example.com"]`, `"(sensitive)"`},
+		{`{"email_user":"buyer@example.com"`, `"(sensitive)"`},
+	}
+	for _, c := range cases {
+		if got := string(state.RedactBody([]byte(c.in))); got != c.want {
+			t.Errorf("RedactBody(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRedactedLeavesRecord(t *testing.T) {
+	r := statetest.FullRecord("a")
+	orig := r.Clone()
+	red := r.Redacted()
+	if d := cmp.Diff(orig, r); d != "" {
+		t.Fatalf("Redacted changed the record:\n%s", d)
+	}
+	if bytes.Contains(red.Body, []byte("buyer@example.com")) || bytes.Contains(red.Body, []byte("Friedrich")) {
+		t.Fatalf("redacted body still has personal data: %s", red.Body)
+	}
+}
+
+func TestReadExport(t *testing.T) {
+	snap := &state.Snapshot{Lineage: "lin", Serial: 3, Records: map[string]*state.Record{
+		"a": statetest.FullRecord("a"), "p": statetest.PendingRecord("p")}}
+	var buf bytes.Buffer
+	if err := state.WriteExport(&buf, snap); err != nil {
+		t.Fatal(err)
+	}
+	got, err := state.ReadExport(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(snap, got); d != "" {
+		t.Fatalf("export round trip (-want +got):\n%s", d)
+	}
+	good := buf.String()
+	bad := []struct {
+		name, doc string
+		want      error
+	}{
+		{"not JSON", "{", state.ErrCorrupt},
+		{"other format", strings.Replace(good, `"invoiceform-state"`, `"terraform"`, 1), state.ErrCorrupt},
+		{"newer version", strings.Replace(good, `"version": 1`, `"version": 2`, 1), state.ErrNewerFormat},
+		{"unknown field", strings.Replace(good, `"serial": 3`, `"serial": 3, "extra": 1`, 1), state.ErrCorrupt},
+		{"body changed", strings.Replace(good, `buyer@example.com`, `buyer@example.org`, 1), state.ErrCorrupt},
+		{"no lineage", strings.Replace(good, `"lineage": "lin"`, `"lineage": ""`, 1), state.ErrCorrupt},
+		{"duplicate", strings.Replace(good, `"foreign_id": "p"`, `"foreign_id": "a"`, 1), state.ErrCorrupt},
+		{"unknown phase", strings.Replace(good, `"phase": "pending"`, `"phase": "failed"`, 1), state.ErrCorrupt},
+	}
+	for _, c := range bad {
+		if c.doc == good {
+			t.Fatalf("%s: the replacement did not apply", c.name)
+		}
+		if _, err := state.ReadExport(strings.NewReader(c.doc)); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+}
