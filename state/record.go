@@ -123,7 +123,9 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	}
 	*r = Record(j.recordAlias)
 	r.Body = nil
-	if j.Body != nil {
+	if j.Body != nil && *j.Body != "" {
+		// An empty body is no body: keep one form, so that a record survives a round trip
+		// through the binary encoding (which has no empty-but-present body) unchanged.
 		r.Body = []byte(*j.Body)
 	}
 	return nil
