@@ -386,6 +386,11 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if f == faultSlow {
+		// Counted before processing, so that a client that gives up as soon as the invoice is
+		// committed always finds the fault counted.
+		s.counters.slow.Add(1)
+	}
 	status, body, committed, key2 := s.handleAPI(r, rt)
 	key = key2
 
@@ -397,7 +402,6 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		dropConnection(w)
 		return
 	case f == faultSlow:
-		s.counters.slow.Add(1)
 		s.log.Info("fault: slow answer", "path", path, "delay", s.opts.SlowDelay)
 		if !s.sleep(r.Context(), s.opts.SlowDelay) {
 			dropConnection(w) // the client gave up or the server is closing: no answer
