@@ -123,7 +123,7 @@ func mdChange(d *Document, i int) string {
 }
 
 // mdEscape keeps text from becoming markup: HTML, table pipes and line breaks.
-var mdReplacer = strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;", "|", "\\|", "\n", " ", "\r", " ", "`", "'", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]")
+var mdReplacer = strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;", "|", "\\|", "\n", " ", "\r", " ", "`", "'", "*", "\\*", "[", "\\[", "]", "\\]")
 
 func mdEscape(s string) string { return mdReplacer.Replace(s) }
 

@@ -87,6 +87,9 @@ func WriteText(w io.Writer, d *Document, opts TextOptions) error {
 			}
 		}
 	}
+	if listUnchanged && s.NoOp > 0 {
+		fmt.Fprintln(bw)
+	}
 	fmt.Fprintln(bw, paint(ansiBold, SummaryLine(d)))
 	if s.ErrorCount > 0 {
 		fmt.Fprintf(bw, "The plan has %s: it cannot be applied until they are fixed.\n", count(s.ErrorCount, "error", "errors"))
@@ -177,7 +180,7 @@ func SummaryLine(d *Document) string {
 		parts = append(parts, fmt.Sprintf("%d undeclared", s.Undeclared))
 	}
 	prefix := "Plan: "
-	if !s.HasChanges {
+	if !s.HasChanges && s.Conflict == 0 && s.ErrorCount == 0 {
 		prefix = "No changes. Plan: "
 	}
 	return prefix + strings.Join(parts, ", ") + "."
