@@ -68,6 +68,22 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	}
 	p.ConfigHash = configHash(invoices, opts, p.Targets)
 
+	if b := snap.Binding; !b.IsZero() {
+		switch {
+		case opts.Endpoint != "" && b.Endpoint != opts.Endpoint:
+			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "State belongs to another endpoint",
+				Detail:   fmt.Sprintf("The state was applied against %s, and this plan is for %s. A state made against one endpoint (sandbox, production) never describes invoices at another: set the endpoint the state belongs to (settings or INVOICEFORM_ENDPOINT), or use another -state.", b.Endpoint, opts.Endpoint),
+			})
+		case opts.KeyFingerprint != "" && b.KeyFingerprint != opts.KeyFingerprint:
+			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "State belongs to another API key",
+				Detail:   fmt.Sprintf("The state was applied with the API key whose fingerprint is %s, and INVOICEFORM_API_KEY has fingerprint %s. Use the key the state belongs to, or another -state.", b.KeyFingerprint, opts.KeyFingerprint),
+			})
+		}
+	}
 	for _, t := range p.Targets {
 		if byID[t] == nil && snap.Records[t] == nil {
 			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{

@@ -146,6 +146,29 @@ func TestMake(t *testing.T) {
 	}
 }
 
+func TestMakeBinding(t *testing.T) {
+	s := snapshot()
+	s.Binding.KeyFingerprint = "aaaa"
+	for _, tt := range []struct {
+		opts plan.Options
+		want string
+	}{
+		{plan.Options{Endpoint: s.Binding.Endpoint, KeyFingerprint: "aaaa"}, ""},
+		{plan.Options{Endpoint: s.Binding.Endpoint}, ""}, // no key in the environment: nothing to compare
+		{plan.Options{Endpoint: "https://app.cryptoprocessing.com/api/v2"}, "State belongs to another endpoint"},
+		{plan.Options{Endpoint: s.Binding.Endpoint, KeyFingerprint: "bbbb"}, "State belongs to another API key"},
+	} {
+		p := plan.Make(nil, s, tt.opts)
+		got := ""
+		if len(p.Diagnostics) > 0 {
+			got = p.Diagnostics[0].Summary
+		}
+		if got != tt.want || len(p.Diagnostics) > 1 {
+			t.Errorf("%+v: diagnostics %v, want %q", tt.opts, p.Diagnostics, tt.want)
+		}
+	}
+}
+
 func TestMakeSnapshotFields(t *testing.T) {
 	s := snapshot()
 	s.Serial = 42

@@ -36,6 +36,7 @@ func everyAction() *plan.Plan {
 	snap := snapshot(rec(same, state.Issued, "created"), rec(inv("order-4", "EUR", "250"), state.Issued, "created"),
 		rec(pending, state.Pending, ""), rec(gone, state.Issued, "created"))
 	snap.Records["order-4"].ID = 9001
+	snap.Binding.KeyFingerprint = "db6bcf6a2a36ee93"
 	return plan.Make([]*config.Invoice{create1, create2, same, cancel, pending, never}, snap,
 		plan.Options{Endpoint: "https://app.sandbox.cryptoprocessing.com/api/v2", KeyFingerprint: "db6bcf6a2a36ee93"})
 }
