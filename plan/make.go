@@ -309,18 +309,27 @@ func configHash(invoices []*config.Invoice, opts Options, targets []string) stri
 	sorted := slices.Clone(invoices)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ForeignID < sorted[j].ForeignID })
 	h := sha256.New()
+	var buf []byte
+	// Each part is written as LENGTH:BYTES, so no two different configs hash the same bytes.
 	line := func(parts ...string) {
+		buf = buf[:0]
 		for _, s := range parts {
-			h.Write([]byte(strconv.Quote(s)))
-			h.Write([]byte{' '})
+			buf = strconv.AppendInt(buf, int64(len(s)), 10)
+			buf = append(buf, ':')
+			buf = append(buf, s...)
 		}
-		h.Write([]byte{'\n'})
+		buf = append(buf, '\n')
+		h.Write(buf)
 	}
 	line("endpoint", opts.Endpoint)
 	line("prune", strconv.FormatBool(opts.Prune))
 	line(append([]string{"targets"}, targets...)...)
 	for _, inv := range sorted {
-		line(inv.ForeignID, inv.Hash, strconv.FormatBool(inv.Cancel))
+		cancel := "false"
+		if inv.Cancel {
+			cancel = "true"
+		}
+		line(inv.ForeignID, inv.Hash, cancel)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -105,10 +105,13 @@ func (p *Plan) Counts() map[Action]int {
 // foreign_id and body hashes; never a time, so the same inputs always give the same hash.
 func (p *Plan) Hash() string {
 	h := sha256.New()
+	var buf []byte
+	// Each field is written as LENGTH:BYTES, so no two different plans hash the same bytes.
 	field := func(h hash.Hash, s string) {
-		h.Write([]byte(strconv.Itoa(len(s))))
-		h.Write([]byte{':'})
-		h.Write([]byte(s))
+		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, s...)
+		h.Write(buf)
 	}
 	field(h, "invoiceform-plan-v1")
 	field(h, p.ConfigHash)
