@@ -260,10 +260,16 @@ func CheckFresh(p *Plan, snap *state.Snapshot, b state.Binding) error {
 	if snap == nil {
 		snap = &state.Snapshot{}
 	}
-	if p.Lineage != snap.Lineage {
+	if p.Lineage == "" {
+		// Planned without a state file: apply creates the state, with a lineage of its own,
+		// so only emptiness can be checked.
+		if snap.Serial != 0 || len(snap.Records) > 0 {
+			return fmt.Errorf("%w: it was made when there was no state, and the state now has serial %d and %d records", ErrStale, snap.Serial, len(snap.Records))
+		}
+	} else if p.Lineage != snap.Lineage {
 		return fmt.Errorf("%w: it was made against another state (lineage %q; this state's is %q)", ErrStale, p.Lineage, snap.Lineage)
 	}
-	if p.Serial != snap.Serial {
+	if p.Lineage != "" && p.Serial != snap.Serial {
 		return fmt.Errorf("%w (serial %d when planned, %d now)", ErrStale, p.Serial, snap.Serial)
 	}
 	if p.Binding.Endpoint != b.Endpoint {

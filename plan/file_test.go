@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -120,6 +121,12 @@ func TestCheckFresh(t *testing.T) {
 				t.Errorf("err = %v, want %v containing %q", err, tt.want, tt.msg)
 			}
 		})
+	}
+	// A plan made without a state file fits the empty state apply creates, and nothing else.
+	fresh := plan.Make([]*config.Invoice{inv("a", "EUR", "1")}, nil, plan.Options{Endpoint: bind.Endpoint})
+	must(t, plan.CheckFresh(fresh, &state.Snapshot{Lineage: "new-lineage"}, bind))
+	if err := plan.CheckFresh(fresh, snapshot(rec(inv("a", "EUR", "1"), state.Pending, "")), bind); !errors.Is(err, plan.ErrStale) {
+		t.Errorf("plan without a state against a used state: err = %v", err)
 	}
 	// A plan made without an API key (a pull request) fits the key apply uses.
 	unbound := snapshot()
