@@ -90,3 +90,20 @@ func BenchmarkMarkdown100kCreates(b *testing.B)   { benchPlan(b, false, "markdow
 func BenchmarkJSON100kCreates(b *testing.B)       { benchPlan(b, false, "json") }
 func BenchmarkPlanFile100kCreates(b *testing.B)   { benchPlan(b, false, "file") }
 func BenchmarkMarkdown100kNoChanges(b *testing.B) { benchPlan(b, true, "markdown") }
+
+// BenchmarkReadPlanFile100k: what show and apply pay to read back a 100,000-create plan.
+func BenchmarkReadPlanFile100k(b *testing.B) {
+	invs, _ := benchInput(b)
+	data, err := plan.Encode(plan.Make(invs, nil, plan.Options{}), time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := plan.Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"bytes"
 	"encoding/json"
 	"sort"
 
@@ -200,9 +199,9 @@ func requested(body []byte) (string, config.Amount, bool) {
 		Amount   json.Number `json:"amount"`
 		Currency string      `json:"currency"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if dec.Decode(&req) != nil || req.Currency == "" {
+	// json.Number keeps the amount's exact text; Unmarshal, unlike a Decoder, allocates no
+	// read buffer per body.
+	if json.Unmarshal(body, &req) != nil || req.Currency == "" {
 		return "", config.Amount{}, false
 	}
 	a, err := config.ParseAmount(req.Amount.String())
