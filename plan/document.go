@@ -245,16 +245,21 @@ func (d *Document) Change(i int) DocChange {
 	}
 	if c.Action != NoOp && c.Action != Undeclared {
 		if body := c.Body(); len(body) > 0 {
-			dc.BodyHash = state.HashBody(body)
+			declared := c.Action != Resolve && c.After != nil && c.After.Request.ForeignID != ""
+			if declared {
+				dc.BodyHash = c.After.Hash // computed by config.Load from these very bytes
+			} else {
+				dc.BodyHash = state.HashBody(body)
+			}
 			switch {
 			case d.opts.ShowSensitive:
 				dc.After = json.RawMessage(body)
-			case c.Action != Resolve && c.After != nil && c.After.Request.ForeignID != "":
-				dc.After = redactRequest(&c.After.Request)
+			case declared:
+				dc.After = redactRequest(&c.After.Request) // valid JSON by construction
 			default:
 				dc.After = json.RawMessage(state.RedactBody(body))
 			}
-			if !json.Valid(dc.After) {
+			if !declared && !json.Valid(dc.After) {
 				dc.After = json.RawMessage(`"(invalid body)"`)
 			}
 		}

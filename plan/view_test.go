@@ -239,3 +239,27 @@ func TestRedactRequest(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+// TestAppendChangeMatchesEncodingJSON: the hand-written encoder of changes writes what
+// encoding/json writes, including strings that need escaping.
+func TestAppendChangeMatchesEncodingJSON(t *testing.T) {
+	odd := inv("odd", "EUR", "1", func(r *config.Request) { r.Title = "Quote \" back \\ tab \t é <b> \u2028" })
+	odd.Address = `invoice.odd["k\"ey"]`
+	p := plan.Make([]*config.Invoice{odd}, snapshot(rec(inv("gone", "EUR", "2"), state.Issued, "created")), plan.Options{})
+	d := plan.NewDocument(p, plan.ViewOptions{})
+	var out bytes.Buffer
+	must(t, plan.WriteJSON(&out, d))
+	var doc struct {
+		Changes []json.RawMessage `json:"changes"`
+	}
+	must(t, json.Unmarshal(out.Bytes(), &doc))
+	for i, raw := range doc.Changes {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		must(t, enc.Encode(d.Change(i)))
+		if diff := cmp.Diff(strings.TrimSuffix(buf.String(), "\n"), string(raw)); diff != "" {
+			t.Errorf("change %d (-encoding/json +WriteJSON):\n%s", i, diff)
+		}
+	}
+}
