@@ -263,3 +263,16 @@ func TestAppendChangeMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestTextColor(t *testing.T) {
+	d := plan.NewDocument(everyAction(), plan.ViewOptions{})
+	var plain, color bytes.Buffer
+	must(t, plan.WriteText(&plain, d, plan.TextOptions{}))
+	must(t, plan.WriteText(&color, d, plan.TextOptions{Color: true}))
+	if bytes.Contains(plain.Bytes(), []byte("\x1b[")) {
+		t.Error("colour without Color")
+	}
+	if !bytes.Contains(color.Bytes(), []byte("\x1b[32m  + invoice.order-1")) && !bytes.Contains(color.Bytes(), []byte("\x1b[32m+ invoice.order-1")) {
+		t.Errorf("creates not green:\n%q", color.String())
+	}
+}

@@ -146,6 +146,9 @@ func runPlan(e *env, a planArgs) error {
 		return err
 	}
 	if p.HasErrors() {
+		if a.out != "" {
+			fmt.Fprintf(e.stderr, "The plan was not saved to %s: it has errors, and apply could not use it.\n", a.out)
+		}
 		return exitCode(exitError)
 	}
 	if a.out != "" {
