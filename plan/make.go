@@ -139,7 +139,8 @@ func (p *Plan) declared(inv *config.Invoice, rec *state.Record) {
 		if rec.Phase == state.Cancelled {
 			c.Reason = "cancelled"
 		}
-	case rec.Phase == state.Cancelled:
+	case rec.Phase == state.Cancelled || rec.Status == "cancelled":
+		// A cancel made elsewhere (the dashboard) arrives as a callback status.
 		c.Action, c.Reason = NoOp, "already cancelled"
 	case !openStatuses[rec.Status]:
 		c.Action, c.Reason = NoOp, fmt.Sprintf("status %s cannot be cancelled", rec.Status)
