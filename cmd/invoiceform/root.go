@@ -17,6 +17,8 @@ func rootCommand(e *env) *ffcli.Command {
 	subs := []*ffcli.Command{
 		validateCommand(e),
 		fmtCommand(e),
+		planCommand(e),
+		showCommand(e),
 		stateCommand(e),
 		emulatorCommand(e),
 		versionCommand(e),

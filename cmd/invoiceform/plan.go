@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/diagview"
+	"github.com/invoiceform/invoiceform/plan"
+	"github.com/invoiceform/invoiceform/state"
+)
+
+// viewArgs choose how a plan is shown; plan and show share them.
+type viewArgs struct {
+	json, markdown, noColor, showSensitive bool
+}
+
+func (a *viewArgs) bind(fs interface {
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.BoolVar(&a.json, "json", false, "print the plan as one JSON document (docs/json-plan.md)")
+	fs.BoolVar(&a.markdown, "markdown", false, "print the plan as a pull-request comment in Markdown (always under 60,000 characters)")
+	fs.BoolVar(&a.noColor, "no-color", false, "never colour the output (NO_COLOR does the same)")
+	fs.BoolVar(&a.showSensitive, "show-sensitive", false, "show email_user and sender_data instead of (sensitive); never in a public pull request")
+}
+
+func (a *viewArgs) check() error {
+	if a.json && a.markdown {
+		return usageError{"-json and -markdown cannot be used together"}
+	}
+	return nil
+}
+
+type planArgs struct {
+	vars     varArgs
+	state    stateArgs
+	view     viewArgs
+	out      string
+	detailed bool
+	prune    bool
+	targets  stringList
+}
+
+func planCommand(e *env) *ffcli.Command {
+	var a planArgs
+	fs := newFlagSet(e, "plan")
+	a.vars.bind(fs)
+	a.state.bind(fs)
+	a.view.bind(fs)
+	fs.StringVar(&a.out, "out", "", "save the plan to `FILE` (mode 0600; it holds the request bodies, personal data included: never commit it)")
+	fs.BoolVar(&a.detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
+	fs.BoolVar(&a.prune, "prune", false, "plan a cancel for every open issued invoice that is no longer declared")
+	fs.Var(&a.targets, "target", "limit the plan to `FOREIGN_ID` (repeatable)")
+	return &ffcli.Command{
+		Name:       "plan",
+		ShortUsage: "invoiceform plan [-out=FILE] [-json | -markdown] [-detailed-exitcode] [-var NAME=VALUE]... [-var-file=FILE]... [-target=FOREIGN_ID]... [-prune] [-state=PATH] [-lock-timeout=DUR] [-no-color] [-show-sensitive]",
+		ShortHelp:  "show what apply would do: the diff between the configuration and the state",
+		LongHelp: `Loads the configuration, reads the state (read-only, shared lock; a missing state is an
+empty one and is not created) and shows each invoice apply would create, cancel or resolve,
+the conflicts that stop it, and totals per currency. Needs no credentials and no network.
+The endpoint is INVOICEFORM_ENDPOINT, else settings { endpoint }, else production; the plan
+records it, and the fingerprint of INVOICEFORM_API_KEY when that is set.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(_ context.Context, args []string) error {
+			if err := noArgs("plan", args); err != nil {
+				return err
+			}
+			if err := a.view.check(); err != nil {
+				return err
+			}
+			return runPlan(e, a)
+		},
+	}
+}
+
+// endpoint is the API endpoint a command works against: INVOICEFORM_ENDPOINT wins over the
+// settings block, so the same reviewed config can be pointed at the emulator or the sandbox
+// without editing it; plan files record the endpoint and apply refuses a plan made for
+// another, so the override can never silently redirect a reviewed plan.
+func endpoint(e *env, cfg *config.Config) (string, hcl.Diagnostics) {
+	if ep := e.getenv("INVOICEFORM_ENDPOINT"); ep != "" {
+		if err := config.CheckEndpoint(ep); err != nil {
+			return "", hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid INVOICEFORM_ENDPOINT",
+				Detail:   fmt.Sprintf("The endpoint in INVOICEFORM_ENDPOINT %s.", err),
+			}}
+		}
+		return ep, nil
+	}
+	if cfg != nil && cfg.Settings.Endpoint != "" {
+		return cfg.Settings.Endpoint, nil
+	}
+	return config.DefaultEndpoint, nil
+}
+
+// keyFingerprint is the fingerprint of INVOICEFORM_API_KEY, or "" when it is not set. The
+// secret is never read: plan needs no credentials.
+func keyFingerprint(e *env) string {
+	if k := e.getenv("INVOICEFORM_API_KEY"); k != "" {
+		return state.KeyFingerprint(k)
+	}
+	return ""
+}
+
+// readSnapshot reads the state read-only; a missing state file is an empty state, and is not
+// created.
+func readSnapshot(e *env, a stateArgs) (*state.Snapshot, bool, error) {
+	s, err := a.open(e, true)
+	if errors.Is(err, state.ErrNotFound) {
+		return &state.Snapshot{Records: map[string]*state.Record{}}, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer s.Close()
+	snap, err := s.Snapshot(context.Background())
+	return snap, true, err
+}
+
+func runPlan(e *env, a planArgs) error {
+	cfg, diags := config.Load(".", a.vars.loadOptions(e))
+	ep, epDiags := endpoint(e, cfg)
+	diags = append(epDiags, diags...)
+	if diags.HasErrors() {
+		if a.view.json {
+			_ = diagview.JSON(e.stdout, cfg.Files, diags)
+		} else if err := diagview.Text(e.stderr, cfg.Files, diags, e.width(e.stderr), e.color(e.stderr, a.view.noColor)); err != nil {
+			return err
+		}
+		return exitCode(exitError)
+	}
+	snap, _, err := readSnapshot(e, a.state)
+	if err != nil {
+		return err
+	}
+	p := plan.Make(cfg.Invoices, snap, plan.Options{Targets: a.targets, Prune: a.prune, Endpoint: ep, KeyFingerprint: keyFingerprint(e)})
+	p.Diagnostics = append(diags, p.Diagnostics...) // the config's warnings, then the plan's
+	if err := showPlan(e, p, a.view, cfg.Files); err != nil {
+		return err
+	}
+	if p.HasErrors() {
+		if a.out != "" {
+			fmt.Fprintf(e.stderr, "The plan was not saved to %s: it has errors, and apply could not use it.\n", a.out)
+		}
+		return exitCode(exitError)
+	}
+	if a.out != "" {
+		if err := plan.WriteFile(a.out, p, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "Saved the plan to %s (mode 0600: it holds personal data; never commit it). Apply exactly this plan with \"invoiceform apply %s\".\n", a.out, a.out)
+	}
+	if a.detailed && p.HasChanges() {
+		return exitCode(exitChanges)
+	}
+	return nil
+}
+
+// showPlan renders a plan in the chosen view. Human output puts the diagnostics, with their
+// source lines, on stderr; JSON and Markdown carry them inside the document.
+func showPlan(e *env, p *plan.Plan, v viewArgs, files map[string]*hcl.File) error {
+	d := plan.NewDocument(p, plan.ViewOptions{ShowSensitive: v.showSensitive, Files: files})
+	switch {
+	case v.json:
+		return plan.WriteJSON(e.stdout, d)
+	case v.markdown:
+		return plan.WriteMarkdown(e.stdout, d)
+	}
+	if err := diagview.Text(e.stderr, files, p.Diagnostics, e.width(e.stderr), e.color(e.stderr, v.noColor)); err != nil {
+		return err
+	}
+	return plan.WriteText(e.stdout, d, plan.TextOptions{Color: e.color(e.stdout, v.noColor)})
+}

@@ -1,0 +1,293 @@
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/state"
+)
+
+// FileFormat names the plan file; FileVersion is its version. A reader refuses a newer
+// version rather than guess what an unknown field means to apply.
+const (
+	FileFormat  = "invoiceform-plan"
+	FileVersion = 1
+)
+
+// Sentinel errors of plan files and their checks.
+var (
+	// ErrCorrupt is returned when a plan file is truncated, altered or not a plan file.
+	ErrCorrupt = errors.New("not a valid invoiceform plan file (truncated, altered, or another kind of file); make a new one with invoiceform plan -out=FILE")
+	// ErrNewerFormat is returned for a plan file written by a newer invoiceform.
+	ErrNewerFormat = errors.New("plan file was written by a newer invoiceform")
+	// ErrStale is returned when the state has moved since the plan was made, or is another
+	// state altogether (lineage).
+	ErrStale = errors.New("plan is stale: the state changed since it was made; run invoiceform plan again")
+	// ErrForeign is returned when the plan was made for another endpoint or API key.
+	ErrForeign = errors.New("plan was made for another endpoint or API key")
+)
+
+// envelope is the plan file: the payload as exact bytes, and the SHA-256 of those bytes, so
+// that any change to what apply would do is detected. CreatedAt is outside the checksum and
+// outside every hash: it is for people only, and never decides anything.
+type envelope struct {
+	Format    string          `json:"format"`
+	Version   int             `json:"version"`
+	CreatedAt time.Time       `json:"created_at"`
+	Checksum  string          `json:"checksum"`
+	Plan      json.RawMessage `json:"plan"`
+}
+
+type filePlan struct {
+	Lineage     string        `json:"lineage"`
+	Serial      uint64        `json:"serial"`
+	Binding     state.Binding `json:"binding"`
+	ConfigHash  string        `json:"config_hash"`
+	PlanHash    string        `json:"plan_hash"`
+	Targets     []string      `json:"targets,omitempty"`
+	Prune       bool          `json:"prune"`
+	Diagnostics []fileDiag    `json:"diagnostics"`
+	Changes     []fileChange  `json:"changes"`
+}
+
+type fileDiag struct {
+	Severity string     `json:"severity"`
+	Summary  string     `json:"summary"`
+	Detail   string     `json:"detail,omitempty"`
+	Range    *hcl.Range `json:"range,omitempty"`
+}
+
+// fileChange holds what apply needs: the exact body to send (a no-op needs none), the
+// record it was planned against, and where it was declared.
+type fileChange struct {
+	Action    string     `json:"action"`
+	ForeignID string     `json:"foreign_id"`
+	Address   string     `json:"address,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	Range     *hcl.Range `json:"range,omitempty"`
+	Cancel    bool       `json:"cancel,omitempty"`
+	Body      *string    `json:"body,omitempty"`
+	// Currency and Amount repeat the body's, so reading a plan need not parse 100,000 bodies.
+	Currency string        `json:"currency,omitempty"`
+	Amount   config.Amount `json:"amount,omitzero"`
+	BodyHash string        `json:"body_hash,omitempty"`
+	Before   *state.Record `json:"before,omitempty"`
+}
+
+// Encode writes p as a plan file's bytes. A plan with errors cannot be saved: apply could
+// not use it.
+func Encode(p *Plan, now time.Time) ([]byte, error) {
+	if p.HasErrors() {
+		return nil, errors.New("plan: a plan with errors cannot be saved; fix them and plan again")
+	}
+	fp := filePlan{Lineage: p.Lineage, Serial: p.Serial, Binding: p.Binding, ConfigHash: p.ConfigHash,
+		PlanHash: p.Hash(), Targets: p.Targets, Prune: p.Prune, Diagnostics: []fileDiag{}, Changes: make([]fileChange, 0, len(p.Changes))}
+	for _, d := range p.Diagnostics {
+		sev := "warning"
+		if d.Severity == hcl.DiagError {
+			sev = "error"
+		}
+		fp.Diagnostics = append(fp.Diagnostics, fileDiag{sev, d.Summary, d.Detail, d.Subject})
+	}
+	for _, c := range p.Changes {
+		fc := fileChange{Action: c.Action.String(), ForeignID: c.ForeignID, Address: c.Address(), Reason: c.Reason}
+		if c.Range.Filename != "" {
+			r := c.Range
+			fc.Range = &r
+		}
+		if c.After != nil {
+			fc.Cancel = c.After.Cancel
+			fc.BodyHash = c.After.Hash
+			if c.Action != NoOp {
+				body := string(c.After.Body)
+				fc.Body = &body
+				fc.Currency, fc.Amount = c.After.Request.Currency, c.After.Request.Amount
+			}
+		}
+		if c.Action != NoOp {
+			fc.Before = c.Before
+		}
+		fp.Changes = append(fp.Changes, fc)
+	}
+	payload, err := json.Marshal(fp)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(payload)
+	head, err := json.Marshal(envelope{Format: FileFormat, Version: FileVersion, CreatedAt: now.UTC(), Checksum: "sha256:" + hex.EncodeToString(sum[:])})
+	if err != nil {
+		return nil, err
+	}
+	// The payload is spliced in as is: marshalling it as a RawMessage would re-validate and
+	// copy tens of megabytes at 100,000 invoices.
+	head = bytes.TrimSuffix(head, []byte(`null}`))
+	out := make([]byte, 0, len(head)+len(payload)+1)
+	out = append(append(append(out, head...), payload...), '}')
+	return out, nil
+}
+
+// WriteFile saves p at path with mode 0600 (the bodies hold personal data), through a
+// temporary file and a rename, so a crash never leaves a half-written plan under the name.
+func WriteFile(path string, p *Plan, now time.Time) error {
+	data, err := Encode(p, now)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("plan: write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("plan: write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("plan: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("plan: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("plan: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("plan: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFile reads a plan file, refusing one that is truncated, altered or newer.
+func ReadFile(path string) (*Plan, time.Time, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("plan: %w", err)
+	}
+	p, created, err := Decode(data)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("plan: %s: %w", path, err)
+	}
+	return p, created, nil
+}
+
+// Decode parses a plan file's bytes, checking the checksum and every body's hash.
+func Decode(data []byte) (*Plan, time.Time, error) {
+	// json.Unmarshal rather than a Decoder with DisallowUnknownFields: the checksum already
+	// proves the content is what a plan wrote, the version says which fields it has, and a
+	// Decoder copies a 60 MB plan through its buffer several times.
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if env.Format != FileFormat {
+		return nil, time.Time{}, fmt.Errorf("%w: format is %q, want %q", ErrCorrupt, env.Format, FileFormat)
+	}
+	if env.Version > FileVersion {
+		return nil, time.Time{}, fmt.Errorf("%w: version %d (this invoiceform reads up to %d)", ErrNewerFormat, env.Version, FileVersion)
+	}
+	sum := sha256.Sum256(env.Plan)
+	if env.Checksum != "sha256:"+hex.EncodeToString(sum[:]) {
+		return nil, time.Time{}, fmt.Errorf("%w: checksum mismatch: the file was altered after it was written", ErrCorrupt)
+	}
+	var fp filePlan
+	if err := json.Unmarshal(env.Plan, &fp); err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	p := &Plan{Lineage: fp.Lineage, Serial: fp.Serial, Binding: fp.Binding, ConfigHash: fp.ConfigHash, Targets: fp.Targets, Prune: fp.Prune}
+	for _, d := range fp.Diagnostics {
+		sev := hcl.DiagWarning
+		if d.Severity == "error" {
+			sev = hcl.DiagError
+		}
+		p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: d.Detail, Subject: d.Range})
+	}
+	for _, fc := range fp.Changes {
+		a, ok := ParseAction(fc.Action)
+		if !ok {
+			return nil, time.Time{}, fmt.Errorf("%w: change %q has unknown action %q", ErrCorrupt, fc.ForeignID, fc.Action)
+		}
+		c := &Change{Action: a, ForeignID: fc.ForeignID, Reason: fc.Reason, Before: fc.Before}
+		if fc.Range != nil {
+			c.Range = *fc.Range
+		}
+		if fc.Before != nil {
+			if err := fc.Before.Validate(); err != nil {
+				return nil, time.Time{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+			}
+		}
+		if fc.Address != "" {
+			inv := &config.Invoice{Address: fc.Address, ForeignID: fc.ForeignID, Cancel: fc.Cancel, Hash: fc.BodyHash, DeclRange: c.Range}
+			if fc.Body != nil {
+				inv.Body = []byte(*fc.Body)
+				if state.HashBody(inv.Body) != fc.BodyHash {
+					return nil, time.Time{}, fmt.Errorf("%w: change %q: body does not match its hash", ErrCorrupt, fc.ForeignID)
+				}
+				inv.Request.Currency, inv.Request.Amount = fc.Currency, fc.Amount
+			}
+			c.After = inv
+		}
+		if a == Create && (c.After == nil || c.After.Body == nil) {
+			return nil, time.Time{}, fmt.Errorf("%w: create %q has no body", ErrCorrupt, fc.ForeignID)
+		}
+		if a == Resolve && c.Before == nil {
+			return nil, time.Time{}, fmt.Errorf("%w: resolve %q has no pending record", ErrCorrupt, fc.ForeignID)
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	if h := p.Hash(); h != fp.PlanHash {
+		return nil, time.Time{}, fmt.Errorf("%w: plan hash mismatch", ErrCorrupt)
+	}
+	return p, env.CreatedAt, nil
+}
+
+// CheckFresh is what apply calls before it acts on a saved plan: the state must be the very
+// one the plan was made against (same lineage and serial), and the endpoint and API key
+// fingerprint apply will use must be the plan's. A plan made without an API key in the
+// environment (its fingerprint empty) can be applied with any key the state accepts; the
+// state's own binding check (state.ErrForeign) still guards that.
+func CheckFresh(p *Plan, snap *state.Snapshot, b state.Binding) error {
+	if snap == nil {
+		snap = &state.Snapshot{}
+	}
+	if p.Lineage == "" {
+		// Planned without a state file: apply creates the state, with a lineage of its own,
+		// so only emptiness can be checked.
+		if snap.Serial != 0 || len(snap.Records) > 0 {
+			return fmt.Errorf("%w: it was made when there was no state, and the state now has serial %d and %d records", ErrStale, snap.Serial, len(snap.Records))
+		}
+	} else if p.Lineage != snap.Lineage {
+		return fmt.Errorf("%w: it was made against another state (lineage %q; this state's is %q)", ErrStale, p.Lineage, snap.Lineage)
+	}
+	if p.Lineage != "" && p.Serial != snap.Serial {
+		return fmt.Errorf("%w (serial %d when planned, %d now)", ErrStale, p.Serial, snap.Serial)
+	}
+	if p.Binding.Endpoint != b.Endpoint {
+		return fmt.Errorf("%w: it was made for endpoint %s, and apply would use %s", ErrForeign, p.Binding.Endpoint, b.Endpoint)
+	}
+	if p.Binding.KeyFingerprint != "" && p.Binding.KeyFingerprint != b.KeyFingerprint {
+		return fmt.Errorf("%w: it was made with API key fingerprint %s, and apply would use %s", ErrForeign, p.Binding.KeyFingerprint, orNone(b.KeyFingerprint))
+	}
+	if !snap.Binding.IsZero() && snap.Binding != b {
+		return fmt.Errorf("%w: the state is bound to %s (key %s)", state.ErrForeign, snap.Binding.Endpoint, snap.Binding.KeyFingerprint)
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no key"
+	}
+	return s
+}

@@ -1,0 +1,136 @@
+package plan_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/plan"
+	"github.com/invoiceform/invoiceform/state"
+)
+
+var now = time.Date(2026, 11, 24, 4, 0, 0, 0, time.UTC)
+
+func TestFileRoundTrip(t *testing.T) {
+	p := everyAction()
+	path := filepath.Join(t.TempDir(), "plan.bin")
+	must(t, plan.WriteFile(path, p, now))
+	fi, err := os.Stat(path)
+	must(t, err)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("plan file mode %v, want 0600", fi.Mode().Perm())
+	}
+	got, created, err := plan.ReadFile(path)
+	must(t, err)
+	if !created.Equal(now) {
+		t.Errorf("created %v, want %v", created, now)
+	}
+	if got.Hash() != p.Hash() || got.ConfigHash != p.ConfigHash || got.Lineage != p.Lineage || got.Serial != p.Serial || got.Binding != p.Binding {
+		t.Errorf("read plan differs: hash %s/%s", got.Hash(), p.Hash())
+	}
+	// Apply needs the exact bodies: the declared one to create, the recorded one to resolve.
+	for i, c := range p.Changes {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		if !bytes.Equal(got.Changes[i].Body(), c.Body()) {
+			t.Errorf("%s: body %s, want %s", c.ForeignID, got.Changes[i].Body(), c.Body())
+		}
+	}
+	// Every view of the saved plan matches the view of the plan itself (diagnostics lose
+	// nothing but their source snippets, which these views do not print).
+	for _, view := range []string{"txt", "md"} {
+		if diff := cmp.Diff(string(render(t, p, view, plan.ViewOptions{})), string(render(t, got, view, plan.ViewOptions{}))); diff != "" {
+			t.Errorf("%s view of the saved plan differs:\n%s", view, diff)
+		}
+	}
+}
+
+func TestFileWithErrorsRefused(t *testing.T) {
+	err := plan.WriteFile(filepath.Join(t.TempDir(), "p"), conflictPlan(), now)
+	if err == nil || !strings.Contains(err.Error(), "a plan with errors cannot be saved") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestFileTamperedRefused(t *testing.T) {
+	data, err := plan.Encode(everyAction(), now)
+	must(t, err)
+	tests := map[string][]byte{
+		"truncated":       data[:len(data)/2],
+		"empty":           {},
+		"amount altered":  bytes.Replace(data, []byte(`\"amount\":1234.5`), []byte(`\"amount\":9234.5`), 1),
+		"serial altered":  bytes.Replace(data, []byte(`"serial":7`), []byte(`"serial":8`), 1),
+		"checksum forged": bytes.Replace(data, []byte(`"checksum":"sha256:`), []byte(`"checksum":"sha256:0`), 1),
+		"not a plan":      []byte(`{"format":"invoiceform-state","version":1}`),
+	}
+	for name, bad := range tests {
+		t.Run(name, func(t *testing.T) {
+			if bytes.Equal(bad, data) {
+				t.Fatal("the alteration did not apply")
+			}
+			_, _, err := plan.Decode(bad)
+			if !errors.Is(err, plan.ErrCorrupt) {
+				t.Fatalf("err = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+	newer := bytes.Replace(data, []byte(`"version":1`), []byte(`"version":2`), 1)
+	if _, _, err := plan.Decode(newer); !errors.Is(err, plan.ErrNewerFormat) {
+		t.Errorf("newer version: err = %v", err)
+	}
+}
+
+func TestCheckFresh(t *testing.T) {
+	p := everyAction()
+	snap := snapshot()
+	bind := state.Binding{Endpoint: "https://app.sandbox.cryptoprocessing.com/api/v2", KeyFingerprint: "db6bcf6a2a36ee93"}
+	snap.Binding = bind
+	must(t, plan.CheckFresh(p, snap, bind))
+
+	moved := snapshot()
+	moved.Serial = 8
+	other := snapshot()
+	other.Lineage = "0000"
+	boundElsewhere := snapshot()
+	boundElsewhere.Binding = state.Binding{Endpoint: bind.Endpoint, KeyFingerprint: "ffff"}
+	tests := []struct {
+		name string
+		snap *state.Snapshot
+		bind state.Binding
+		want error
+		msg  string
+	}{
+		{"serial moved", moved, bind, plan.ErrStale, "serial 7 when planned, 8 now"},
+		{"other lineage", other, bind, plan.ErrStale, `another state (lineage "6f1c2a9e0b3d4c5e8f7a6b5c4d3e2f10"; this state's is "0000")`},
+		{"other endpoint", snapshot(), state.Binding{Endpoint: "https://app.cryptoprocessing.com/api/v2", KeyFingerprint: bind.KeyFingerprint}, plan.ErrForeign, "made for endpoint https://app.sandbox.cryptoprocessing.com/api/v2"},
+		{"other key", snapshot(), state.Binding{Endpoint: bind.Endpoint, KeyFingerprint: "0123"}, plan.ErrForeign, "fingerprint db6bcf6a2a36ee93, and apply would use 0123"},
+		{"state bound elsewhere", boundElsewhere, bind, state.ErrForeign, "bound to"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := plan.CheckFresh(p, tt.snap, tt.bind)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v, want %v containing %q", err, tt.want, tt.msg)
+			}
+		})
+	}
+	// A plan made without a state file fits the empty state apply creates, and nothing else.
+	fresh := plan.Make([]*config.Invoice{inv("a", "EUR", "1")}, nil, plan.Options{Endpoint: bind.Endpoint})
+	must(t, plan.CheckFresh(fresh, &state.Snapshot{Lineage: "new-lineage"}, bind))
+	if err := plan.CheckFresh(fresh, snapshot(rec(inv("a", "EUR", "1"), state.Pending, "")), bind); !errors.Is(err, plan.ErrStale) {
+		t.Errorf("plan without a state against a used state: err = %v", err)
+	}
+	// A plan made without an API key (a pull request) fits the key apply uses.
+	unbound := snapshot()
+	unbound.Binding = state.Binding{}
+	keyless := plan.Make(nil, unbound, plan.Options{Endpoint: bind.Endpoint})
+	must(t, plan.CheckFresh(keyless, unbound, bind))
+}

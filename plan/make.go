@@ -1,0 +1,336 @@
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/config/rules"
+	"github.com/invoiceform/invoiceform/state"
+)
+
+// Options are the planning settings.
+type Options struct {
+	// Targets limits the plan to these foreign_ids (-target); empty plans everything. A
+	// target neither declared nor in the state is an error.
+	Targets []string
+	// Prune plans a cancel for every open issued invoice that is no longer declared.
+	Prune bool
+	// Endpoint is the API base URL the plan is for; KeyFingerprint the fingerprint of the API
+	// key in the environment, if any. Both go into the plan's binding.
+	Endpoint       string
+	KeyFingerprint string
+}
+
+// openStatuses are the invoice statuses that can still be cancelled. An issued record
+// without a status (adopted from an "already taken" answer, no callback yet) counts as open:
+// the API refuses a cancel it cannot do, and apply reports that.
+var openStatuses = map[string]bool{"": true, "created": true, "pending": true, "processing": true}
+
+// Make diffs the declared invoices against a state snapshot. It is pure: no I/O, no clock,
+// and the same inputs always give the same plan. A nil snapshot is an empty state.
+func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan {
+	if snap == nil {
+		snap = &state.Snapshot{}
+	}
+	p := &Plan{
+		Lineage: snap.Lineage,
+		Serial:  snap.Serial,
+		Binding: state.Binding{Endpoint: opts.Endpoint, KeyFingerprint: opts.KeyFingerprint},
+		Prune:   opts.Prune,
+	}
+	var targets map[string]bool
+	if len(opts.Targets) > 0 {
+		targets = make(map[string]bool, len(opts.Targets))
+		for _, t := range opts.Targets {
+			targets[t] = true
+		}
+		p.Targets = slices.Compact(slices.Sorted(func(yield func(string) bool) {
+			for t := range targets {
+				if !yield(t) {
+					return
+				}
+			}
+		}))
+	}
+	byID := make(map[string]*config.Invoice, len(invoices))
+	for _, inv := range invoices {
+		byID[inv.ForeignID] = inv
+	}
+	p.ConfigHash = configHash(invoices, opts, p.Targets)
+
+	if b := snap.Binding; !b.IsZero() {
+		switch {
+		case opts.Endpoint != "" && b.Endpoint != opts.Endpoint:
+			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "State belongs to another endpoint",
+				Detail:   fmt.Sprintf("The state was applied against %s, and this plan is for %s. A state made against one endpoint (sandbox, production) never describes invoices at another: set the endpoint the state belongs to (settings or INVOICEFORM_ENDPOINT), or use another -state.", b.Endpoint, opts.Endpoint),
+			})
+		case opts.KeyFingerprint != "" && b.KeyFingerprint != opts.KeyFingerprint:
+			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "State belongs to another API key",
+				Detail:   fmt.Sprintf("The state was applied with the API key whose fingerprint is %s, and INVOICEFORM_API_KEY has fingerprint %s. Use the key the state belongs to, or another -state.", b.KeyFingerprint, opts.KeyFingerprint),
+			})
+		}
+	}
+	for _, t := range p.Targets {
+		if byID[t] == nil && snap.Records[t] == nil {
+			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown target",
+				Detail:   fmt.Sprintf("-target=%s names a foreign_id that is neither declared in the configuration nor in the state. Check the spelling: a target is a foreign_id, not an address.", t),
+			})
+		}
+	}
+
+	p.Changes = make([]*Change, 0, len(invoices)+len(snap.Records))
+	for _, inv := range invoices {
+		if targets != nil && !targets[inv.ForeignID] {
+			continue
+		}
+		p.declared(inv, snap.Records[inv.ForeignID])
+	}
+	for id, rec := range snap.Records {
+		if byID[id] != nil || (targets != nil && !targets[id]) {
+			continue
+		}
+		p.undeclared(rec, opts.Prune)
+	}
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].ForeignID < p.Changes[j].ForeignID })
+	return p
+}
+
+// declared plans one declared invoice against its record (nil when there is none).
+func (p *Plan) declared(inv *config.Invoice, rec *state.Record) {
+	c := &Change{ForeignID: inv.ForeignID, After: inv, Before: rec, Range: inv.DeclRange}
+	switch {
+	case rec == nil && inv.Cancel:
+		p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Cancel of an invoice that was never issued",
+			Detail:   fmt.Sprintf("%s has cancel = true, but foreign_id %q is not in the state: there is nothing to cancel, and it will not be created. Remove the block once this is intended.", inv.Address, inv.ForeignID),
+			Subject:  inv.DeclRange.Ptr(),
+		})
+		return
+	case rec == nil:
+		c.Action = Create
+	case rec.BodyHash != inv.Hash:
+		c.Action = Conflict
+		p.Diagnostics = append(p.Diagnostics, conflictDiag(inv, rec))
+	case rec.Phase == state.Pending:
+		c.Action = Resolve
+		c.Reason = "pending from an interrupted apply"
+		if inv.Cancel {
+			c.Reason += "; cancel once it is resolved"
+		}
+	case !inv.Cancel:
+		c.Action = NoOp
+		if rec.Phase == state.Cancelled {
+			c.Reason = "cancelled"
+		}
+	case rec.Phase == state.Cancelled || rec.Status == "cancelled":
+		// A cancel made elsewhere (the dashboard) arrives as a callback status.
+		c.Action, c.Reason = NoOp, "already cancelled"
+	case !openStatuses[rec.Status]:
+		c.Action, c.Reason = NoOp, fmt.Sprintf("status %s cannot be cancelled", rec.Status)
+		p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Cancel of a finished invoice",
+			Detail:   fmt.Sprintf("%s has cancel = true, but invoice %q has status %q, which is final: only created, pending and processing invoices can be cancelled. Nothing will be done.", inv.Address, inv.ForeignID, rec.Status),
+			Subject:  inv.DeclRange.Ptr(),
+		})
+	default:
+		c.Action, c.Reason = Cancel, "cancel = true"
+	}
+	p.Changes = append(p.Changes, c)
+}
+
+// undeclared plans a record that no block declares.
+func (p *Plan) undeclared(rec *state.Record, prune bool) {
+	c := &Change{ForeignID: rec.ForeignID, Before: rec}
+	switch {
+	case rec.Phase == state.Pending:
+		// The journal entry may have created an invoice: it must be resolved whatever the
+		// config says now, or an issued invoice would be lost to the state.
+		c.Action, c.Reason = Resolve, "pending from an interrupted apply; no longer declared"
+	case rec.Phase == state.Issued && openStatuses[rec.Status] && prune:
+		c.Action, c.Reason = Cancel, "not declared; -prune"
+	case rec.Phase == state.Issued && openStatuses[rec.Status]:
+		c.Action, c.Reason = Undeclared, "not declared; left open (-prune would cancel it)"
+	case rec.Phase == state.Cancelled:
+		c.Action, c.Reason = Undeclared, "not declared; cancelled"
+	default:
+		c.Action, c.Reason = Undeclared, "not declared; status "+rec.Status
+	}
+	p.Changes = append(p.Changes, c)
+}
+
+// conflictDiag explains a conflict field by field. Personal fields are named, never shown:
+// diagnostics are printed in pull requests.
+func conflictDiag(inv *config.Invoice, rec *state.Record) *hcl.Diagnostic {
+	diffs := FieldDiff(rec.Body, inv.Body)
+	what, fix := "was issued", "Issued invoices cannot change: revert the block to the issued request, or set cancel = true on it and declare the new invoice under a new foreign_id."
+	summary := "Issued invoice changed"
+	if rec.Phase == state.Pending {
+		what = "has a pending create"
+		summary = "Pending invoice changed"
+		fix = "The pending request may already have created the invoice, so it wins: revert the block to the pending request and apply to resolve it first; then cancel it if it is unwanted."
+	}
+	if rec.Phase == state.Cancelled {
+		what = "was issued and cancelled"
+		fix = "A cancelled invoice's foreign_id cannot be reused: revert the block, and declare the new invoice under a new foreign_id."
+	}
+	changed := strings.Join(diffs, "; ")
+	if changed == "" {
+		changed = "the request body differs"
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf("%s (foreign_id %q) %s with a different request: %s. %s", inv.Address, inv.ForeignID, what, changed, fix),
+		Subject:  inv.DeclRange.Ptr(),
+	}
+}
+
+// FieldDiff compares two request bodies field by field, in the order of the newer body's
+// fields then any only in the older, and says "name old → new" for each change. Personal
+// fields (config.PersonalFields) say only "name changed". Amounts are written with the
+// currency's places, as "amount 10.00 → 99.00".
+func FieldDiff(before, after []byte) []string {
+	bf, bOK := Fields(before)
+	af, aOK := Fields(after)
+	if !bOK || !aOK {
+		return nil
+	}
+	bm := make(map[string]json.RawMessage, len(bf))
+	for _, f := range bf {
+		bm[f.Name] = f.Value
+	}
+	am := make(map[string]bool, len(af))
+	var out []string
+	show := func(name string, v json.RawMessage, cur string) string {
+		if v == nil {
+			return "(unset)"
+		}
+		if name == "amount" {
+			if a, err := config.ParseAmount(string(v)); err == nil {
+				places := 0
+				if c, ok := rules.LookupCurrency(cur); ok {
+					places = int(c.Precision)
+				}
+				return a.Format(places)
+			}
+		}
+		return string(v)
+	}
+	bcur, acur := stringField(bm["currency"]), ""
+	for _, f := range af {
+		if f.Name == "currency" {
+			acur = stringField(f.Value)
+		}
+	}
+	for _, f := range af {
+		am[f.Name] = true
+		old, ok := bm[f.Name]
+		if ok && bytes.Equal(old, f.Value) {
+			continue
+		}
+		if IsPersonal(f.Name) {
+			out = append(out, f.Name+" changed")
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s → %s", f.Name, show(f.Name, old, bcur), show(f.Name, f.Value, acur)))
+	}
+	for _, f := range bf {
+		if am[f.Name] {
+			continue
+		}
+		if IsPersonal(f.Name) {
+			out = append(out, f.Name+" changed")
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s → (unset)", f.Name, show(f.Name, f.Value, bcur)))
+	}
+	return out
+}
+
+func stringField(v json.RawMessage) string {
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
+}
+
+// IsPersonal reports whether a top-level request field holds personal data.
+func IsPersonal(name string) bool { return slices.Contains(config.PersonalFields, name) }
+
+// Field is one top-level field of a request body, its value the exact JSON text.
+type Field struct {
+	Name  string
+	Value json.RawMessage
+}
+
+// Fields splits a JSON object body into its fields, in order. ok is false when the body is
+// not a JSON object.
+func Fields(body []byte) (fields []Field, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, isStr := tok.(string)
+		if err != nil || !isStr {
+			return nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		fields = append(fields, Field{key, v})
+	}
+	return fields, true
+}
+
+// configHash is the SHA-256 over every declared invoice in foreign_id order (id, body hash,
+// cancel flag) and the settings that shape the plan. It changes exactly when a plan made
+// from the same state could differ.
+func configHash(invoices []*config.Invoice, opts Options, targets []string) string {
+	sorted := slices.Clone(invoices)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ForeignID < sorted[j].ForeignID })
+	h := sha256.New()
+	var buf []byte
+	// Each part is written as LENGTH:BYTES, so no two different configs hash the same bytes.
+	line := func(parts ...string) {
+		buf = buf[:0]
+		for _, s := range parts {
+			buf = strconv.AppendInt(buf, int64(len(s)), 10)
+			buf = append(buf, ':')
+			buf = append(buf, s...)
+		}
+		buf = append(buf, '\n')
+		h.Write(buf)
+	}
+	line("endpoint", opts.Endpoint)
+	line("prune", strconv.FormatBool(opts.Prune))
+	line(append([]string{"targets"}, targets...)...)
+	for _, inv := range sorted {
+		cancel := "false"
+		if inv.Cancel {
+			cancel = "true"
+		}
+		line(inv.ForeignID, inv.Hash, cancel)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,133 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MaxMarkdown is the size the Markdown view stays under, in bytes (so in characters too):
+// GitHub refuses comments over 65,536 characters.
+const MaxMarkdown = 60000
+
+// Budgets inside MaxMarkdown: the diagnostics and the change list are each cut with
+// "and N more" when they would exceed theirs; the rest (title, tables, hash) is small and
+// bounded by the number of currencies.
+const (
+	mdDiagBudget    = 20000
+	mdChangesBudget = 30000
+)
+
+// WriteMarkdown writes the pull-request comment: the closing line, the table per currency,
+// the counts per action, conflicts and warnings, the folded list of changes, the plan hash.
+func WriteMarkdown(w io.Writer, d *Document) error {
+	var b strings.Builder
+	s := d.Summary
+	b.WriteString("### invoiceform plan\n\n")
+	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(SummaryLine(d)))
+	if s.ErrorCount > 0 {
+		fmt.Fprintf(&b, "> [!CAUTION]\n> The plan has %s and cannot be applied.\n\n", count(s.ErrorCount, "error", "errors"))
+	}
+	if len(d.Totals) > 0 {
+		b.WriteString("| Action | Currency | Count | Total | Largest invoice |\n|---|---|--:|--:|---|\n")
+		for _, t := range d.Totals {
+			p := places(t.Currency)
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s (`%s`) |\n", t.Action, mdEscape(t.Currency), t.Count, t.total.Format(p), t.largest.Format(p), mdCode(t.LargestForeignID))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| | Action | Count |\n|---|---|--:|\n")
+	for _, a := range actions {
+		n := map[Action]int{Create: s.Create, Cancel: s.Cancel, Resolve: s.Resolve, NoOp: s.NoOp, Conflict: s.Conflict, Undeclared: s.Undeclared}[a]
+		name := a.String()
+		if a == NoOp {
+			name = "unchanged"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %d |\n", a.Symbol(), name, n)
+	}
+	b.WriteString("\n")
+
+	if len(d.Diagnostics) > 0 {
+		fmt.Fprintf(&b, "#### Errors and warnings (%d)\n\n", len(d.Diagnostics))
+		start := b.Len()
+		for i, dg := range d.Diagnostics {
+			var item strings.Builder
+			where := ""
+			if dg.Range != nil {
+				where = fmt.Sprintf(" (`%s:%d`)", mdCode(dg.Range.Filename), dg.Range.Start.Line)
+			}
+			fmt.Fprintf(&item, "- **%s: %s**%s", dg.Severity, mdEscape(dg.Summary), where)
+			if dg.Detail != "" {
+				fmt.Fprintf(&item, ": %s", mdEscape(dg.Detail))
+			}
+			item.WriteString("\n")
+			if b.Len()-start+item.Len() > mdDiagBudget {
+				fmt.Fprintf(&b, "- … and %d more (run `invoiceform plan` to see them all)\n", len(d.Diagnostics)-i)
+				break
+			}
+			b.WriteString(item.String())
+		}
+		b.WriteString("\n")
+	}
+
+	changes := 0
+	for _, c := range d.plan.Changes {
+		if c.Action != NoOp {
+			changes++
+		}
+	}
+	fmt.Fprintf(&b, "<details><summary>Changes (%d; unchanged invoices are not listed)</summary>\n\n", changes)
+	start, i := b.Len(), 0
+	for _, a := range actions {
+		if a == NoOp {
+			continue
+		}
+		for k, c := range d.plan.Changes {
+			if c.Action != a {
+				continue
+			}
+			line := mdChange(d, k)
+			if b.Len()-start+len(line) > mdChangesBudget {
+				fmt.Fprintf(&b, "- … and %d more (`invoiceform plan -json` lists every change)\n", changes-i)
+				goto done
+			}
+			b.WriteString(line)
+			i++
+		}
+	}
+done:
+	if changes == 0 {
+		b.WriteString("No changes.\n")
+	}
+	b.WriteString("\n</details>\n\n")
+	fmt.Fprintf(&b, "Plan hash: `%s` · config hash: `%s` · state serial %d\n", d.PlanHash, d.ConfigHash, d.State.Serial)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdChange(d *Document, i int) string {
+	c := d.plan.Changes[i]
+	var b strings.Builder
+	fmt.Fprintf(&b, "- `%s %s`", c.Action.Symbol(), mdCode(c.ForeignID))
+	if a := c.Address(); a != "" {
+		fmt.Fprintf(&b, " %s", mdEscape(a))
+	}
+	if cur, amt, ok := c.Money(); ok {
+		fmt.Fprintf(&b, " — %s %s", mdEscape(cur), amt.Format(places(cur)))
+	}
+	if c.Reason != "" {
+		fmt.Fprintf(&b, " (%s)", mdEscape(c.Reason))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// mdEscape keeps text from becoming markup: HTML, table pipes and line breaks.
+var mdReplacer = strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;", "|", "\\|", "\n", " ", "\r", " ", "`", "'", "*", "\\*", "[", "\\[", "]", "\\]")
+
+func mdEscape(s string) string { return mdReplacer.Replace(s) }
+
+// mdCode makes text safe inside a code span: no backticks, no line breaks, no pipes.
+var mdCodeReplacer = strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "¦")
+
+func mdCode(s string) string { return mdCodeReplacer.Replace(s) }

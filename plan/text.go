@@ -1,0 +1,194 @@
+package plan
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/invoiceform/invoiceform/config"
+)
+
+// Limits that keep the human view readable at 100,000 invoices; the JSON view lists all.
+const (
+	// MaxUnchangedListed: with more unchanged invoices than this they are counted, not listed.
+	MaxUnchangedListed = 1000
+	// MaxListed bounds how many changes of one action are printed in full; the rest are
+	// counted in a line saying "-json" lists them.
+	MaxListed = 1000
+)
+
+// TextOptions are the human view's own settings.
+type TextOptions struct {
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiGreen  = "\x1b[32m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+)
+
+func actionColor(a string) string {
+	switch a {
+	case "create":
+		return ansiGreen
+	case "cancel", "conflict":
+		return ansiRed
+	case "resolve", "undeclared":
+		return ansiYellow
+	}
+	return ansiDim
+}
+
+// WriteText writes the human view: each change with its symbol and attributes, then the
+// closing "Plan: ..." line. Diagnostics are not written here: the command renders them with
+// their source snippets (diagview) on standard error.
+func WriteText(w io.Writer, d *Document, opts TextOptions) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	paint := func(color, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return color + s + ansiReset
+	}
+	s := d.Summary
+	if d.Len() == 0 {
+		fmt.Fprintln(bw, "No invoices are declared or recorded.")
+	} else {
+		fmt.Fprintln(bw, "invoiceform will perform the following actions. Symbols:")
+		fmt.Fprintln(bw, "  + create   - cancel   ? resolve   ! conflict   ~ undeclared   = unchanged")
+		fmt.Fprintln(bw)
+	}
+	listed := map[Action]int{}
+	skipped := map[Action]int{}
+	listUnchanged := s.NoOp <= MaxUnchangedListed
+	for _, a := range actions {
+		for i, c := range d.plan.Changes {
+			if c.Action != a {
+				continue
+			}
+			if (a == NoOp && !listUnchanged) || (a != Conflict && listed[a] >= MaxListed) {
+				skipped[a]++
+				continue
+			}
+			listed[a]++
+			dc := d.Change(i)
+			writeChange(bw, dc, paint)
+		}
+		if n := skipped[a]; n > 0 {
+			if a == NoOp {
+				fmt.Fprintf(bw, "  %s\n\n", paint(ansiDim, fmt.Sprintf("= %d unchanged invoices (not listed past %d; -json lists them)", n, MaxUnchangedListed)))
+			} else {
+				fmt.Fprintf(bw, "  %s\n\n", paint(actionColor(a.String()), fmt.Sprintf("%s ... and %d more to %s (-json lists every change)", a.Symbol(), n, a)))
+			}
+		}
+	}
+	if listUnchanged && s.NoOp > 0 {
+		fmt.Fprintln(bw)
+	}
+	fmt.Fprintln(bw, paint(ansiBold, SummaryLine(d)))
+	if s.ErrorCount > 0 {
+		fmt.Fprintf(bw, "The plan has %s: it cannot be applied until they are fixed.\n", count(s.ErrorCount, "error", "errors"))
+	}
+	return bw.Flush()
+}
+
+func writeChange(w io.Writer, dc DocChange, paint func(string, string) string) {
+	head := dc.ForeignID
+	if dc.Address != "" {
+		head = fmt.Sprintf("%s (foreign_id %s)", dc.Address, dc.ForeignID)
+	}
+	line := fmt.Sprintf("%s %s", dc.Symbol, head)
+	if dc.Reason != "" {
+		line += paint(ansiDim, "  # "+dc.Reason)
+	} else if dc.Action == "conflict" {
+		line += paint(ansiDim, "  # the request differs from the recorded one; see the error")
+	}
+	fmt.Fprintf(w, "  %s\n", paint(actionColor(dc.Action), line))
+	if b := dc.Before; b != nil && dc.Action != "no-op" {
+		var parts []string
+		parts = append(parts, "phase "+string(b.Phase))
+		if b.Status != "" {
+			parts = append(parts, "status "+b.Status)
+		}
+		if b.ID != 0 {
+			parts = append(parts, fmt.Sprintf("id %d", b.ID))
+		}
+		if b.Amount != "" {
+			parts = append(parts, "amount "+b.Amount+" "+b.Currency)
+		}
+		fmt.Fprintf(w, "      %s\n", paint(ansiDim, "state: "+strings.Join(parts, ", ")))
+	}
+	if dc.After != nil && (dc.Action == "create" || dc.Action == "resolve") {
+		fields, ok := Fields(dc.After)
+		if !ok {
+			fmt.Fprintf(w, "      body = %s\n", dc.After)
+		}
+		width := 0
+		for _, f := range fields {
+			width = max(width, len(f.Name))
+		}
+		for _, f := range fields {
+			v := string(f.Value)
+			if f.Name == "amount" && dc.Currency != "" {
+				if a, err := config.ParseAmount(v); err == nil {
+					v = a.Format(places(dc.Currency))
+				}
+			}
+			if v == `"(sensitive)"` {
+				v = "(sensitive)"
+			}
+			fmt.Fprintf(w, "      %-*s = %s\n", width, f.Name, v)
+		}
+	}
+	if dc.Action != "no-op" {
+		fmt.Fprintln(w)
+	}
+}
+
+// SummaryLine is the closing line, with exact totals per currency for creates, e.g.
+// "Plan: 12 to create (EUR 1,234.50; BTC 0.50000000), 340 unchanged, 1 to cancel."
+func SummaryLine(d *Document) string {
+	s := d.Summary
+	money := func(action string) string {
+		var parts []string
+		for _, t := range d.Totals {
+			if t.Action == action {
+				parts = append(parts, t.Currency+" "+t.total.Format(places(t.Currency)))
+			}
+		}
+		if len(parts) == 0 {
+			return ""
+		}
+		return " (" + strings.Join(parts, "; ") + ")"
+	}
+	var parts []string
+	if s.Conflict > 0 {
+		parts = append(parts, count(s.Conflict, "conflict", "conflicts"))
+	}
+	if s.Resolve > 0 {
+		parts = append(parts, fmt.Sprintf("%d to resolve%s", s.Resolve, money("resolve")))
+	}
+	parts = append(parts, fmt.Sprintf("%d to create%s", s.Create, money("create")))
+	parts = append(parts, fmt.Sprintf("%d unchanged", s.NoOp))
+	parts = append(parts, fmt.Sprintf("%d to cancel", s.Cancel))
+	if s.Undeclared > 0 {
+		parts = append(parts, fmt.Sprintf("%d undeclared", s.Undeclared))
+	}
+	prefix := "Plan: "
+	if !s.HasChanges && s.Conflict == 0 && s.ErrorCount == 0 {
+		prefix = "No changes. Plan: "
+	}
+	return prefix + strings.Join(parts, ", ") + "."
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
