@@ -1,0 +1,611 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/invoiceform/invoiceform/api"
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/plan"
+	"github.com/invoiceform/invoiceform/state"
+)
+
+// Defaults of Options.
+const (
+	DefaultParallelism = 10
+	DefaultMaxAttempts = 8
+	DefaultBackoffBase = 250 * time.Millisecond
+	DefaultBackoffMax  = 10 * time.Second
+)
+
+// Client is the part of *api.Client apply uses; tests may wrap it.
+type Client interface {
+	CreateInvoice(ctx context.Context, body []byte) (*api.Invoice, error)
+	CancelInvoice(ctx context.Context, foreignID string) error
+}
+
+// Options tune Run. The zero value is usable.
+type Options struct {
+	// Parallelism is how many requests are in flight at once; 0 means DefaultParallelism.
+	Parallelism int
+	// Rate bounds the requests per second (every attempt counts); 0 means unlimited.
+	Rate float64
+	// MaxAttempts bounds the attempts per invoice; 0 means DefaultMaxAttempts. When they run
+	// out on uncertain outcomes, the record stays pending for the next apply to resolve.
+	MaxAttempts int
+	// BackoffBase and BackoffMax shape the exponential backoff with full jitter between
+	// attempts; a Retry-After of the server is waited at least.
+	BackoffBase, BackoffMax time.Duration
+	// Progress, if set, receives an event for every attempt that fails and every invoice
+	// that is done. It is called from the workers, one call at a time.
+	Progress func(Event)
+	// Now is the clock of the records; nil means time.Now.
+	Now func() time.Time
+}
+
+// Kind says how one change ended.
+type Kind string
+
+// The kinds of Item and Event.
+const (
+	Issued        Kind = "issued"         // created by this run
+	AlreadyIssued Kind = "already_issued" // "already been taken" after an uncertain attempt or for a pending record
+	Adopted       Kind = "adopted"        // a plain create met "already been taken": the invoice existed
+	Cancelled     Kind = "cancelled"      // cancelled by this run
+	Final         Kind = "final"          // a cancel refused because the invoice is confirmed or failed
+	Failed        Kind = "failed"         // refused definitely: nothing was created; the pending record is gone
+	Pending       Kind = "pending"        // outcome unknown; the record stays pending for the next apply
+	Skipped       Kind = "skipped"        // not sent: the run stopped first; nothing was journalled
+	Retry         Kind = "retry"          // an event only: an attempt failed and will be retried
+)
+
+// Item is what happened to one change.
+type Item struct {
+	Kind      Kind
+	Action    plan.Action
+	ForeignID string
+	Address   string
+	Range     hcl.Range
+	Record    *state.Record // the record written last, nil when it was deleted
+	Err       error         // the API's error for Failed, Pending and Final
+	Warning   string
+	Attempts  int
+}
+
+// Message is the operator's line about a failed or pending item: the config location, the
+// foreign_id and the API's message.
+func (it Item) Message() string {
+	loc := ""
+	if it.Range.Filename != "" {
+		loc = fmt.Sprintf("%s:%d: ", it.Range.Filename, it.Range.Start.Line)
+	}
+	if it.Err == nil {
+		return fmt.Sprintf("%s%s: %s", loc, it.ForeignID, it.Kind)
+	}
+	return fmt.Sprintf("%s%s: %v", loc, it.ForeignID, it.Err)
+}
+
+// Event is a progress report.
+type Event struct {
+	Kind      Kind
+	ForeignID string
+	Attempt   int
+	Err       error
+	Item      *Item // set when the change is done
+	// Done, Failed and Total count the changes at the moment of the event.
+	Done, Failed, Total int
+	Elapsed             time.Duration
+}
+
+// Total is the exact sum of the invoices issued by this run in one currency.
+type Total struct {
+	Currency string
+	Count    int
+	Amount   config.Amount
+}
+
+// Result is what a run did, each list in foreign_id order.
+type Result struct {
+	Issued        []Item
+	AlreadyIssued []Item // issued by an earlier attempt, or adopted
+	Cancelled     []Item // cancelled, or found final
+	Failed        []Item
+	Pending       []Item // still pending: the next apply resolves them
+	Skipped       []Item // not started because the run stopped
+	Warnings      []string
+	Totals        []Total // of Issued and AlreadyIssued
+	Elapsed       time.Duration
+}
+
+// Changed reports whether the run changed anything at the API or in the state.
+func (r *Result) Changed() bool {
+	return len(r.Issued)+len(r.AlreadyIssued)+len(r.Cancelled)+len(r.Failed)+len(r.Pending) > 0
+}
+
+// OK reports whether every change succeeded.
+func (r *Result) OK() bool { return len(r.Failed) == 0 && len(r.Pending) == 0 && len(r.Skipped) == 0 }
+
+// Errors returned by Run, matched with errors.Is.
+var (
+	// ErrInterrupted: the context was cancelled; requests in flight were finished and recorded.
+	ErrInterrupted = errors.New("apply interrupted: no new requests were started; invoices whose outcome is unknown stay pending, and the next apply resolves them without creating any twice")
+	// ErrAuth: the API refused the key or the signature; the run stopped at once.
+	ErrAuth = errors.New("the API refused the credentials (check INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET, the endpoint, and the IP whitelist); the run stopped")
+	// ErrUnapplicable: the plan has errors (conflicts, invalid config) and cannot be applied.
+	ErrUnapplicable = errors.New("the plan has errors and cannot be applied")
+	// ErrState: the state could not be written; the run stopped, since no request may be sent
+	// without its journal entry.
+	ErrState = errors.New("the state could not be written; the run stopped")
+)
+
+// Run applies p's changes through client, journaling every create in store. It returns the
+// result whatever happens, and an error (ErrAuth, ErrInterrupted, ErrState) when the run was cut
+// short. Failed and pending invoices are not an error of Run: see Result.OK.
+func Run(ctx context.Context, p *plan.Plan, store state.Store, client Client, opts Options) (*Result, error) {
+	if p.HasErrors() {
+		return &Result{}, ErrUnapplicable
+	}
+	r := newRunner(store, client, opts)
+	var work []*plan.Change
+	for _, c := range p.Changes {
+		if c.Action.IsChange() {
+			work = append(work, c)
+		}
+	}
+	r.total = len(work)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	r.stop = stop
+	jobs := make(chan *plan.Change)
+	var wg sync.WaitGroup
+	for range min(r.opts.Parallelism, max(len(work), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				r.finish(r.do(runCtx, c))
+			}
+		}()
+	}
+	sent := 0
+feed:
+	for _, c := range work {
+		select {
+		case jobs <- c:
+			sent++
+		case <-runCtx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	for _, c := range work[sent:] {
+		r.finish(r.notStarted(Item{Action: c.Action, ForeignID: c.ForeignID, Address: c.Address(), Range: c.Range}))
+	}
+
+	res := r.result()
+	switch {
+	case r.fatal != nil:
+		return res, r.fatal
+	case ctx.Err() != nil:
+		return res, ErrInterrupted
+	}
+	return res, nil
+}
+
+type runner struct {
+	store   state.Store
+	client  Client
+	opts    Options
+	limiter *rate.Limiter
+	start   time.Time
+	stop    context.CancelFunc
+
+	mu     sync.Mutex
+	items  []Item
+	done   int
+	failed int
+	total  int
+	fatal  error
+}
+
+func newRunner(store state.Store, client Client, opts Options) *runner {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = DefaultParallelism
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.BackoffBase <= 0 {
+		opts.BackoffBase = DefaultBackoffBase
+	}
+	if opts.BackoffMax <= 0 {
+		opts.BackoffMax = DefaultBackoffMax
+	}
+	if opts.BackoffMax < opts.BackoffBase {
+		opts.BackoffMax = opts.BackoffBase
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &runner{store: store, client: client, opts: opts, start: time.Now()}
+	if opts.Rate > 0 {
+		r.limiter = rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate)))
+	}
+	return r
+}
+
+// setFatal records the first run-stopping error and stops the run.
+func (r *runner) setFatal(err error) {
+	r.mu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.mu.Unlock()
+	r.stop()
+}
+
+func (r *runner) finish(it Item) {
+	r.mu.Lock()
+	r.items = append(r.items, it)
+	r.done++
+	if it.Kind == Failed || it.Kind == Pending || it.Kind == Skipped {
+		r.failed++
+	}
+	ev := Event{Kind: it.Kind, ForeignID: it.ForeignID, Attempt: it.Attempts, Err: it.Err, Item: &it,
+		Done: r.done, Failed: r.failed, Total: r.total, Elapsed: time.Since(r.start)}
+	if r.opts.Progress != nil {
+		r.opts.Progress(ev) // under the lock: one call at a time, in order
+	}
+	r.mu.Unlock()
+}
+
+func (r *runner) event(kind Kind, c *plan.Change, attempt int, err error) {
+	if r.opts.Progress == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.opts.Progress(Event{Kind: kind, ForeignID: c.ForeignID, Attempt: attempt, Err: err,
+		Done: r.done, Failed: r.failed, Total: r.total, Elapsed: time.Since(r.start)})
+}
+
+func (r *runner) do(ctx context.Context, c *plan.Change) Item {
+	it := Item{Action: c.Action, ForeignID: c.ForeignID, Address: c.Address(), Range: c.Range}
+	switch c.Action {
+	case plan.Create, plan.Resolve:
+		return r.create(ctx, c, it)
+	case plan.Cancel:
+		return r.cancel(ctx, c, it)
+	}
+	it.Kind = Failed
+	it.Err = fmt.Errorf("apply does not know the action %q", c.Action)
+	return it
+}
+
+// durable is the context of state writes and of requests already decided on: once a request
+// is started it is finished and recorded, even when the run is being stopped.
+func durable(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+func (r *runner) create(ctx context.Context, c *plan.Change, it Item) Item {
+	body := c.Body()
+	now := r.opts.Now().UTC()
+	rec := &state.Record{ForeignID: c.ForeignID, Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}
+	// uncertain is true once a request may have created the invoice: from then on only a
+	// success or "already been taken" may end the record. A resolve starts uncertain: its
+	// request was sent by an earlier run.
+	uncertain := false
+	if c.Action == plan.Resolve {
+		if c.Before == nil {
+			it.Kind, it.Err = Failed, errors.New("resolve without a pending record")
+			return it
+		}
+		rec = c.Before.Clone()
+		uncertain = true
+	} else {
+		if ctx.Err() != nil {
+			return r.notStarted(it)
+		}
+		if err := r.store.Put(durable(ctx), rec); err != nil {
+			r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
+			it.Kind, it.Err = Failed, fmt.Errorf("not sent: the pending record could not be written: %w", err)
+			return it
+		}
+	}
+
+	var lastErr error
+	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
+		if attempt > 1 {
+			if !r.sleep(ctx, r.backoff(attempt-1, lastErr)) {
+				break
+			}
+		}
+		if !r.wait(ctx) {
+			break
+		}
+		it.Attempts = attempt
+		inv, err := r.client.CreateInvoice(durable(ctx), rec.Body)
+		switch {
+		case err == nil:
+			it.Kind = Issued
+			return r.recordIssued(ctx, it, rec, inv)
+		case errors.Is(err, api.ErrAlreadyTaken):
+			switch {
+			case uncertain:
+				it.Kind = AlreadyIssued
+			default:
+				it.Kind = Adopted
+				it.Warning = fmt.Sprintf("%s: the API already had an invoice with this foreign_id, which the state did not know: recorded as issued, details unknown (was it created by another tool or another state?)", c.ForeignID)
+			}
+			return r.recordIssued(ctx, it, rec, nil)
+		}
+		lastErr = err
+		switch api.OutcomeOf(err) {
+		case api.Fatal:
+			r.setFatal(fmt.Errorf("%w: %v", ErrAuth, err))
+			return r.undo(ctx, it, rec, uncertain, err)
+		case api.Uncertain:
+			uncertain = true
+			rec.LastError = err.Error()
+		default: // Definite
+			if !api.Retryable(err) {
+				return r.undo(ctx, it, rec, uncertain, err)
+			}
+		}
+		if attempt < r.opts.MaxAttempts {
+			r.event(Retry, c, attempt, err)
+		}
+	}
+	if !uncertain {
+		// Only definite, retryable refusals (429s) or no attempt at all: nothing was created.
+		if lastErr == nil {
+			return r.undo(ctx, r.notStarted(it), rec, false, nil)
+		}
+		return r.undo(ctx, it, rec, false, lastErr)
+	}
+	// The outcome is unknown: keep the journal entry for the next apply.
+	rec.UpdatedAt = r.opts.Now().UTC()
+	if lastErr != nil {
+		rec.LastError = lastErr.Error()
+		if err := r.store.Put(durable(ctx), rec); err != nil {
+			r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
+		}
+	}
+	it.Kind, it.Record, it.Err = Pending, rec, lastErr
+	if it.Err == nil {
+		it.Err = errors.New("not resent: the run was stopped")
+	}
+	return it
+}
+
+// notStarted is a change the run stopped before sending.
+func (r *runner) notStarted(it Item) Item {
+	it.Kind, it.Err = Skipped, errors.New("not sent: the run was stopped")
+	return it
+}
+
+// undo ends a create refused definitely. A record that may have been created by an earlier
+// attempt is kept pending (a lost invoice is worse than a resolve that fails again); otherwise
+// the pending record is deleted and the invoice reported failed.
+func (r *runner) undo(ctx context.Context, it Item, rec *state.Record, uncertain bool, err error) Item {
+	var ve *api.ValidationError
+	if uncertain && !errors.As(err, &ve) {
+		// A validation refusal of the very same bytes proves the earlier attempts were refused
+		// too; any other refusal proves nothing about them.
+		rec.UpdatedAt = r.opts.Now().UTC()
+		if err != nil {
+			rec.LastError = err.Error()
+		}
+		if perr := r.store.Put(durable(ctx), rec); perr != nil {
+			r.setFatal(fmt.Errorf("%w: %v", ErrState, perr))
+		}
+		it.Kind, it.Record, it.Err = Pending, rec, err
+		return it
+	}
+	if derr := r.store.Delete(durable(ctx), rec.ForeignID); derr != nil {
+		r.setFatal(fmt.Errorf("%w: %v", ErrState, derr))
+	}
+	if it.Kind == Skipped { // not sent at all
+		it.Record = nil
+		return it
+	}
+	it.Kind, it.Err = Failed, err
+	return it
+}
+
+func (r *runner) recordIssued(ctx context.Context, it Item, rec *state.Record, inv *api.Invoice) Item {
+	now := r.opts.Now().UTC()
+	rec.Phase = state.Issued
+	rec.UpdatedAt, rec.IssuedAt = now, now
+	rec.LastError = ""
+	if inv != nil {
+		rec.DetailsKnown = true
+		rec.ID, rec.URL, rec.Address, rec.Status = inv.ID, inv.URL, inv.Address, inv.Status
+		rec.Currency, rec.Amount = inv.Currency, inv.Amount
+		rec.SenderCurrency, rec.SenderAmount = inv.SenderCurrency, inv.SenderAmount
+		rec.FixedAt, rec.ReleaseAt = inv.FixedAt, inv.ReleaseAt
+	} else {
+		rec.DetailsKnown = false
+	}
+	if err := r.store.Put(durable(ctx), rec); err != nil {
+		// The invoice exists but the state still says pending: the next apply resolves it
+		// ("already been taken"), so nothing is lost.
+		r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
+		it.Kind, it.Err = Pending, fmt.Errorf("issued, but the state could not record it (the next apply resolves it): %w", err)
+		return it
+	}
+	it.Record = rec
+	return it
+}
+
+func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
+	if c.Before == nil {
+		it.Kind, it.Err = Failed, errors.New("cancel without an issued record")
+		return it
+	}
+	rec := c.Before.Clone()
+	var lastErr error
+	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
+		if attempt > 1 && !r.sleep(ctx, r.backoff(attempt-1, lastErr)) {
+			break
+		}
+		if !r.wait(ctx) {
+			break
+		}
+		it.Attempts = attempt
+		err := r.client.CancelInvoice(durable(ctx), c.ForeignID)
+		note := ""
+		switch {
+		case err == nil:
+			rec.Status = "failed" // a cancelled invoice has the API status failed
+		case errors.Is(err, api.ErrInvalidInvoiceState):
+			note = "the API refused to cancel: the invoice is already confirmed or failed"
+			it.Err = err
+		case api.OutcomeOf(err) == api.Fatal:
+			r.setFatal(fmt.Errorf("%w: %v", ErrAuth, err))
+			it.Kind, it.Err = Failed, err
+			return it
+		case api.Retryable(err) || api.OutcomeOf(err) == api.Uncertain:
+			// A cancel is idempotent: resending it is always safe.
+			lastErr = err
+			if attempt < r.opts.MaxAttempts {
+				r.event(Retry, c, attempt, err)
+			}
+			continue
+		default:
+			it.Kind, it.Err = Failed, err
+			return it
+		}
+		now := r.opts.Now().UTC()
+		rec.Phase = state.Cancelled
+		rec.UpdatedAt = now
+		if note != "" {
+			rec.LastError = note
+			it.Kind, it.Warning = Final, fmt.Sprintf("%s: %s; recorded as final", c.ForeignID, note)
+		} else {
+			rec.LastError = ""
+			it.Kind = Cancelled
+		}
+		if perr := r.store.Put(durable(ctx), rec); perr != nil {
+			r.setFatal(fmt.Errorf("%w: %v", ErrState, perr))
+			it.Kind, it.Err = Failed, fmt.Errorf("cancelled, but the state could not record it: %w", perr)
+			return it
+		}
+		it.Record = rec
+		return it
+	}
+	it.Kind, it.Err = Failed, lastErr
+	if lastErr == nil {
+		it.Err = errors.New("not sent: the run was stopped")
+	}
+	return it
+}
+
+// wait takes a token of the rate limiter; false when the run is stopping.
+func (r *runner) wait(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if r.limiter == nil {
+		return true
+	}
+	return r.limiter.Wait(ctx) == nil
+}
+
+// sleep waits d unless the run stops first.
+func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// backoff is the wait before retry n (1-based): full jitter over an exponential bound, and at
+// least the server's Retry-After.
+func (r *runner) backoff(n int, err error) time.Duration {
+	bound := r.opts.BackoffBase << min(n-1, 20)
+	if bound > r.opts.BackoffMax || bound <= 0 {
+		bound = r.opts.BackoffMax
+	}
+	d := bound/2 + rand.N(bound/2+1)
+	var rl *api.RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > d {
+		d = rl.RetryAfter + rand.N(r.opts.BackoffBase+1)
+	}
+	return d
+}
+
+func (r *runner) result() *Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := &Result{Elapsed: time.Since(r.start)}
+	sort.Slice(r.items, func(i, j int) bool { return r.items[i].ForeignID < r.items[j].ForeignID })
+	totals := map[string]*Total{}
+	for _, it := range r.items {
+		if it.Warning != "" {
+			res.Warnings = append(res.Warnings, it.Warning)
+		}
+		switch it.Kind {
+		case Issued:
+			res.Issued = append(res.Issued, it)
+		case AlreadyIssued, Adopted:
+			res.AlreadyIssued = append(res.AlreadyIssued, it)
+		case Cancelled, Final:
+			res.Cancelled = append(res.Cancelled, it)
+		case Failed:
+			res.Failed = append(res.Failed, it)
+		case Pending:
+			res.Pending = append(res.Pending, it)
+		case Skipped:
+			res.Skipped = append(res.Skipped, it)
+		}
+		if (it.Kind == Issued || it.Kind == AlreadyIssued || it.Kind == Adopted) && it.Record != nil {
+			cur, amt, ok := requested(it.Record)
+			if !ok {
+				continue
+			}
+			t := totals[cur]
+			if t == nil {
+				t = &Total{Currency: cur}
+				totals[cur] = t
+			}
+			t.Count++
+			t.Amount = t.Amount.Add(amt)
+		}
+	}
+	for _, t := range totals {
+		res.Totals = append(res.Totals, *t)
+	}
+	sort.Slice(res.Totals, func(i, j int) bool { return res.Totals[i].Currency < res.Totals[j].Currency })
+	return res
+}
+
+// requested is the currency and amount of a record's request body.
+func requested(rec *state.Record) (string, config.Amount, bool) {
+	var b struct {
+		Currency string      `json:"currency"`
+		Amount   json.Number `json:"amount"`
+	}
+	if json.Unmarshal(rec.Body, &b) != nil || b.Currency == "" {
+		return "", config.Amount{}, false
+	}
+	a, err := config.ParseAmount(b.Amount.String())
+	if err != nil {
+		return "", config.Amount{}, false
+	}
+	return b.Currency, a, true
+}

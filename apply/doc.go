@@ -1,0 +1,20 @@
+// Package apply executes a plan: it issues the planned creates, resolves the pending records of
+// an interrupted run and sends the planned cancels, with a worker pool and an optional rate
+// limit, following the journal protocol of DESIGN.md ("Exactly-once creation"):
+//
+//  1. before a create is sent, a pending record holding the exact body is committed;
+//  2. the request is sent only after that write returned;
+//  3. a success is recorded as issued; a definite refusal deletes the pending record and is
+//     reported with the config file and line;
+//  4. an uncertain outcome (timeout, reset, 5xx, an unreadable 2xx) resends the SAME bytes with
+//     backoff and jitter, honouring Retry-After: a later success means issued now, "already
+//     been taken" means issued by an earlier attempt (recorded with details unknown). When the
+//     attempts run out the record stays pending, and the next plan shows a resolve.
+//
+// A resolve change follows rule 4 with the body recorded in the state. A 403 stops the whole
+// run; cancelling the context (Ctrl-C) stops starting requests while the ones in flight finish
+// and are recorded. Nothing is ever sent without its pending record, so whatever is killed when,
+// the next apply resolves what was in flight and no invoice is created twice or forgotten.
+//
+// apply imports plan, state and api; never the emulator, never the command.
+package apply
