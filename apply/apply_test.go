@@ -1,0 +1,386 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invoiceform/invoiceform/api"
+	"github.com/invoiceform/invoiceform/apply"
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/plan"
+	"github.com/invoiceform/invoiceform/state"
+	"github.com/invoiceform/invoiceform/state/boltstate"
+)
+
+// spec is one declared invoice of a test config.
+type spec struct {
+	id     string
+	amount string
+	cancel bool
+}
+
+func specs(n int) []spec {
+	s := make([]spec, n)
+	for i := range s {
+		s[i] = spec{id: fmt.Sprintf("inv-%04d", i), amount: fmt.Sprintf("%d.50", 10+i)}
+	}
+	return s
+}
+
+// env is one test's world: a config directory, a real bbolt state, a real emulator.
+type env struct {
+	t     *testing.T
+	dir   string
+	srv   *emulator.Server
+	base  string
+	store *boltstate.Store
+}
+
+func newEnv(t *testing.T, eo emulator.Options) *env {
+	t.Helper()
+	srv, err := emulator.New(eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	dir := t.TempDir()
+	store, err := boltstate.Open(filepath.Join(dir, "invoiceform.state"), boltstate.Options{Writers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return &env{t: t, dir: dir, srv: srv, base: base, store: store}
+}
+
+func (e *env) client(secret string, timeout time.Duration) *api.Client {
+	e.t.Helper()
+	c, err := api.New(api.Config{Endpoint: e.base, Key: emulator.DefaultKey, Secret: secret, Timeout: timeout})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *env) write(ss []spec) {
+	e.t.Helper()
+	var b strings.Builder
+	for _, s := range ss {
+		fmt.Fprintf(&b, `invoice %q {
+  title              = "Order %s"
+  currency           = "EUR"
+  amount             = %q
+  timer              = false
+  end_user_reference = "customer-1"
+  url_success        = "https://shop.example.com/ok"
+  url_failed         = "https://shop.example.com/failed"
+  email_user         = "buyer@example.com"
+  cancel             = %t
+}
+`, s.id, s.id, s.amount, s.cancel)
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "main.hcl"), []byte(b.String()), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) plan() *plan.Plan {
+	e.t.Helper()
+	cfg, diags := config.Load(e.dir, config.LoadOptions{})
+	if diags.HasErrors() {
+		e.t.Fatalf("config: %v", diags)
+	}
+	snap, err := e.store.Snapshot(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p := plan.Make(cfg.Invoices, snap, plan.Options{Endpoint: e.base})
+	if p.HasErrors() {
+		e.t.Fatalf("plan: %v", p.Diagnostics)
+	}
+	return p
+}
+
+func (e *env) apply(ctx context.Context, c apply.Client, opts apply.Options) (*apply.Result, error) {
+	e.t.Helper()
+	if opts.BackoffBase == 0 {
+		opts.BackoffBase, opts.BackoffMax = time.Millisecond, 20*time.Millisecond
+	}
+	return apply.Run(ctx, e.plan(), e.store, c, opts)
+}
+
+func (e *env) snapshot() *state.Snapshot {
+	e.t.Helper()
+	snap, err := e.store.Snapshot(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return snap
+}
+
+// checkExactlyOnce checks the money property: every invoice at the emulator was created
+// once, every declared id is issued in the state, and the state claims nothing the emulator
+// lacks.
+func (e *env) checkExactlyOnce(declared []spec) {
+	e.t.Helper()
+	at := map[string]emulator.Invoice{}
+	for _, inv := range e.srv.Invoices() {
+		if inv.Creates != 1 {
+			e.t.Errorf("%s: created %d times at the emulator", inv.ForeignID, inv.Creates)
+		}
+		at[inv.ForeignID] = inv
+	}
+	snap := e.snapshot()
+	for _, s := range declared {
+		r := snap.Records[s.id]
+		if r == nil || (r.Phase != state.Issued && r.Phase != state.Cancelled) {
+			e.t.Errorf("%s: declared but not issued in the state: %+v", s.id, r)
+		}
+	}
+	for id, r := range snap.Records {
+		if _, ok := at[id]; !ok {
+			e.t.Errorf("%s: in the state (%s) but not at the emulator", id, r.Phase)
+		}
+	}
+	if len(at) != len(snap.Records) {
+		e.t.Errorf("emulator has %d invoices, state %d records", len(at), len(snap.Records))
+	}
+}
+
+func TestCreateThenNoOp(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	ss := specs(25)
+	e.write(ss)
+	res, err := e.apply(context.Background(), e.client(emulator.DefaultSecret, 0), apply.Options{Parallelism: 4})
+	if err != nil || !res.OK() || len(res.Issued) != 25 {
+		t.Fatalf("apply: err %v, issued %d, failed %v", err, len(res.Issued), res.Failed)
+	}
+	for _, it := range res.Issued {
+		if it.Record == nil || it.Record.URL == "" || !it.Record.DetailsKnown || it.Record.ID == 0 {
+			t.Errorf("%s: issued without the API's answer: %+v", it.ForeignID, it.Record)
+		}
+	}
+	if len(res.Totals) != 1 || res.Totals[0].Currency != "EUR" || res.Totals[0].Count != 25 ||
+		res.Totals[0].Amount.Cmp(config.MustParseAmount("562.5")) != 0 {
+		t.Errorf("totals: %+v", res.Totals)
+	}
+	e.checkExactlyOnce(ss)
+	p := e.plan()
+	if p.HasChanges() {
+		t.Fatalf("second plan has changes: %v", p.Counts())
+	}
+	res, err = apply.Run(context.Background(), p, e.store, e.client(emulator.DefaultSecret, 0), apply.Options{})
+	if err != nil || res.Changed() {
+		t.Fatalf("no-op apply: %v %+v", err, res)
+	}
+	e.checkExactlyOnce(ss)
+}
+
+func TestPartialFailure(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	ss := specs(5)
+	ss[2].amount = "5.00" // under the emulator's EUR minimum of 10.00
+	e.write(ss)
+	res, err := e.apply(context.Background(), e.client(emulator.DefaultSecret, 0), apply.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Issued) != 4 || len(res.Failed) != 1 || res.Failed[0].ForeignID != "inv-0002" {
+		t.Fatalf("issued %d, failed %+v", len(res.Issued), res.Failed)
+	}
+	msg := res.Failed[0].Message()
+	if !strings.Contains(msg, "main.hcl:23:") || !strings.Contains(msg, "amount") {
+		t.Errorf("failure message %q lacks the config line or the API's message", msg)
+	}
+	if _, ok := e.snapshot().Records["inv-0002"]; ok {
+		t.Error("the refused invoice's pending record was kept")
+	}
+	ok := append(append([]spec{}, ss[:2]...), ss[3:]...)
+	e.checkExactlyOnce(ok)
+}
+
+func TestAuthFailureStopsTheRun(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	ss := specs(40)
+	e.write(ss)
+	res, err := e.apply(context.Background(), e.client("wrong-secret", 0), apply.Options{Parallelism: 2})
+	if !errors.Is(err, apply.ErrAuth) || !strings.Contains(err.Error(), "INVOICEFORM_API_SECRET") {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+	if len(res.Issued) != 0 || len(res.Skipped) == 0 {
+		t.Errorf("issued %d, skipped %d: the run did not stop", len(res.Issued), len(res.Skipped))
+	}
+	if n := len(e.snapshot().Records); n != 0 {
+		t.Errorf("%d records left after refusals", n)
+	}
+	if n := len(e.srv.Invoices()); n != 0 {
+		t.Errorf("%d invoices created with a wrong secret", n)
+	}
+	if strings.Contains(err.Error(), "wrong-secret") {
+		t.Error("the secret is in the error")
+	}
+}
+
+func TestConvergesUnderFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    emulator.Options
+		timeout time.Duration
+	}{
+		{"fail500", emulator.Options{Fail500: 0.3}, 0},
+		{"ratelimit429", emulator.Options{RateLimit429: 0.3, RetryAfter: time.Millisecond}, 0},
+		{"dropaftercommit", emulator.Options{DropAfterCommit: 0.3}, 0},
+		{"slowpasttimeout", emulator.Options{SlowPastTimeout: 0.3, SlowDelay: 2 * time.Second}, 300 * time.Millisecond},
+		{"mixed", emulator.Options{Fail500: 0.15, RateLimit429: 0.1, DropAfterCommit: 0.15, SlowPastTimeout: 0.1, SlowDelay: 2 * time.Second}, 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Seed = 42
+			e := newEnv(t, tc.opts)
+			ss := specs(60)
+			e.write(ss)
+			c := e.client(emulator.DefaultSecret, tc.timeout)
+			runs := 0
+			for ; runs < 10 && e.plan().HasChanges(); runs++ {
+				if _, err := e.apply(context.Background(), c, apply.Options{Parallelism: 8, MaxAttempts: 3}); err != nil {
+					t.Fatalf("run %d: %v", runs, err)
+				}
+			}
+			if e.plan().HasChanges() {
+				t.Fatalf("not converged after %d runs: %v", runs, e.plan().Counts())
+			}
+			e.checkExactlyOnce(ss)
+		})
+	}
+}
+
+func TestResolve(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	ss := specs(2)
+	e.write(ss)
+	c := e.client(emulator.DefaultSecret, 0)
+	// Journal both as a crashed run would have; only the first request reached the API.
+	p := e.plan()
+	now := time.Now().UTC()
+	for i, ch := range p.Changes {
+		body := ch.Body()
+		if err := e.store.Put(context.Background(), &state.Record{ForeignID: ch.ForeignID, Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := c.CreateInvoice(context.Background(), body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := e.plan().Counts()[plan.Resolve]; n != 2 {
+		t.Fatalf("plan has %d resolves, want 2", n)
+	}
+	res, err := e.apply(context.Background(), c, apply.Options{})
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if len(res.AlreadyIssued) != 1 || res.AlreadyIssued[0].ForeignID != "inv-0000" || res.AlreadyIssued[0].Kind != apply.AlreadyIssued {
+		t.Errorf("already issued: %+v", res.AlreadyIssued)
+	}
+	if len(res.Issued) != 1 || res.Issued[0].ForeignID != "inv-0001" {
+		t.Errorf("issued: %+v", res.Issued)
+	}
+	snap := e.snapshot()
+	if r := snap.Records["inv-0000"]; r.Phase != state.Issued || r.DetailsKnown {
+		t.Errorf("inv-0000: %+v", r)
+	}
+	if r := snap.Records["inv-0001"]; r.Phase != state.Issued || !r.DetailsKnown || r.URL == "" {
+		t.Errorf("inv-0001: %+v", r)
+	}
+	e.checkExactlyOnce(ss)
+	if inv, _ := e.srv.Lookup(emulator.DefaultKey, "inv-0000"); inv.Duplicates != 1 {
+		t.Errorf("inv-0000 duplicates = %d, want the one resend", inv.Duplicates)
+	}
+}
+
+func TestAdoptUnknownInvoice(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	ss := specs(1)
+	e.write(ss)
+	c := e.client(emulator.DefaultSecret, 0)
+	if _, err := c.CreateInvoice(context.Background(), e.plan().Changes[0].Body()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.apply(context.Background(), c, apply.Options{})
+	if err != nil || len(res.AlreadyIssued) != 1 || res.AlreadyIssued[0].Kind != apply.Adopted || len(res.Warnings) != 1 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	e.checkExactlyOnce(ss)
+}
+
+func TestCancel(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	ss := specs(2)
+	e.write(ss)
+	c := e.client(emulator.DefaultSecret, 0)
+	if _, err := e.apply(context.Background(), c, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.SetStatus(emulator.DefaultKey, "inv-0001", "confirmed", ""); err != nil {
+		t.Fatal(err)
+	}
+	ss[0].cancel, ss[1].cancel = true, true
+	e.write(ss)
+	res, err := e.apply(context.Background(), c, apply.Options{})
+	if err != nil || len(res.Cancelled) != 2 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if res.Cancelled[0].Kind != apply.Cancelled || res.Cancelled[1].Kind != apply.Final {
+		t.Errorf("kinds: %s %s", res.Cancelled[0].Kind, res.Cancelled[1].Kind)
+	}
+	for _, id := range []string{"inv-0000", "inv-0001"} {
+		if r := e.snapshot().Records[id]; r.Phase != state.Cancelled {
+			t.Errorf("%s: phase %s", id, r.Phase)
+		}
+	}
+	if inv, _ := e.srv.Lookup(emulator.DefaultKey, "inv-0000"); inv.Status != "failed" {
+		t.Errorf("cancelled invoice has status %q at the emulator", inv.Status)
+	}
+	if p := e.plan(); p.HasChanges() {
+		t.Errorf("after cancel: %v", p.Counts())
+	}
+}
+
+// TestInterrupt cancels the context mid-run, as Ctrl-C does: the run stops starting requests,
+// what was in flight is recorded, and the next run converges without duplicates.
+func TestInterrupt(t *testing.T) {
+	e := newEnv(t, emulator.Options{DropAfterCommit: 0.2, Seed: 7})
+	ss := specs(80)
+	e.write(ss)
+	c := e.client(emulator.DefaultSecret, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	res, err := e.apply(ctx, c, apply.Options{Parallelism: 4, Progress: func(ev apply.Event) {
+		if ev.Done >= 10 {
+			once.Do(cancel)
+		}
+	}})
+	if !errors.Is(err, apply.ErrInterrupted) || !strings.Contains(err.Error(), "next apply resolves") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(res.Skipped) == 0 {
+		t.Fatalf("nothing skipped: %+v", res)
+	}
+	for i := 0; i < 5 && e.plan().HasChanges(); i++ {
+		if _, err := e.apply(context.Background(), c, apply.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.checkExactlyOnce(ss)
+}
