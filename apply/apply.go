@@ -162,6 +162,13 @@ func Run(ctx context.Context, p *plan.Plan, store state.Store, client Client, op
 		}
 	}
 	r.total = len(work)
+	// Resolve and cancel work from the state's own records, never from a plan file's copy:
+	// the record written back must keep every field the state holds.
+	snap, err := store.Snapshot(ctx)
+	if err != nil {
+		return &Result{}, fmt.Errorf("%w: %v", ErrState, err)
+	}
+	r.records = snap.Records
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -210,6 +217,7 @@ type runner struct {
 	limiter *rate.Limiter
 	start   time.Time
 	stop    context.CancelFunc
+	records map[string]*state.Record // the state when the run started
 
 	mu     sync.Mutex
 	items  []Item
@@ -306,11 +314,12 @@ func (r *runner) create(ctx context.Context, c *plan.Change, it Item) Item {
 	// request was sent by an earlier run.
 	uncertain := false
 	if c.Action == plan.Resolve {
-		if c.Before == nil {
-			it.Kind, it.Err = Failed, errors.New("resolve without a pending record")
+		cur := r.records[c.ForeignID]
+		if cur == nil || cur.Phase != state.Pending || c.Before == nil || cur.BodyHash != c.Before.BodyHash {
+			it.Kind, it.Err = Failed, errors.New("the state has no matching pending record to resolve (it changed since the plan); run plan again")
 			return it
 		}
-		rec = c.Before.Clone()
+		rec = cur.Clone()
 		uncertain = true
 	} else {
 		if ctx.Err() != nil {
@@ -449,11 +458,12 @@ func (r *runner) recordIssued(ctx context.Context, it Item, rec *state.Record, i
 }
 
 func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
-	if c.Before == nil {
-		it.Kind, it.Err = Failed, errors.New("cancel without an issued record")
+	cur := r.records[c.ForeignID]
+	if cur == nil || cur.Phase != state.Issued {
+		it.Kind, it.Err = Failed, errors.New("the state has no issued record to cancel (it changed since the plan); run plan again")
 		return it
 	}
-	rec := c.Before.Clone()
+	rec := cur.Clone()
 	var lastErr error
 	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
 		if attempt > 1 && !r.sleep(ctx, r.backoff(attempt-1, lastErr)) {

@@ -260,6 +260,9 @@ func TestConvergesUnderFaults(t *testing.T) {
 				t.Fatalf("not converged after %d runs: %v", runs, e.plan().Counts())
 			}
 			e.checkExactlyOnce(ss)
+			if f := e.srv.Faults(); f.Fail500+f.RateLimit429+f.DropAfterCommit+f.Slow == 0 {
+				t.Errorf("no fault was injected: %+v", f)
+			}
 		})
 	}
 }
