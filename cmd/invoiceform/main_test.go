@@ -2,13 +2,17 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/invoiceform/invoiceform/emulator"
 )
 
 // TestMain lets testscript run this test binary as the real invoiceform command, in its own
@@ -25,14 +29,56 @@ func TestMain(m *testing.M) {
 // TestScripts runs the end-to-end scripts of testdata/script: each is a txtar file with the
 // commands, their input files and the expected output. The examples directory is copied into
 // each script's work directory as examples/.
+// emulators maps a script's work directory to its emulator.
+var emulators sync.Map
+
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "")
+			// Every script has an emulator of its own, on a real loopback port: $EMULATOR is
+			// its API URL; emucheck reads its invoices.
+			srv, err := emulator.New(emulator.Options{})
+			if err != nil {
+				return err
+			}
+			base, err := srv.Start("127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			env.Defer(func() { _ = srv.Close() })
+			env.Setenv("EMULATOR", base)
+			env.Setenv("EMULATOR_KEY", emulator.DefaultKey)
+			env.Setenv("EMULATOR_SECRET", emulator.DefaultSecret)
+			emulators.Store(env.WorkDir, srv)
 			return os.CopyFS(filepath.Join(env.WorkDir, "examples"), os.DirFS("../../examples"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// emucheck N [STATUS FOREIGN_ID]...: the script's emulator holds exactly N invoices,
+			// each created once, with the given statuses.
+			"emucheck": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 1 || len(args)%2 != 1 {
+					ts.Fatalf("usage: emucheck N [STATUS FOREIGN_ID]...")
+				}
+				v, _ := emulators.Load(ts.Getenv("WORK"))
+				srv := v.(*emulator.Server)
+				invs := srv.Invoices()
+				if fmt.Sprint(len(invs)) != args[0] {
+					ts.Fatalf("emulator has %d invoices, want %s", len(invs), args[0])
+				}
+				for _, inv := range invs {
+					if inv.Creates != 1 {
+						ts.Fatalf("%s created %d times", inv.ForeignID, inv.Creates)
+					}
+				}
+				for i := 1; i < len(args); i += 2 {
+					inv, ok := srv.Lookup(emulator.DefaultKey, args[i+1])
+					if !ok || inv.Status != args[i] {
+						ts.Fatalf("%s: status %q (found %v), want %s", args[i+1], inv.Status, ok, args[i])
+					}
+				}
+			},
 			// exitcode N PROG ARGS... runs PROG and requires exit code N exactly.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {

@@ -18,6 +18,7 @@ func rootCommand(e *env) *ffcli.Command {
 		validateCommand(e),
 		fmtCommand(e),
 		planCommand(e),
+		applyCommand(e),
 		showCommand(e),
 		stateCommand(e),
 		emulatorCommand(e),

@@ -47,6 +47,18 @@ func (a *stateArgs) open(e *env, readOnly bool) (*boltstate.Store, error) {
 	return s, nil
 }
 
+// openWriters opens the state for apply: writable, batching the puts of that many workers.
+func (a *stateArgs) openWriters(e *env, writers int) (*boltstate.Store, error) {
+	s, err := boltstate.Open(a.path, boltstate.Options{LockTimeout: a.lockTimeout, Writers: writers})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(e.stderr, "Note: %s\n", n)
+	}
+	return s, nil
+}
+
 func stateCommand(e *env) *ffcli.Command {
 	fs := newFlagSet(e, "state")
 	subs := []*ffcli.Command{stateListCommand(e), stateShowCommand(e), stateRmCommand(e), stateExportCommand(e), stateImportCommand(e)}

@@ -1,0 +1,201 @@
+package apply
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MaxURLsListed bounds the invoices listed with their URL in the summary.
+const MaxURLsListed = 50
+
+// WriteSummary writes the human summary of a run: the invoices issued (with their URL for
+// small runs), the failures with the API's message and config line, what stays pending, the
+// warnings and the totals per currency.
+func WriteSummary(w io.Writer, res *Result) error {
+	var b strings.Builder
+	issued := append(append([]Item{}, res.Issued...), res.AlreadyIssued...)
+	if n := len(issued); n > 0 && n <= MaxURLsListed {
+		b.WriteString("\nIssued:\n")
+		for _, it := range issued {
+			switch {
+			case it.Record != nil && it.Record.URL != "":
+				fmt.Fprintf(&b, "  %s  %s\n", it.ForeignID, it.Record.URL)
+			default:
+				fmt.Fprintf(&b, "  %s  (%s: issued by an earlier attempt; details unknown)\n", it.ForeignID, it.Kind)
+			}
+		}
+	}
+	for _, it := range res.Cancelled {
+		fmt.Fprintf(&b, "Cancelled: %s (%s)\n", it.ForeignID, it.Kind)
+	}
+	if len(res.Failed) > 0 {
+		b.WriteString("\nFailed (nothing was created for these):\n")
+		for _, it := range res.Failed {
+			fmt.Fprintf(&b, "  %s\n", it.Message())
+		}
+	}
+	if len(res.Pending) > 0 {
+		b.WriteString("\nOutcome unknown, kept pending (the next apply resolves them without creating any twice):\n")
+		for _, it := range res.Pending {
+			fmt.Fprintf(&b, "  %s\n", it.Message())
+		}
+	}
+	if len(res.Skipped) > 0 {
+		fmt.Fprintf(&b, "\nNot started: %d (the run stopped first; the next apply creates them)\n", len(res.Skipped))
+	}
+	for _, wn := range res.Warnings {
+		fmt.Fprintf(&b, "Warning: %s\n", wn)
+	}
+	fmt.Fprintf(&b, "\n%s\n", SummaryLine(res))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SummaryLine is the closing line, e.g. "Apply complete: 3 issued, 0 already issued,
+// 0 cancelled, 0 failed in 1.2s. Issued: EUR 1234.50 (3)."
+func SummaryLine(res *Result) string {
+	word := "complete"
+	if !res.OK() {
+		word = "incomplete"
+	}
+	s := fmt.Sprintf("Apply %s: %d issued, %d already issued, %d cancelled, %d failed, %d pending, %d not started in %s.",
+		word, len(res.Issued), len(res.AlreadyIssued), len(res.Cancelled), len(res.Failed), len(res.Pending), len(res.Skipped), res.Elapsed.Round(time.Millisecond))
+	if len(res.Totals) > 0 {
+		parts := make([]string, len(res.Totals))
+		for i, t := range res.Totals {
+			parts[i] = fmt.Sprintf("%s %s (%d)", t.Currency, t.Amount.String(), t.Count)
+		}
+		s += " Issued: " + strings.Join(parts, "; ") + "."
+	}
+	return s
+}
+
+// jsonEvent is one line of apply -json.
+type jsonEvent struct {
+	Type      string `json:"type"`
+	ForeignID string `json:"foreign_id,omitempty"`
+	Attempt   int    `json:"attempt,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Location  string `json:"location,omitempty"`
+	URL       string `json:"url,omitempty"`
+	ID        int64  `json:"id,omitempty"`
+	Done      int    `json:"done"`
+	Failed    int    `json:"failed"`
+	Total     int    `json:"total"`
+	ElapsedMS int64  `json:"elapsed_ms"`
+}
+
+// JSONProgress returns a Progress hook writing one JSON object per event to w.
+func JSONProgress(w io.Writer) func(Event) {
+	enc := json.NewEncoder(w)
+	return func(ev Event) {
+		je := jsonEvent{Type: string(ev.Kind), ForeignID: ev.ForeignID, Attempt: ev.Attempt,
+			Done: ev.Done, Failed: ev.Failed, Total: ev.Total, ElapsedMS: ev.Elapsed.Milliseconds()}
+		if ev.Err != nil {
+			je.Error = ev.Err.Error()
+		}
+		if it := ev.Item; it != nil {
+			if it.Range.Filename != "" {
+				je.Location = fmt.Sprintf("%s:%d", it.Range.Filename, it.Range.Start.Line)
+			}
+			if it.Record != nil {
+				je.URL, je.ID = it.Record.URL, it.Record.ID
+			}
+		}
+		_ = enc.Encode(je)
+	}
+}
+
+// WriteJSONSummary writes the closing JSON object of apply -json.
+func WriteJSONSummary(w io.Writer, res *Result, runErr error) error {
+	type total struct {
+		Currency string `json:"currency"`
+		Count    int    `json:"count"`
+		Amount   string `json:"amount"`
+	}
+	out := struct {
+		Type          string  `json:"type"`
+		OK            bool    `json:"ok"`
+		Issued        int     `json:"issued"`
+		AlreadyIssued int     `json:"already_issued"`
+		Cancelled     int     `json:"cancelled"`
+		Failed        int     `json:"failed"`
+		Pending       int     `json:"pending"`
+		NotStarted    int     `json:"not_started"`
+		Totals        []total `json:"totals"`
+		Error         string  `json:"error,omitempty"`
+		ElapsedMS     int64   `json:"elapsed_ms"`
+	}{Type: "summary", OK: res.OK() && runErr == nil, Issued: len(res.Issued), AlreadyIssued: len(res.AlreadyIssued),
+		Cancelled: len(res.Cancelled), Failed: len(res.Failed), Pending: len(res.Pending), NotStarted: len(res.Skipped),
+		Totals: []total{}, ElapsedMS: res.Elapsed.Milliseconds()}
+	for _, t := range res.Totals {
+		out.Totals = append(out.Totals, total{t.Currency, t.Count, t.Amount.String()})
+	}
+	if runErr != nil {
+		out.Error = runErr.Error()
+	}
+	return json.NewEncoder(w).Encode(out)
+}
+
+// TextProgress returns a Progress hook for people. On a terminal it redraws one line
+// (done/total, rate, ETA, failures); otherwise it writes a plain line at most every interval,
+// and one for each failure. Call the returned flush at the end.
+func TextProgress(w io.Writer, tty bool, interval time.Duration) (hook func(Event), flush func()) {
+	var mu sync.Mutex
+	var last time.Time
+	var lastEv Event
+	line := func(ev Event) string {
+		rate := 0.0
+		if s := ev.Elapsed.Seconds(); s > 0 {
+			rate = float64(ev.Done) / s
+		}
+		eta := "?"
+		if rate > 0 {
+			eta = (time.Duration(float64(ev.Total-ev.Done)/rate) * time.Second).Round(time.Second).String()
+		}
+		return fmt.Sprintf("%d/%d done, %.0f/s, ETA %s, %d failed", ev.Done, ev.Total, rate, eta, ev.Failed)
+	}
+	hook = func(ev Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		lastEv = ev
+		if ev.Kind == Failed {
+			if tty {
+				fmt.Fprint(w, "\r\033[K")
+			}
+			fmt.Fprintf(w, "Failed: %s\n", ev.Item.Message())
+		}
+		now := time.Now()
+		if tty {
+			if now.Sub(last) >= 100*time.Millisecond || ev.Done == ev.Total {
+				fmt.Fprintf(w, "\r\033[K%s", line(ev))
+				last = now
+			}
+			return
+		}
+		if last.IsZero() {
+			last = now
+		}
+		if now.Sub(last) >= interval {
+			fmt.Fprintln(w, line(ev))
+			last = now
+		}
+	}
+	flush = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if lastEv.Total == 0 {
+			return
+		}
+		if tty {
+			fmt.Fprintf(w, "\r\033[K%s\n", line(lastEv))
+		} else {
+			fmt.Fprintln(w, line(lastEv))
+		}
+	}
+	return hook, flush
+}

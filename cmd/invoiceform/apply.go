@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/peterbourgon/ff/v3/ffcli"
+	"golang.org/x/term"
+
+	"github.com/invoiceform/invoiceform/api"
+	"github.com/invoiceform/invoiceform/apply"
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/diagview"
+	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/plan"
+	"github.com/invoiceform/invoiceform/state"
+)
+
+type applyArgs struct {
+	planArgs
+	autoApprove bool
+	parallelism int
+	rate        float64
+	emulator    bool
+	timeout     time.Duration
+}
+
+func applyCommand(e *env) *ffcli.Command {
+	var a applyArgs
+	fs := newFlagSet(e, "apply")
+	a.vars.bind(fs)
+	a.state.bind(fs)
+	fs.BoolVar(&a.view.json, "json", false, "print one JSON object per line: the plan summary, each event, the final summary")
+	fs.BoolVar(&a.view.noColor, "no-color", false, "never colour the output (NO_COLOR does the same)")
+	fs.BoolVar(&a.view.showSensitive, "show-sensitive", false, "show email_user and sender_data in the plan instead of (sensitive)")
+	fs.BoolVar(&a.detailed, "detailed-exitcode", false, "exit 0 when there was nothing to do, 1 on error, 2 when changes were applied")
+	fs.BoolVar(&a.prune, "prune", false, "cancel every open issued invoice that is no longer declared")
+	fs.Var(&a.targets, "target", "limit the apply to `FOREIGN_ID` (repeatable)")
+	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for \"yes\"")
+	fs.IntVar(&a.parallelism, "parallelism", apply.DefaultParallelism, "how many requests are in flight at once")
+	fs.Float64Var(&a.rate, "rate", 0, "at most `R` requests per second; 0 means no limit")
+	fs.BoolVar(&a.emulator, "emulator", false, "apply against an in-process emulator with throwaway credentials and an in-memory state (the real state is never touched)")
+	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long one request may take before its outcome counts as unknown")
+	return &ffcli.Command{
+		Name:       "apply",
+		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=R] [-json] [-detailed-exitcode] [-emulator] [PLANFILE]",
+		ShortHelp:  "issue the planned invoices exactly once, resolve interrupted ones, send the planned cancels",
+		LongHelp: `Plans (or reads PLANFILE, a plan saved by "plan -out", after checking that the state has not
+moved since), shows the plan, asks for "yes" (on a terminal; elsewhere -auto-approve is
+required), then applies it. Every create is journalled in the state before it is sent, so an
+interrupted or failed run is finished by the next apply without creating any invoice twice.
+Credentials come from INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET; the state is bound to the
+endpoint and key on the first apply. With -emulator, an in-process emulator and an in-memory
+state are used instead, and the credentials are not read.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Sprintf("apply takes at most one plan file, but got %q. Flags go before the file.", args)}
+			}
+			if a.parallelism < 1 || a.parallelism > 1000 {
+				return usageError{fmt.Sprintf("-parallelism=%d: must be between 1 and 1000", a.parallelism)}
+			}
+			if a.rate < 0 {
+				return usageError{"-rate must not be negative"}
+			}
+			if a.timeout <= 0 {
+				return usageError{"-request-timeout must be positive"}
+			}
+			file := ""
+			if len(args) == 1 {
+				file = args[0]
+				if len(a.targets) > 0 || a.prune || len(a.vars.vars) > 0 || len(a.vars.varFiles) > 0 {
+					return usageError{"a saved plan is applied as it is: -target, -prune, -var and -var-file belong to the plan command"}
+				}
+				if a.emulator {
+					return usageError{"-emulator plans afresh against its own empty state; it cannot apply a saved plan"}
+				}
+			}
+			return runApply(ctx, e, a, file)
+		},
+	}
+}
+
+// applyTarget is where apply sends requests and keeps the state.
+type applyTarget struct {
+	endpoint string
+	client   *api.Client
+	store    state.Store
+	binding  state.Binding
+	cleanup  func()
+}
+
+// credentials reads the API key and secret; the secret goes to the client only.
+func credentials(e *env) (key, secret string, err error) {
+	key, secret = e.getenv("INVOICEFORM_API_KEY"), e.getenv("INVOICEFORM_API_SECRET")
+	var missing []string
+	if key == "" {
+		missing = append(missing, "INVOICEFORM_API_KEY")
+	}
+	if secret == "" {
+		missing = append(missing, "INVOICEFORM_API_SECRET")
+	}
+	if len(missing) > 0 {
+		return "", "", fmt.Errorf("apply needs credentials: set %s (the API key and secret of your CryptoProcessing merchant; try apply -emulator for a local run without them). Nothing was done", strings.Join(missing, " and "))
+	}
+	return key, secret, nil
+}
+
+func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
+	var (
+		key, secret string
+		err         error
+	)
+	if !a.emulator {
+		if key, secret, err = credentials(e); err != nil {
+			return err
+		}
+	}
+
+	// The plan: a saved one, or made now.
+	var (
+		p     *plan.Plan
+		cfg   *config.Config
+		ep    string
+		saved bool
+	)
+	if file != "" {
+		if p, _, err = plan.ReadFile(file); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		saved = true
+		ep = e.getenv("INVOICEFORM_ENDPOINT")
+		if ep == "" {
+			ep = p.Binding.Endpoint
+		}
+	} else {
+		var diags hcl.Diagnostics
+		cfg, diags = config.Load(".", a.vars.loadOptions(e))
+		var epDiags hcl.Diagnostics
+		ep, epDiags = endpoint(e, cfg)
+		diags = append(epDiags, diags...)
+		if diags.HasErrors() {
+			if a.view.json {
+				_ = diagview.JSON(e.stdout, cfg.Files, diags)
+			} else if err := diagview.Text(e.stderr, cfg.Files, diags, e.width(e.stderr), e.color(e.stderr, a.view.noColor)); err != nil {
+				return err
+			}
+			return exitCode(exitError)
+		}
+		p = &plan.Plan{Diagnostics: diags}
+	}
+
+	t, err := openTarget(e, a, ep, key, secret)
+	if err != nil {
+		return err
+	}
+	defer t.cleanup()
+	snap, err := t.store.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if !snap.Binding.IsZero() {
+		if err := state.CheckBinding(snap.Binding, t.binding); err != nil {
+			return fmt.Errorf("%s: %w", a.state.path, err)
+		}
+	}
+	if saved {
+		if err := plan.CheckFresh(p, snap, t.binding); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	} else {
+		diags := p.Diagnostics
+		p = plan.Make(cfg.Invoices, snap, plan.Options{Targets: a.targets, Prune: a.prune, Endpoint: t.endpoint, KeyFingerprint: t.binding.KeyFingerprint})
+		p.Diagnostics = append(diags, p.Diagnostics...)
+	}
+
+	var files = map[string]*hcl.File{}
+	if cfg != nil {
+		files = cfg.Files
+	}
+	if a.view.json {
+		d := plan.NewDocument(p, plan.ViewOptions{ShowSensitive: a.view.showSensitive})
+		_ = json.NewEncoder(e.stdout).Encode(struct {
+			Type        string                `json:"type"`
+			PlanHash    string                `json:"plan_hash"`
+			Summary     plan.Summary          `json:"summary"`
+			Totals      []plan.Total          `json:"totals"`
+			Diagnostics []diagview.Diagnostic `json:"diagnostics"`
+		}{"plan", d.PlanHash, d.Summary, d.Totals, d.Diagnostics})
+	} else if err := showPlan(e, p, a.view, files); err != nil {
+		return err
+	}
+	if p.HasErrors() {
+		fmt.Fprintln(e.stderr, "The plan has errors: nothing was applied.")
+		return exitCode(exitError)
+	}
+	if !p.HasChanges() {
+		if !a.view.json {
+			fmt.Fprintln(e.stdout, "\nNo changes. Every declared invoice is issued as declared.")
+		}
+		return nil
+	}
+	if !a.autoApprove && !saved { // a saved plan was reviewed when it was made, as in Terraform
+		if err := approve(e); err != nil {
+			return err
+		}
+	}
+	if a.emulator {
+		// The emulator's credentials always work; the check would only add noise.
+	} else if _, err := t.client.Accounts(ctx); err != nil {
+		return fmt.Errorf("credentials check failed, nothing was applied: %w", err)
+	}
+	if err := t.store.Bind(ctx, t.binding); err != nil {
+		return err
+	}
+
+	// The first Ctrl-C stops starting requests; stopping the signal relay then lets a second
+	// one end the process at once (the journal still guarantees no duplicate).
+	runCtx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	go func() {
+		<-runCtx.Done()
+		stopSignals()
+	}()
+
+	opts := apply.Options{Parallelism: a.parallelism, Rate: a.rate}
+	flush := func() {}
+	if a.view.json {
+		opts.Progress = apply.JSONProgress(e.stdout)
+	} else {
+		opts.Progress, flush = apply.TextProgress(e.stderr, isTerminal(e.stderr), 2*time.Second)
+	}
+	res, runErr := apply.Run(runCtx, p, t.store, t.client, opts)
+	flush()
+	if a.view.json {
+		_ = apply.WriteJSONSummary(e.stdout, res, runErr)
+	} else if err := apply.WriteSummary(e.stdout, res); err != nil {
+		return err
+	}
+	if a.emulator && !a.view.json {
+		fmt.Fprintln(e.stdout, "\nThese invoices live in an in-process emulator that has now stopped; the real state was not touched. Run apply without -emulator, with INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET set, to issue them for real.")
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if !res.OK() {
+		return exitCode(exitError)
+	}
+	if a.detailed && res.Changed() {
+		return exitCode(exitChanges)
+	}
+	return nil
+}
+
+// openTarget opens the state and the client: the real ones, or with -emulator an in-process
+// emulator and an in-memory state.
+func openTarget(e *env, a applyArgs, ep, key, secret string) (*applyTarget, error) {
+	if a.emulator {
+		srv, err := emulator.New(emulator.Options{})
+		if err != nil {
+			return nil, err
+		}
+		base, err := srv.Start("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		c, err := api.New(api.Config{Endpoint: base, Key: emulator.DefaultKey, Secret: emulator.DefaultSecret, Timeout: a.timeout})
+		if err != nil {
+			_ = srv.Close()
+			return nil, err
+		}
+		fmt.Fprintf(e.stderr, "Started an in-process emulator at %s with an in-memory state: nothing here reaches the real API or the real state.\n", base)
+		mem := state.NewMemory()
+		return &applyTarget{endpoint: base, client: c, store: mem,
+			binding: state.Binding{Endpoint: base, KeyFingerprint: state.KeyFingerprint(emulator.DefaultKey)},
+			cleanup: func() { _ = mem.Close(); _ = srv.Close() }}, nil
+	}
+	c, err := api.New(api.Config{Endpoint: ep, Key: key, Secret: secret, Timeout: a.timeout})
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.state.openWriters(e, a.parallelism)
+	if err != nil {
+		return nil, err
+	}
+	return &applyTarget{endpoint: ep, client: c, store: s,
+		binding: state.Binding{Endpoint: ep, KeyFingerprint: state.KeyFingerprint(key)},
+		cleanup: func() { _ = s.Close() }}, nil
+}
+
+// approve asks for "yes" on a terminal and refuses elsewhere.
+func approve(e *env) error {
+	f, ok := e.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return errors.New("apply asks for approval, but standard input is not a terminal: review the plan above, then use -auto-approve (or apply a saved plan file). Nothing was applied")
+	}
+	fmt.Fprint(e.stderr, "\nDo you want to issue these invoices? Only \"yes\" is accepted.\n  Enter a value: ")
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("apply cancelled: the answer was not \"yes\". Nothing was applied")
+	}
+	return nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
