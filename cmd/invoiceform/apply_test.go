@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/state"
+	"github.com/invoiceform/invoiceform/state/boltstate"
+)
+
+// applyWorld is a config directory with n invoices and an emulator on a real port.
+func applyWorld(t *testing.T, n int, eo emulator.Options) (dir string, srv *emulator.Server, base string) {
+	t.Helper()
+	srv, err := emulator.New(eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err = srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	dir = t.TempDir()
+	hcl := `variable "ids" {
+  type    = list(string)
+  default = [` + ids(n) + `]
+}
+
+invoice "order" {
+  for_each           = toset(var.ids)
+  foreign_id         = each.key
+  title              = "Order ${each.key}"
+  currency           = "EUR"
+  amount             = "12.34"
+  timer              = false
+  end_user_reference = "c"
+  url_success        = "https://shop.example.com/ok"
+  url_failed         = "https://shop.example.com/failed"
+  email_user         = "a@example.com"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, srv, base
+}
+
+func ids(n int) string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = fmt.Sprintf("%q", fmt.Sprintf("k-%04d", i))
+	}
+	return strings.Join(s, ", ")
+}
+
+// applyProcess is `invoiceform apply` as a real process of this test binary.
+func applyProcess(dir, base string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"-chdir=" + dir, "apply"}, args...)...)
+	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1", "INVOICEFORM_ENDPOINT="+base,
+		"INVOICEFORM_API_KEY="+emulator.DefaultKey, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret)
+	return cmd
+}
+
+// checkConverged opens the state and checks the money property against the emulator.
+func checkConverged(t *testing.T, dir string, srv *emulator.Server, n int) {
+	t.Helper()
+	s, err := boltstate.Open(filepath.Join(dir, "invoiceform.state"), boltstate.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]bool{}
+	for _, inv := range srv.Invoices() {
+		if inv.Creates != 1 {
+			t.Errorf("%s created %d times", inv.ForeignID, inv.Creates)
+		}
+		at[inv.ForeignID] = true
+	}
+	for i := range n {
+		id := fmt.Sprintf("k-%04d", i)
+		if r := snap.Records[id]; r == nil || r.Phase != state.Issued {
+			t.Errorf("%s: not issued in the state: %+v", id, r)
+		}
+		if !at[id] {
+			t.Errorf("%s: not at the emulator", id)
+		}
+	}
+	if len(at) != n || len(snap.Records) != n {
+		t.Errorf("emulator %d invoices, state %d records, want %d", len(at), len(snap.Records), n)
+	}
+}
+
+// TestApplySurvivesSIGKILL kills real apply processes at random moments, then applies to
+// convergence: no invoice twice, none lost. Replay a failure with APPLY_KILL_SEED=N.
+func TestApplySurvivesSIGKILL(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("APPLY_KILL_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseInt(s, 10, 64); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replay with APPLY_KILL_SEED=%d", seed)
+		}
+	})
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	const n = 300
+	dir, srv, base := applyWorld(t, n, emulator.Options{
+		Latency: emulator.Latency{Min: 5 * time.Millisecond, Max: 15 * time.Millisecond}, DropAfterCommit: 0.05, Seed: seed,
+	})
+	killed := 0
+	for range 8 {
+		cmd := applyProcess(dir, base, "-auto-approve", "-parallelism=16", "-lock-timeout=10s")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+		if err := cmd.Process.Kill(); err == nil {
+			killed++
+		}
+		_ = cmd.Wait()
+	}
+	for i := 0; ; i++ {
+		out, err := applyProcess(dir, base, "-auto-approve", "-lock-timeout=10s").CombinedOutput()
+		if err == nil {
+			break
+		}
+		if i == 5 {
+			t.Fatalf("no convergence: %v\n%s", err, out)
+		}
+	}
+	out, err := applyProcess(dir, base, "-auto-approve", "-detailed-exitcode").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "No changes.") {
+		t.Fatalf("re-run is not a no-op: %v\n%s", err, out)
+	}
+	checkConverged(t, dir, srv, n)
+	t.Logf("seed %d: %d processes killed; emulator faults %+v", seed, killed, srv.Faults())
+}
+
+// TestApplyLockContention: a second apply waits -lock-timeout for the state, then fails clearly
+// without sending anything.
+func TestApplyLockContention(t *testing.T) {
+	dir, srv, base := applyWorld(t, 3, emulator.Options{})
+	s, err := boltstate.Open(filepath.Join(dir, "invoiceform.state"), boltstate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := applyProcess(dir, base, "-auto-approve", "-lock-timeout=50ms").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "locked by another invoiceform process") {
+		t.Fatalf("apply under a held lock: %v\n%s", err, out)
+	}
+	if n := len(srv.Invoices()); n != 0 {
+		t.Fatalf("%d invoices sent without the lock", n)
+	}
+	s.Close()
+	if out, err := applyProcess(dir, base, "-auto-approve").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	checkConverged(t, dir, srv, 3)
+}
