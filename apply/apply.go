@@ -79,6 +79,8 @@ type Item struct {
 	Err       error         // the API's error for Failed, Pending and Final
 	Warning   string
 	Attempts  int
+
+	needsPut bool // issued: the record is yet to be written
 }
 
 // Message is the operator's line about a failed or pending item: the config location, the
@@ -173,14 +175,39 @@ func Run(ctx context.Context, p *plan.Plan, store state.Store, client Client, op
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	r.stop = stop
+	// Three stages, each with Parallelism goroutines: journal (pending records), send,
+	// record (issued records). The state's fsyncs then overlap the network round trips
+	// instead of adding to them; every create is still sent only after its pending record is
+	// durable.
+	p2 := r.opts.Parallelism
 	jobs := make(chan *plan.Change)
-	var wg sync.WaitGroup
-	for range min(r.opts.Parallelism, max(len(work), 1)) {
-		wg.Add(1)
+	journalled := make(chan job, p2)
+	toRecord := make(chan Item, p2)
+	var wg1, wg2, wg3 sync.WaitGroup
+	for range p2 {
+		wg1.Add(1)
 		go func() {
-			defer wg.Done()
+			defer wg1.Done()
 			for c := range jobs {
-				r.finish(r.do(runCtx, c))
+				journalled <- r.journal(runCtx, c)
+			}
+		}()
+		wg2.Add(1)
+		go func() {
+			defer wg2.Done()
+			for j := range journalled {
+				if it := r.send(runCtx, j); it.needsPut {
+					toRecord <- it
+				} else {
+					r.finish(it)
+				}
+			}
+		}()
+		wg3.Add(1)
+		go func() {
+			defer wg3.Done()
+			for it := range toRecord {
+				r.finish(r.record(runCtx, it))
 			}
 		}()
 	}
@@ -195,7 +222,11 @@ feed:
 		}
 	}
 	close(jobs)
-	wg.Wait()
+	wg1.Wait()
+	close(journalled)
+	wg2.Wait()
+	close(toRecord)
+	wg3.Wait()
 	for _, c := range work[sent:] {
 		r.finish(r.notStarted(Item{Action: c.Action, ForeignID: c.ForeignID, Address: c.Address(), Range: c.Range}))
 	}
@@ -288,50 +319,70 @@ func (r *runner) event(kind Kind, c *plan.Change, attempt int, err error) {
 		Done: r.done, Failed: r.failed, Total: r.total, Elapsed: time.Since(r.start)})
 }
 
-func (r *runner) do(ctx context.Context, c *plan.Change) Item {
-	it := Item{Action: c.Action, ForeignID: c.ForeignID, Address: c.Address(), Range: c.Range}
-	switch c.Action {
-	case plan.Create, plan.Resolve:
-		return r.create(ctx, c, it)
-	case plan.Cancel:
-		return r.cancel(ctx, c, it)
-	}
-	it.Kind = Failed
-	it.Err = fmt.Errorf("apply does not know the action %q", c.Action)
-	return it
-}
-
 // durable is the context of state writes and of requests already decided on: once a request
 // is started it is finished and recorded, even when the run is being stopped.
 func durable(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
-func (r *runner) create(ctx context.Context, c *plan.Change, it Item) Item {
-	body := c.Body()
-	now := r.opts.Now().UTC()
-	rec := &state.Record{ForeignID: c.ForeignID, Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}
-	// uncertain is true once a request may have created the invoice: from then on only a
-	// success or "already been taken" may end the record. A resolve starts uncertain: its
-	// request was sent by an earlier run.
-	uncertain := false
-	if c.Action == plan.Resolve {
+// job is a change on its way through the run's stages: journalled (a pending record is
+// durable), sent, recorded.
+type job struct {
+	c         *plan.Change
+	it        Item
+	rec       *state.Record // the pending record, for creates and resolves
+	uncertain bool
+	done      bool // it is final already (refused before sending)
+}
+
+// journal is the first stage: a create's pending record is made durable here, before the job
+// can reach a sender. A resolve's record is already pending.
+func (r *runner) journal(ctx context.Context, c *plan.Change) job {
+	it := Item{Action: c.Action, ForeignID: c.ForeignID, Address: c.Address(), Range: c.Range}
+	j := job{c: c, it: it}
+	switch c.Action {
+	case plan.Create:
+		if ctx.Err() != nil {
+			j.it, j.done = r.notStarted(it), true
+			return j
+		}
+		body := c.Body()
+		now := r.opts.Now().UTC()
+		j.rec = &state.Record{ForeignID: c.ForeignID, Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}
+		if err := r.store.Put(durable(ctx), j.rec); err != nil {
+			r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
+			j.it.Kind, j.it.Err, j.done = Failed, fmt.Errorf("not sent: the pending record could not be written: %w", err), true
+		}
+	case plan.Resolve:
+		// uncertain from the start: the request was sent by an earlier run.
 		cur := r.records[c.ForeignID]
 		if cur == nil || cur.Phase != state.Pending || c.Before == nil || cur.BodyHash != c.Before.BodyHash {
-			it.Kind, it.Err = Failed, errors.New("the state has no matching pending record to resolve (it changed since the plan); run plan again")
-			return it
+			j.it.Kind, j.it.Err, j.done = Failed, errors.New("the state has no matching pending record to resolve (it changed since the plan); run plan again"), true
+			return j
 		}
-		rec = cur.Clone()
-		uncertain = true
-	} else {
-		if ctx.Err() != nil {
-			return r.notStarted(it)
-		}
-		if err := r.store.Put(durable(ctx), rec); err != nil {
-			r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
-			it.Kind, it.Err = Failed, fmt.Errorf("not sent: the pending record could not be written: %w", err)
-			return it
-		}
+		j.rec, j.uncertain = cur.Clone(), true
 	}
+	return j
+}
 
+// send is the second stage. A create or resolve that succeeds comes back with needsPut: the
+// third stage records it, so that the sender moves on to the next invoice at once.
+func (r *runner) send(ctx context.Context, j job) Item {
+	if j.done {
+		return j.it
+	}
+	switch j.c.Action {
+	case plan.Create, plan.Resolve:
+		return r.create(ctx, j.c, j.it, j.rec, j.uncertain)
+	case plan.Cancel:
+		return r.cancel(ctx, j.c, j.it)
+	}
+	it := j.it
+	it.Kind, it.Err = Failed, fmt.Errorf("apply does not know the action %q", j.c.Action)
+	return it
+}
+
+// create sends rec.Body until an answer settles it. uncertain is true once a request may have
+// created the invoice: from then on only a success or "already been taken" may end the record.
+func (r *runner) create(ctx context.Context, c *plan.Change, it Item, rec *state.Record, uncertain bool) Item {
 	var lastErr error
 	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
 		if attempt > 1 {
@@ -446,14 +497,19 @@ func (r *runner) recordIssued(ctx context.Context, it Item, rec *state.Record, i
 	} else {
 		rec.DetailsKnown = false
 	}
-	if err := r.store.Put(durable(ctx), rec); err != nil {
+	it.Record, it.needsPut = rec, true
+	return it
+}
+
+// record is the third stage: the issued record is written, then the item is done.
+func (r *runner) record(ctx context.Context, it Item) Item {
+	it.needsPut = false
+	if err := r.store.Put(durable(ctx), it.Record); err != nil {
 		// The invoice exists but the state still says pending: the next apply resolves it
 		// ("already been taken"), so nothing is lost.
 		r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
 		it.Kind, it.Err = Pending, fmt.Errorf("issued, but the state could not record it (the next apply resolves it): %w", err)
-		return it
 	}
-	it.Record = rec
 	return it
 }
 

@@ -37,14 +37,17 @@ func specs(n int) []spec {
 
 // env is one test's world: a config directory, a real bbolt state, a real emulator.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	srv   *emulator.Server
 	base  string
 	store *boltstate.Store
 }
 
-func newEnv(t *testing.T, eo emulator.Options) *env {
+func newEnv(t testing.TB, eo emulator.Options) *env { return newEnvWriters(t, eo, 8) }
+
+// newEnvWriters opens the state for that many writers, as apply -parallelism does.
+func newEnvWriters(t testing.TB, eo emulator.Options, writers int) *env {
 	t.Helper()
 	srv, err := emulator.New(eo)
 	if err != nil {
@@ -56,7 +59,7 @@ func newEnv(t *testing.T, eo emulator.Options) *env {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	dir := t.TempDir()
-	store, err := boltstate.Open(filepath.Join(dir, "invoiceform.state"), boltstate.Options{Writers: 8})
+	store, err := boltstate.Open(filepath.Join(dir, "invoiceform.state"), boltstate.Options{Writers: writers})
 	if err != nil {
 		t.Fatal(err)
 	}
