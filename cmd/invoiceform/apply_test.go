@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -172,4 +176,106 @@ func TestApplyLockContention(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	checkConverged(t, dir, srv, 3)
+}
+
+// controlInvoices reads the emulator's invoices over HTTP, through /_emulator/invoices.
+func controlInvoices(t *testing.T, base string) []emulator.Invoice {
+	t.Helper()
+	resp, err := http.Get(strings.TrimSuffix(base, "/api/v2") + "/_emulator/invoices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Invoices []emulator.Invoice }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return body.Invoices
+}
+
+// TestApplyConvergesUnderFaults runs the real binary against each emulator fault until an
+// apply succeeds, then checks through /_emulator/ that every invoice was created once.
+func TestApplyConvergesUnderFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts emulator.Options
+		args []string
+	}{
+		{"drops", emulator.Options{DropAfterCommit: 0.3}, nil},
+		{"500s", emulator.Options{Fail500: 0.3}, nil},
+		{"429s", emulator.Options{RateLimit429: 0.3, RetryAfter: time.Second}, nil},
+		{"slow", emulator.Options{SlowPastTimeout: 0.2, SlowDelay: 3 * time.Second}, []string{"-request-timeout=300ms"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Seed = 11
+			const n = 40
+			dir, srv, base := applyWorld(t, n, tc.opts)
+			for i := 0; ; i++ {
+				out, err := applyProcess(dir, base, append([]string{"-auto-approve", "-parallelism=8"}, tc.args...)...).CombinedOutput()
+				if err == nil {
+					break
+				}
+				if i == 5 {
+					t.Fatalf("no convergence after %d runs: %v\n%s", i+1, err, out)
+				}
+			}
+			invs := controlInvoices(t, base)
+			if len(invs) != n {
+				t.Errorf("/_emulator/invoices lists %d invoices, want %d", len(invs), n)
+			}
+			for _, inv := range invs {
+				if inv.Creates != 1 {
+					t.Errorf("%s created %d times", inv.ForeignID, inv.Creates)
+				}
+			}
+			checkConverged(t, dir, srv, n)
+			if f := srv.Faults(); f.Fail500+f.RateLimit429+f.DropAfterCommit+f.Slow == 0 {
+				t.Errorf("no fault was injected: %+v", f)
+			}
+		})
+	}
+}
+
+// TestApplyInterrupt sends a real SIGINT to a running apply: it exits 1 saying the next apply
+// resolves what was in flight, and the next apply converges with no duplicate.
+func TestApplyInterrupt(t *testing.T) {
+	const n = 300
+	dir, srv, base := applyWorld(t, n, emulator.Options{Latency: emulator.Latency{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}})
+	cmd := applyProcess(dir, base, "-auto-approve", "-parallelism=2")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // a no-op error when it has exited
+		<-done
+		done <- nil
+	})
+	for len(srv.Invoices()) < 5 { // wait for the run to be under way
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("apply ended before it was interrupted: %v\n%s", err, out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := <-done
+	done <- err
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out.String(), "the next apply resolves them") {
+		t.Fatalf("interrupted apply: %v\n%s", err, out.String())
+	}
+	if got := len(srv.Invoices()); got >= n {
+		t.Fatalf("the interrupt stopped nothing: %d invoices", got)
+	}
+	if out, err := applyProcess(dir, base, "-auto-approve", "-parallelism=32").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	checkConverged(t, dir, srv, n)
 }
