@@ -161,11 +161,36 @@ func (e *env) checkExactlyOnce(declared []spec) {
 	}
 }
 
+// journalChecker wraps the client and fails the test when a create is sent without its
+// pending record, holding exactly the bytes sent, durable in the state.
+type journalChecker struct {
+	apply.Client
+	t     *testing.T
+	store state.Store
+}
+
+func (j journalChecker) CreateInvoice(ctx context.Context, body []byte) (*api.Invoice, error) {
+	snap, err := j.store.Snapshot(context.Background())
+	if err != nil {
+		j.t.Error(err)
+	}
+	found := false
+	for _, r := range snap.Records {
+		if r.Phase == state.Pending && string(r.Body) == string(body) {
+			found = true
+		}
+	}
+	if !found {
+		j.t.Errorf("create sent without its pending record: %s", body)
+	}
+	return j.Client.CreateInvoice(ctx, body)
+}
+
 func TestCreateThenNoOp(t *testing.T) {
 	e := newEnv(t, emulator.Options{})
 	ss := specs(25)
 	e.write(ss)
-	res, err := e.apply(context.Background(), e.client(emulator.DefaultSecret, 0), apply.Options{Parallelism: 4})
+	res, err := e.apply(context.Background(), journalChecker{e.client(emulator.DefaultSecret, 0), t, e.store}, apply.Options{Parallelism: 4})
 	if err != nil || !res.OK() || len(res.Issued) != 25 {
 		t.Fatalf("apply: err %v, issued %d, failed %v", err, len(res.Issued), res.Failed)
 	}
@@ -252,7 +277,7 @@ func TestConvergesUnderFaults(t *testing.T) {
 			e := newEnv(t, tc.opts)
 			ss := specs(60)
 			e.write(ss)
-			c := e.client(emulator.DefaultSecret, tc.timeout)
+			c := journalChecker{e.client(emulator.DefaultSecret, tc.timeout), t, e.store}
 			runs := 0
 			for ; runs < 10 && e.plan().HasChanges(); runs++ {
 				if _, err := e.apply(context.Background(), c, apply.Options{Parallelism: 8, MaxAttempts: 3}); err != nil {
@@ -369,7 +394,7 @@ func TestInterrupt(t *testing.T) {
 	e := newEnv(t, emulator.Options{DropAfterCommit: 0.2, Seed: 7})
 	ss := specs(80)
 	e.write(ss)
-	c := e.client(emulator.DefaultSecret, 0)
+	c := journalChecker{e.client(emulator.DefaultSecret, 0), t, e.store}
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
 	res, err := e.apply(ctx, c, apply.Options{Parallelism: 4, Progress: func(ev apply.Event) {

@@ -67,7 +67,7 @@ func SummaryLine(res *Result) string {
 	if len(res.Totals) > 0 {
 		parts := make([]string, len(res.Totals))
 		for i, t := range res.Totals {
-			parts[i] = fmt.Sprintf("%s %s (%d)", t.Currency, t.Amount.String(), t.Count)
+			parts[i] = fmt.Sprintf("%s %s (%d)", t.Currency, t.Amount.Format(max(2, t.Amount.Places())), t.Count)
 		}
 		s += " Issued: " + strings.Join(parts, "; ") + "."
 	}

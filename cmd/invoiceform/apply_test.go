@@ -141,6 +141,10 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 	}
 	for i := 0; ; i++ {
 		out, err := applyProcess(dir, base, "-auto-approve", "-lock-timeout=10s").CombinedOutput()
+		if strings.Contains(string(out), "already had an invoice") {
+			// Adoption would mean a create reached the API without its journal entry.
+			t.Errorf("an invoice was adopted after the kills:\n%s", out)
+		}
 		if err == nil {
 			break
 		}
