@@ -455,16 +455,16 @@ func (r *runner) notStarted(it Item) Item {
 }
 
 // undo ends a create refused definitely. A record that may have been created by an earlier
-// attempt is kept pending (a lost invoice is worse than a resolve that fails again); otherwise
-// the pending record is deleted and the invoice reported failed.
+// attempt (of this run, or of the run that left a pending record) is kept pending, whatever
+// the refusal says: the API's order of checks is not documented, so a refusal of the same
+// bytes does not prove that the earlier request was refused too, and a forgotten invoice is a
+// loss. Otherwise the pending record is deleted and the invoice reported failed.
 func (r *runner) undo(ctx context.Context, it Item, rec *state.Record, uncertain bool, err error) Item {
-	var ve *api.ValidationError
-	if uncertain && !errors.As(err, &ve) {
-		// A validation refusal of the very same bytes proves the earlier attempts were refused
-		// too; any other refusal proves nothing about them.
+	if uncertain {
 		rec.UpdatedAt = r.opts.Now().UTC()
 		if err != nil {
 			rec.LastError = err.Error()
+			err = fmt.Errorf("%w; kept pending, since an earlier attempt may have created the invoice (if you know it did not, forget the record with: invoiceform state rm %s)", err, rec.ForeignID)
 		}
 		if perr := r.store.Put(durable(ctx), rec); perr != nil {
 			r.setFatal(fmt.Errorf("%w: %v", ErrState, perr))

@@ -415,3 +415,24 @@ func TestInterrupt(t *testing.T) {
 	}
 	e.checkExactlyOnce(ss)
 }
+
+// TestResolveRefusedStaysPending: a pending record whose resend is refused is kept, since an
+// earlier attempt may have created the invoice; the operator is told how to forget it.
+func TestResolveRefusedStaysPending(t *testing.T) {
+	e := newEnv(t, emulator.Options{})
+	ss := specs(1)
+	ss[0].amount = "5.00"
+	e.write(ss)
+	body := e.plan().Changes[0].Body()
+	now := time.Now().UTC()
+	if err := e.store.Put(context.Background(), &state.Record{ForeignID: "inv-0000", Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.apply(context.Background(), e.client(emulator.DefaultSecret, 0), apply.Options{})
+	if err != nil || len(res.Pending) != 1 || !strings.Contains(res.Pending[0].Message(), "invoiceform state rm inv-0000") {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if r := e.snapshot().Records["inv-0000"]; r == nil || r.Phase != state.Pending || r.LastError == "" {
+		t.Errorf("record: %+v", r)
+	}
+}
