@@ -570,10 +570,10 @@ func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
 		it.Record = rec
 		return it
 	}
-	it.Kind, it.Err = Failed, lastErr
 	if lastErr == nil {
-		it.Err = errors.New("not sent: the run was stopped")
+		return r.notStarted(it)
 	}
+	it.Kind, it.Err = Failed, lastErr
 	return it
 }
 
