@@ -141,7 +141,7 @@ var (
 	// ErrInterrupted: the context was cancelled; requests in flight were finished and recorded.
 	ErrInterrupted = errors.New("apply interrupted: no new requests were started; invoices whose outcome is unknown stay pending, and the next apply resolves them without creating any twice")
 	// ErrAuth: the API refused the key or the signature; the run stopped at once.
-	ErrAuth = errors.New("the API refused the credentials (check INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET, the endpoint, and the IP whitelist); the run stopped")
+	ErrAuth = errors.New("the API refused the key or the request signature (check INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET, the endpoint, and the IP whitelist); the run stopped")
 	// ErrUnapplicable: the plan has errors (conflicts, invalid config) and cannot be applied.
 	ErrUnapplicable = errors.New("the plan has errors and cannot be applied")
 	// ErrState: the state could not be written; the run stopped, since no request may be sent
