@@ -140,14 +140,8 @@ func decodeAccounts(body []byte) ([]Account, error) {
 	out := make([]Account, 0, len(env.Data))
 	for i, a := range env.Data {
 		var acc Account
-		var err error
-		for _, f := range []struct {
-			raw json.RawMessage
-			dst *string
-		}{{a.Currency, &acc.Currency}, {a.Type, &acc.Type}, {a.Balance, &acc.Balance}} {
-			if *f.dst, err = flexText(f.raw); err != nil {
-				return nil, fmt.Errorf("account %d: %v", i, err)
-			}
+		if err := decodeTexts(textField{a.Currency, &acc.Currency}, textField{a.Type, &acc.Type}, textField{a.Balance, &acc.Balance}); err != nil {
+			return nil, fmt.Errorf("account %d: %v", i, err)
 		}
 		out = append(out, acc)
 	}
@@ -172,15 +166,9 @@ func decodeCurrencies(body []byte) ([]Currency, error) {
 	out := make([]Currency, 0, len(env.Data))
 	for i, c := range env.Data {
 		var cur Currency
-		var err error
-		for _, f := range []struct {
-			raw json.RawMessage
-			dst *string
-		}{{c.Type, &cur.Type}, {c.Currency, &cur.Currency}, {c.MinimumAmount, &cur.MinimumAmount},
-			{c.DepositFeePercent, &cur.DepositFeePercent}, {c.WithdrawalFeePercent, &cur.WithdrawalFeePercent}} {
-			if *f.dst, err = flexText(f.raw); err != nil {
-				return nil, fmt.Errorf("currency %d: %v", i, err)
-			}
+		if err := decodeTexts(textField{c.Type, &cur.Type}, textField{c.Currency, &cur.Currency}, textField{c.MinimumAmount, &cur.MinimumAmount},
+			textField{c.DepositFeePercent, &cur.DepositFeePercent}, textField{c.WithdrawalFeePercent, &cur.WithdrawalFeePercent}); err != nil {
+			return nil, fmt.Errorf("currency %d: %v", i, err)
 		}
 		for _, f := range []struct {
 			raw json.RawMessage
@@ -206,6 +194,23 @@ func isNull(raw json.RawMessage) bool {
 
 // flexText reads a JSON string, or a number kept as its exact literal text (ids and
 // amounts appear both ways in the docs, §7.2, §7.9); null or absent gives "".
+// textField is a raw JSON value to read with flexText into dst.
+type textField struct {
+	raw json.RawMessage
+	dst *string
+}
+
+func decodeTexts(fields ...textField) error {
+	for _, f := range fields {
+		v, err := flexText(f.raw)
+		if err != nil {
+			return err
+		}
+		*f.dst = v
+	}
+	return nil
+}
+
 func flexText(raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	if isNull(raw) {

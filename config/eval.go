@@ -177,10 +177,6 @@ func (e *evaluator) errorf(field string, rng hcl.Range, summary, format string, 
 	e.diag(hcl.DiagError, rng, summary, format, args...)
 }
 
-func (e *evaluator) warnf(rng hcl.Range, summary, format string, args ...any) {
-	e.diag(hcl.DiagWarning, rng, summary, format, args...)
-}
-
 func (e *evaluator) diag(sev hcl.DiagnosticSeverity, rng hcl.Range, summary, format string, args ...any) {
 	detail := fmt.Sprintf(format, args...)
 	d := &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: detail, Subject: rng.Ptr()}

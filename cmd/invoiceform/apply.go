@@ -145,14 +145,9 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 		}
 	} else {
 		var diags hcl.Diagnostics
-		cfg, diags = config.Load(".", a.vars.loadOptions(e))
-		var epDiags hcl.Diagnostics
-		ep, epDiags = endpoint(e, cfg)
-		diags = append(epDiags, diags...)
+		cfg, ep, diags = loadConfig(e, a.vars)
 		if diags.HasErrors() {
-			if a.view.json {
-				_ = diagview.JSON(e.stdout, cfg.Files, diags)
-			} else if err := diagview.Text(e.stderr, cfg.Files, diags, e.width(e.stderr), e.color(e.stderr, a.view.noColor)); err != nil {
+			if err := printDiags(e, cfg.Files, diags, a.view.json, a.view.noColor); err != nil {
 				return err
 			}
 			return exitCode(exitError)

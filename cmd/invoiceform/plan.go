@@ -125,13 +125,9 @@ func readSnapshot(e *env, a stateArgs) (*state.Snapshot, bool, error) {
 }
 
 func runPlan(e *env, a planArgs) error {
-	cfg, diags := config.Load(".", a.vars.loadOptions(e))
-	ep, epDiags := endpoint(e, cfg)
-	diags = append(epDiags, diags...)
+	cfg, ep, diags := loadConfig(e, a.vars)
 	if diags.HasErrors() {
-		if a.view.json {
-			_ = diagview.JSON(e.stdout, cfg.Files, diags)
-		} else if err := diagview.Text(e.stderr, cfg.Files, diags, e.width(e.stderr), e.color(e.stderr, a.view.noColor)); err != nil {
+		if err := printDiags(e, cfg.Files, diags, a.view.json, a.view.noColor); err != nil {
 			return err
 		}
 		return exitCode(exitError)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/peterbourgon/ff/v3/ffcli"
 
-	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/diagview"
 )
 
@@ -42,35 +40,20 @@ configuration is valid (warnings are printed but do not fail), 1 otherwise.`,
 }
 
 func runValidate(e *env, a validateArgs) error {
-	cfg, diags := config.Load(".", a.vars.loadOptions(e))
-	if ep := e.getenv("INVOICEFORM_ENDPOINT"); ep != "" {
-		if err := config.CheckEndpoint(ep); err != nil {
-			diags = append(hcl.Diagnostics{{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid INVOICEFORM_ENDPOINT",
-				Detail:   fmt.Sprintf("The endpoint in INVOICEFORM_ENDPOINT %s.", err),
-			}}, diags...)
-		}
-	}
-	if a.json {
-		if err := diagview.JSON(e.stdout, cfg.Files, diags); err != nil {
-			return err
-		}
-	} else {
-		if err := diagview.Text(e.stderr, cfg.Files, diags, e.width(e.stderr), e.color(e.stderr, a.noColor)); err != nil {
-			return err
-		}
-		if !diags.HasErrors() {
-			_, warns := diagview.Counts(diags)
-			msg := fmt.Sprintf("The configuration is valid: %s.", plural(len(cfg.Invoices), "invoice"))
-			if warns > 0 {
-				msg = fmt.Sprintf("The configuration is valid: %s, %s.", plural(len(cfg.Invoices), "invoice"), plural(warns, "warning"))
-			}
-			fmt.Fprintln(e.stdout, msg)
-		}
+	cfg, _, diags := loadConfig(e, a.vars)
+	if err := printDiags(e, cfg.Files, diags, a.json, a.noColor); err != nil {
+		return err
 	}
 	if diags.HasErrors() {
 		return exitCode(exitError)
+	}
+	if !a.json {
+		_, warns := diagview.Counts(diags)
+		msg := fmt.Sprintf("The configuration is valid: %s.", plural(len(cfg.Invoices), "invoice"))
+		if warns > 0 {
+			msg = fmt.Sprintf("The configuration is valid: %s, %s.", plural(len(cfg.Invoices), "invoice"), plural(warns, "warning"))
+		}
+		fmt.Fprintln(e.stdout, msg)
 	}
 	return nil
 }

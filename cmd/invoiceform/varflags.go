@@ -4,7 +4,10 @@ import (
 	"flag"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/diagview"
 )
 
 // stringList is a repeatable string flag.
@@ -30,4 +33,20 @@ func (a *varArgs) bind(fs *flag.FlagSet) {
 
 func (a *varArgs) loadOptions(e *env) config.LoadOptions {
 	return config.LoadOptions{Vars: a.vars, VarFiles: a.varFiles, Environ: e.environ}
+}
+
+// loadConfig loads the configuration of the working directory and resolves the endpoint
+// (INVOICEFORM_ENDPOINT, else settings, else production), as validate, plan and apply all do.
+func loadConfig(e *env, a varArgs) (*config.Config, string, hcl.Diagnostics) {
+	cfg, diags := config.Load(".", a.loadOptions(e))
+	ep, epDiags := endpoint(e, cfg)
+	return cfg, ep, append(epDiags, diags...)
+}
+
+// printDiags writes diagnostics as one JSON document on stdout, or as text on stderr.
+func printDiags(e *env, files map[string]*hcl.File, diags hcl.Diagnostics, asJSON, noColor bool) error {
+	if asJSON {
+		return diagview.JSON(e.stdout, files, diags)
+	}
+	return diagview.Text(e.stderr, files, diags, e.width(e.stderr), e.color(e.stderr, noColor))
 }
