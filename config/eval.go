@@ -16,18 +16,19 @@ type evaluator struct {
 	diags hcl.Diagnostics
 	set   fieldSet
 	where string // the instance's address for for_each blocks, "" otherwise
+	// inst is the for_each instance, nil for a block without for_each. Its evaluation
+	// context (each.key, each.value) is made only when an expression needs HCL (see fast).
+	inst *instance
 }
 
 func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
-	ctx := l.ctx
 	e := &evaluator{l: l, d: j.d}
 	if j.inst >= 0 {
-		ctx = l.ctx.NewChild()
-		inst := j.d.instances[j.inst]
-		ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": inst.key, "value": inst.value})}
+		e.inst = &j.d.instances[j.inst]
 		e.where = j.address()
+	} else {
+		e.ctx = l.ctx
 	}
-	e.ctx = ctx
 	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, AttrRanges: j.d.ranges}
 	r := &e.inv.Request
 	r.Title = e.str("title")
@@ -94,7 +95,11 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 		e.set.add(field)
 		return v, a, true
 	}
-	v, diags := a.Expr.Value(e.ctx)
+	v, ok := e.fast(a.Expr)
+	var diags hcl.Diagnostics
+	if !ok {
+		v, diags = a.Expr.Value(e.context())
+	}
 	e.diags = append(e.diags, e.l.redactField(field, diags)...)
 	if diags.HasErrors() || v.IsNull() {
 		return cty.NilVal, a, false

@@ -1,6 +1,10 @@
 package config
 
-import "github.com/zclconf/go-cty/cty/function/stdlib"
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
 
 // StdCSVDecode is go-cty's csvdecode, for comparing ours with it.
 var StdCSVDecode = stdlib.CSVDecodeFunc
@@ -10,3 +14,10 @@ var CSVDecode = csvDecodeFunc
 
 // EvalExpr is the loader's expression evaluation with its parallel for-expression path.
 var EvalExpr = evalExpr
+
+// FastEach evaluates expr for an instance (each.key = key, each.value = value) on the fast
+// path; ok is false when it leaves the expression to HCL.
+func FastEach(expr hcl.Expression, key, value cty.Value) (cty.Value, bool) {
+	e := &evaluator{inst: &instance{key: key, value: value}}
+	return e.fast(expr)
+}

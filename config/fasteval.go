@@ -1,0 +1,90 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// context is the evaluation context of the invoice: the loader's, plus each for an instance
+// of a for_each block, made on first use.
+func (e *evaluator) context() *hcl.EvalContext {
+	if e.ctx == nil {
+		e.ctx = e.l.ctx.NewChild()
+		e.ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": e.inst.key, "value": e.inst.value})}
+	}
+	return e.ctx
+}
+
+// fast evaluates, without HCL's evaluator, the expressions that make up nearly every
+// attribute of a for_each block over a data file: each.key, each.value.column, and templates
+// of literal text and such references ("inv-${each.key}"). With a hundred thousand instances,
+// making an evaluation context and an each object per instance and walking HCL's traversal
+// machinery is most of the cost of loading. fast only succeeds where the result is plainly
+// what HCL would give (known, non-null, unmarked strings and values; no errors); otherwise
+// ok is false and the caller evaluates with HCL, so values and diagnostics stay exactly HCL's.
+func (e *evaluator) fast(expr hcl.Expression) (v cty.Value, ok bool) {
+	if e.inst == nil {
+		return cty.NilVal, false
+	}
+	switch x := expr.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		return e.eachTraversal(x.Traversal)
+	case *hclsyntax.TemplateWrapExpr:
+		return e.fast(x.Wrapped)
+	case *hclsyntax.TemplateExpr:
+		var b strings.Builder
+		for _, p := range x.Parts {
+			switch p := p.(type) {
+			case *hclsyntax.LiteralValueExpr:
+				if p.Val.Type() != cty.String || p.Val.IsNull() || p.Val.IsMarked() {
+					return cty.NilVal, false
+				}
+				b.WriteString(p.Val.AsString())
+			case *hclsyntax.ScopeTraversalExpr:
+				pv, ok := e.eachTraversal(p.Traversal)
+				if !ok || pv.Type() != cty.String {
+					return cty.NilVal, false
+				}
+				b.WriteString(pv.AsString())
+			default:
+				return cty.NilVal, false
+			}
+		}
+		return cty.StringVal(b.String()), true
+	}
+	return cty.NilVal, false
+}
+
+// eachTraversal follows each.key... or each.value... for the instance.
+func (e *evaluator) eachTraversal(t hcl.Traversal) (cty.Value, bool) {
+	if len(t) < 2 || t.RootName() != "each" {
+		return cty.NilVal, false
+	}
+	step, ok := t[1].(hcl.TraverseAttr)
+	if !ok {
+		return cty.NilVal, false
+	}
+	var v cty.Value
+	switch step.Name {
+	case "key":
+		v = e.inst.key
+	case "value":
+		v = e.inst.value
+	default:
+		return cty.NilVal, false
+	}
+	if len(t) > 2 {
+		var diags hcl.Diagnostics
+		v, diags = t[2:].TraverseRel(v)
+		if len(diags) > 0 {
+			return cty.NilVal, false
+		}
+	}
+	if v.IsNull() || !v.IsWhollyKnown() || v.ContainsMarked() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
