@@ -21,3 +21,13 @@ func FastEach(expr hcl.Expression, key, value cty.Value) (cty.Value, bool) {
 	e := &evaluator{inst: &instance{key: key, value: value}}
 	return e.fast(expr)
 }
+
+// FieldBitsAgree reports a field whose switch bit differs from its place in fieldNames.
+func FieldBitsAgree() string {
+	for i, n := range fieldNames() {
+		if bit(n) != 1<<i {
+			return n
+		}
+	}
+	return ""
+}

@@ -73,3 +73,9 @@ func TestFastEachMatchesHCL(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldBits(t *testing.T) {
+	if f := config.FieldBitsAgree(); f != "" {
+		t.Errorf("bit(%q) does not match its place in fieldNames", f)
+	}
+}

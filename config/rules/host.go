@@ -187,6 +187,9 @@ func isASCIIDigit(r rune) bool  { return '0' <= r && r <= '9' }
 // its byte offset, or ok == false when there is none.
 func badRune(s string) (r rune, at int, ok bool) {
 	for i, r := range s {
+		if r > ' ' && r < 0x7f {
+			continue // printable ASCII: the common case, decided without the tables
+		}
 		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return r, i, true
 		}
