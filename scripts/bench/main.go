@@ -1,0 +1,322 @@
+// Command bench measures the real invoiceform binary end to end and prints a Markdown table:
+//
+//	go run ./scripts/bench                 # every scenario, 3 runs each
+//	go run ./scripts/bench -runs=1 -only=plan-csv
+//
+// It builds the binary, generates manifests with internal/manifestgen (for_each over a CSV
+// file, and literal invoice blocks in 10 or 100 files) at 10,000 and 100,000 invoices, and
+// runs validate, plan against an empty state, plan against a state holding every invoice, and
+// apply against a separate `invoiceform emulator` process with and without latency. For each
+// scenario it reports wall time, CPU time (user + system) and peak resident memory of the
+// process (from rusage), as the median of the runs with the range, and for apply the
+// throughput and the ratio to the latency bound N × latency ÷ parallelism.
+//
+// Run it on an otherwise idle machine: it measures wall time.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/invoiceform/invoiceform/internal/manifestgen"
+)
+
+type sample struct {
+	wall, cpu time.Duration
+	rssMB     float64
+}
+
+type scenario struct {
+	name string
+	// n is the number of invoices; apply scenarios also report throughput.
+	n int
+	// run performs one measured run and returns its sample. setup, when set, runs before
+	// every run, outside the measurement.
+	setup func() error
+	run   func() (sample, error)
+	// bound is the latency bound of an apply scenario, 0 otherwise.
+	bound time.Duration
+	// needs names the inputs (manifests, states) the scenario reads; each is made once.
+	needs []string
+}
+
+func main() {
+	runs := flag.Int("runs", 3, "runs per scenario (the median is reported)")
+	only := flag.String("only", "", "run only scenarios whose name contains `TEXT`")
+	sizes := flag.String("sizes", "10000,100000", "manifest sizes for validate and plan")
+	applyN := flag.Int("apply-n", 10000, "invoices applied in the apply scenarios")
+	latency := flag.Duration("latency", 20*time.Millisecond, "emulator latency of the latency-bound apply scenario")
+	parallelism := flag.Int("parallelism", 32, "apply -parallelism")
+	keep := flag.Bool("keep", false, "keep the work directory")
+	flag.Parse()
+	if err := run(*runs, *only, *sizes, *applyN, *latency, *parallelism, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(runs int, only, sizeList string, applyN int, latency time.Duration, parallelism int, keep bool) error {
+	var sizes []int
+	for _, s := range strings.Split(sizeList, ",") {
+		var n int
+		if _, err := fmt.Sscan(s, &n); err != nil || n < 1 {
+			return fmt.Errorf("-sizes: %q is not a positive number", s)
+		}
+		sizes = append(sizes, n)
+	}
+	if runs < 1 {
+		return errors.New("-runs must be at least 1")
+	}
+	work, err := os.MkdirTemp("", "invoiceform-bench-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Fprintln(os.Stderr, "work directory:", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+	bin := filepath.Join(work, "invoiceform")
+	fmt.Fprintln(os.Stderr, "building the binary")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/invoiceform")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build: %w (run from the repository root)", err)
+	}
+	b := &bench{bin: bin, inputs: map[string]func() error{}}
+
+	var scs []scenario
+	for _, n := range sizes {
+		csvDir := filepath.Join(work, fmt.Sprintf("csv-%d", n))
+		files := 10
+		if n >= 100000 {
+			files = 100
+		}
+		litDir := filepath.Join(work, fmt.Sprintf("literal-%d", n))
+		full := filepath.Join(work, fmt.Sprintf("full-%d.state", n))
+		none := "-state=" + filepath.Join(work, "none.state")
+		b.inputs[csvDir] = func() error { return manifestgen.CSV(csvDir, n) }
+		b.inputs[litDir] = func() error { return manifestgen.Literal(litDir, n, files) }
+		b.inputs[full] = func() error {
+			fmt.Fprintf(os.Stderr, "applying %s invoices into %s (the full state)\n", count(n), full)
+			if _, err := b.apply(csvDir, full, 0, 64)(); err != nil {
+				return fmt.Errorf("making the full state: %w", err)
+			}
+			return nil
+		}
+		scs = append(scs,
+			scenario{name: fmt.Sprintf("validate-csv %s", count(n)), n: n, run: b.cmd(csvDir, "validate"), needs: []string{csvDir}},
+			scenario{name: fmt.Sprintf("validate-literal %s (%d files)", count(n), files), n: n, run: b.cmd(litDir, "validate"), needs: []string{litDir}},
+			scenario{name: fmt.Sprintf("plan-csv %s, empty state", count(n)), n: n, run: b.cmd(csvDir, "plan", "-no-color", none), needs: []string{csvDir}},
+			scenario{name: fmt.Sprintf("plan-csv %s, full state", count(n)), n: n, run: b.cmd(csvDir, "plan", "-no-color", "-state="+full), needs: []string{csvDir, full}},
+			scenario{name: fmt.Sprintf("plan-literal %s (%d files), empty state", count(n), files), n: n, run: b.cmd(litDir, "plan", "-no-color", none), needs: []string{litDir}},
+		)
+	}
+	applyDir := filepath.Join(work, fmt.Sprintf("apply-%d", applyN))
+	b.inputs[applyDir] = func() error { return manifestgen.CSV(applyDir, applyN) }
+	applyState := filepath.Join(work, "apply.state")
+	for _, lat := range []time.Duration{latency, 0} {
+		name := fmt.Sprintf("apply-csv %s, -parallelism=%d, emulator latency %s", count(applyN), parallelism, lat)
+		bound := time.Duration(applyN) * lat / time.Duration(parallelism)
+		scs = append(scs, scenario{
+			name: name, n: applyN, bound: bound,
+			setup: func() error { return os.Remove(applyState) },
+			run:   b.apply(applyDir, applyState, lat, parallelism),
+			needs: []string{applyDir},
+		})
+	}
+	if only != "" {
+		scs = slices.DeleteFunc(scs, func(s scenario) bool { return !strings.Contains(s.name, only) })
+	}
+	if len(scs) == 0 {
+		return fmt.Errorf("no scenario matches -only=%q", only)
+	}
+	made := map[string]bool{}
+	for _, sc := range scs {
+		for _, in := range sc.needs {
+			if made[in] {
+				continue
+			}
+			made[in] = true
+			fmt.Fprintln(os.Stderr, "making", in)
+			if err := b.inputs[in](); err != nil {
+				return err
+			}
+		}
+	}
+
+	fmt.Printf("%d runs each; %s, %d CPUs, %s\n\n", runs, runtime.Version(), runtime.NumCPU(), cpuModel())
+	fmt.Println("| scenario | wall | CPU (user+sys) | peak RSS | throughput |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, sc := range scs {
+		fmt.Fprintln(os.Stderr, "running:", sc.name)
+		var ss []sample
+		for i := 0; i < runs; i++ {
+			if sc.setup != nil {
+				if err := sc.setup(); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
+			}
+			s, err := sc.run()
+			if err != nil {
+				return fmt.Errorf("%s: %w", sc.name, err)
+			}
+			ss = append(ss, s)
+		}
+		wall := med(ss, func(s sample) float64 { return s.wall.Seconds() })
+		cpu := med(ss, func(s sample) float64 { return s.cpu.Seconds() })
+		rss := med(ss, func(s sample) float64 { return s.rssMB })
+		tput := ""
+		if strings.HasPrefix(sc.name, "apply") {
+			tput = fmt.Sprintf("%.0f invoices/s", float64(sc.n)/wall.mid)
+			if sc.bound > 0 {
+				tput += fmt.Sprintf("; %.2f× the bound of %.2f s", wall.mid/sc.bound.Seconds(), sc.bound.Seconds())
+			}
+		}
+		fmt.Printf("| %s | %s s | %s s | %s MB | %s |\n", sc.name, wall.format(2), cpu.format(2), rss.format(0), tput)
+	}
+	return nil
+}
+
+type bench struct {
+	bin string
+	// inputs makes each input a scenario may need, by path.
+	inputs map[string]func() error
+	// endpoint is the endpoint of the last apply; a state is bound to it, so plans against
+	// the full state name it too (the emulator that served it has stopped: plan needs none).
+	endpoint string
+}
+
+// cmd runs the binary in dir with args; the output is discarded (plan's exit code 0).
+func (b *bench) cmd(dir string, args ...string) func() (sample, error) {
+	return func() (sample, error) {
+		c := exec.Command(b.bin, append([]string{"-chdir=" + dir}, args...)...)
+		if b.endpoint != "" {
+			c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+b.endpoint)
+		}
+		return measure(c)
+	}
+}
+
+// apply starts an emulator with latency lat and applies dir into the state file state,
+// measuring the apply process only.
+func (b *bench) apply(dir, state string, lat time.Duration, parallelism int) func() (sample, error) {
+	return func() (sample, error) {
+		endpoint, stop, err := b.emulator(lat)
+		if err != nil {
+			return sample{}, err
+		}
+		defer stop()
+		b.endpoint = endpoint
+		c := exec.Command(b.bin, "-chdir="+dir, "apply", "-auto-approve", "-no-color", "-state="+state, fmt.Sprintf("-parallelism=%d", parallelism))
+		c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+endpoint, "INVOICEFORM_API_KEY=emulator-key", "INVOICEFORM_API_SECRET=emulator-secret")
+		return measure(c)
+	}
+}
+
+// emulator starts `invoiceform emulator` on a free loopback port.
+func (b *bench) emulator(lat time.Duration) (endpoint string, stop func(), err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := exec.CommandContext(ctx, b.bin, "emulator", "-listen=127.0.0.1:0", fmt.Sprintf("-latency=%s", lat))
+	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
+	c.WaitDelay = 5 * time.Second
+	c.Stderr = io.Discard
+	out, err := c.StdoutPipe()
+	if err != nil {
+		cancel()
+		return "", nil, err
+	}
+	if err := c.Start(); err != nil {
+		cancel()
+		return "", nil, err
+	}
+	stop = func() { cancel(); _ = c.Wait() }
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if _, ep, ok := strings.Cut(sc.Text(), "INVOICEFORM_ENDPOINT="); ok {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return strings.TrimSpace(ep), stop, nil
+		}
+	}
+	stop()
+	return "", nil, errors.New("the emulator did not print its endpoint")
+}
+
+func measure(c *exec.Cmd) (sample, error) {
+	var stderr strings.Builder
+	c.Stdout, c.Stderr = io.Discard, &stderr
+	start := time.Now()
+	err := c.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %w\n%s", strings.Join(c.Args, " "), err, tail(stderr.String()))
+	}
+	ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return sample{}, errors.New("no resource usage for the process (Linux only)")
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return sample{wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024}, nil // Maxrss is in KB
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "..." + s[len(s)-2000:]
+	}
+	return s
+}
+
+type spread struct{ lo, mid, hi float64 }
+
+func (s spread) format(prec int) string {
+	if s.lo == s.hi {
+		return fmt.Sprintf("%.*f", prec, s.mid)
+	}
+	return fmt.Sprintf("%.*f (%.*f–%.*f)", prec, s.mid, prec, s.lo, prec, s.hi)
+}
+
+func med(ss []sample, f func(sample) float64) spread {
+	vs := make([]float64, len(ss))
+	for i, s := range ss {
+		vs[i] = f(s)
+	}
+	slices.Sort(vs)
+	return spread{vs[0], vs[len(vs)/2], vs[len(vs)-1]}
+}
+
+func count(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
