@@ -63,9 +63,8 @@ type Invoice struct {
 	Hash string
 	// DeclRange is the block header (`invoice "LABEL" {`), where plan and apply point.
 	DeclRange hcl.Range
-	// AttrRanges holds the range of each attribute that was set, by API field name
-	// ("sender_data.first_name" for sender data), so later stages can point at a field.
-	AttrRanges map[string]hcl.Range
+	// idRange is where the foreign_id is set (the attribute, or the label).
+	idRange hcl.Range
 }
 
 // Request is the create-invoice request (reference §3.1), with API field names in the JSON

@@ -29,7 +29,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	} else {
 		e.ctx = l.ctx
 	}
-	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, AttrRanges: j.d.ranges}
+	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange}
 	r := &e.inv.Request
 	r.Title = e.str("title")
 	r.Description = e.str("description")
@@ -44,6 +44,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 		e.set.add("foreign_id")
 	}
 	e.inv.ForeignID = r.ForeignID
+	e.inv.idRange = e.subject("foreign_id")
 	r.EndUserReference = e.str("end_user_reference")
 	r.URLSuccess = e.str("url_success")
 	r.URLFailed = e.str("url_failed")

@@ -79,36 +79,73 @@ type result struct {
 	diags hcl.Diagnostics
 }
 
-func (l *loader) loadInvoices(blocks []*hcl.Block) {
-	decls := make([]*decl, len(blocks))
-	declDiags := make([]hcl.Diagnostics, len(blocks))
-	parallel(len(blocks), l.opts.Parallelism, 64, func(i int) {
-		decls[i], declDiags[i] = l.decode(blocks[i])
+// item is one invoice block of a file: decoded, and evaluated unless it has for_each, whose
+// instances are evaluated together across all files (see finishInvoices).
+type item struct {
+	decoded bool
+	// d is the decoded for_each block, nil for other blocks: their syntax trees are not
+	// kept once they are evaluated.
+	d     *decl
+	diags hcl.Diagnostics
+	res   result // the invoice of a block without for_each
+	first int    // for for_each blocks: the index of the first instance's result
+}
+
+// evalBlocks decodes invoice blocks and evaluates those without for_each, on all cores when
+// there are many.
+func (l *loader) evalBlocks(blocks []*hcl.Block) []item {
+	items := make([]item, len(blocks))
+	workers := 1
+	if len(blocks) >= 2048 {
+		workers = l.opts.Parallelism
+	}
+	parallel(len(blocks), workers, 64, func(i int) {
+		it := &items[i]
+		d, diags := l.decode(blocks[i])
+		it.decoded, it.diags = d != nil, diags
+		switch {
+		case d == nil:
+		case d.forEach:
+			it.d = d
+		default:
+			it.res.inv, it.res.diags = l.evalInvoice(job{d, -1})
+		}
 	})
+	return items
+}
+
+// finishInvoices evaluates the for_each instances of every file on all cores, then collects
+// the invoices in file and block order and checks that foreign_ids are unique.
+func (l *loader) finishInvoices(units []*unit) {
 	var jobs []job
-	for i, d := range decls {
-		l.diags = append(l.diags, declDiags[i]...)
-		if d == nil {
-			continue
-		}
-		if !d.forEach {
-			jobs = append(jobs, job{d, -1})
-			continue
-		}
-		for k := range d.instances {
-			jobs = append(jobs, job{d, k})
+	total := 0
+	for _, u := range units {
+		for i := range u.items {
+			it := &u.items[i]
+			if !it.decoded {
+				continue
+			}
+			if it.d == nil {
+				total++
+				continue
+			}
+			it.first = len(jobs)
+			for k := range it.d.instances {
+				jobs = append(jobs, job{it.d, k})
+			}
+			total += len(it.d.instances)
 		}
 	}
 	results := make([]result, len(jobs))
 	parallel(len(jobs), l.opts.Parallelism, 64, func(i int) {
 		results[i].inv, results[i].diags = l.evalInvoice(jobs[i])
 	})
-	seen := make(map[string]*Invoice, len(jobs))
-	l.cfg.Invoices = make([]*Invoice, 0, len(jobs))
-	for _, r := range results {
+	seen := make(map[string]*Invoice, total)
+	l.cfg.Invoices = make([]*Invoice, 0, total)
+	add := func(r result) {
 		l.diags = append(l.diags, r.diags...)
 		if r.inv == nil || r.inv.ForeignID == "" {
-			continue // no foreign_id to compare: its error is reported already
+			return // no foreign_id to compare: its error is reported already
 		}
 		if prev, ok := seen[r.inv.ForeignID]; ok {
 			l.diags = append(l.diags, &hcl.Diagnostic{
@@ -116,12 +153,27 @@ func (l *loader) loadInvoices(blocks []*hcl.Block) {
 				Summary:  "Duplicate foreign_id",
 				Detail: fmt.Sprintf("%s has foreign_id %q, which %s at %s already has. The API accepts each foreign_id once per merchant; give every invoice its own.",
 					r.inv.Address, r.inv.ForeignID, prev.Address, prev.DeclRange),
-				Subject: r.inv.subject("foreign_id").Ptr(),
+				Subject: r.inv.idRange.Ptr(),
 			})
-			continue
+			return
 		}
 		seen[r.inv.ForeignID] = r.inv
 		l.cfg.Invoices = append(l.cfg.Invoices, r.inv)
+	}
+	for _, u := range units {
+		for i := range u.items {
+			it := &u.items[i]
+			l.diags = append(l.diags, it.diags...)
+			switch {
+			case !it.decoded:
+			case it.d == nil:
+				add(it.res)
+			default:
+				for k := range it.d.instances {
+					add(results[it.first+k])
+				}
+			}
+		}
 	}
 }
 
@@ -295,11 +347,12 @@ func (j job) address() string {
 }
 
 // subject is the range to point at for a field: the attribute when it was set, else the block.
-func (inv *Invoice) subject(field string) hcl.Range {
-	if r, ok := inv.AttrRanges[field]; ok {
+// The ranges belong to the block, shared by its instances, and are not kept with the invoices.
+func (e *evaluator) subject(field string) hcl.Range {
+	if r, ok := e.d.ranges[field]; ok {
 		return r
 	}
-	return inv.DeclRange
+	return e.inv.DeclRange
 }
 
 // redactField keeps values out of the diagnostics of evaluating a field: none at all for a

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -147,65 +148,160 @@ type loader struct {
 	given map[string]bool
 }
 
+// unit is one configuration file on its way through the loader.
+type unit struct {
+	name string
+	src  []byte
+	file *hcl.File
+	// diags are the problems of reading, parsing and structure (the top-level blocks).
+	diags  hcl.Diagnostics
+	broken bool // syntax errors: the body is incomplete and is not looked into
+	// header is set for files that may hold variable, locals or settings blocks; they are
+	// parsed first, as everything else needs them.
+	header                                bool
+	variables, locals, settings, invoices []*hcl.Block
+	// items are the file's invoice blocks, decoded and (but for for_each) evaluated.
+	items []item
+}
+
+// mayHoldHeader reports whether a file may declare variable, locals or settings blocks: it
+// cannot without those words. Files of invoice blocks alone, the bulk of a large manifest,
+// are then parsed, evaluated and let go of one at a time.
+func mayHoldHeader(src []byte) bool {
+	return bytes.Contains(src, []byte("variable")) || bytes.Contains(src, []byte("locals")) || bytes.Contains(src, []byte("settings"))
+}
+
+func (l *loader) parseUnit(u *unit) {
+	if u.src == nil {
+		return
+	}
+	f, diags := hclsyntax.ParseConfig(u.src, u.name, hcl.InitialPos)
+	u.diags = append(u.diags, diags...)
+	if f == nil {
+		return
+	}
+	u.file = f
+	if diags.HasErrors() {
+		// The body of a file with syntax errors is incomplete: checking it would report
+		// errors that are only echoes of the syntax error.
+		u.broken = true
+		return
+	}
+	content, diags := f.Body.Content(rootSchema)
+	u.diags = append(u.diags, diags...)
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "variable":
+			u.variables = append(u.variables, b)
+		case "locals":
+			u.locals = append(u.locals, b)
+		case "settings":
+			u.settings = append(u.settings, b)
+		case "invoice":
+			u.invoices = append(u.invoices, b)
+		}
+	}
+}
+
+// release drops a file's syntax tree once its invoices are evaluated, keeping the source for
+// showing diagnostics; a file with diagnostics keeps its tree, which names the block a
+// diagnostic is in.
+func (u *unit) release(evalDiags int) {
+	if u.file == nil || u.header || len(u.diags) > 0 || evalDiags > 0 {
+		return
+	}
+	u.file = &hcl.File{Bytes: u.src}
+	u.invoices = nil
+}
+
 func (l *loader) load(names []string) {
-	parsed := make([]*hcl.File, len(names))
-	parseDiags := make([]hcl.Diagnostics, len(names))
+	units := make([]*unit, len(names))
 	parallel(len(names), l.opts.Parallelism, 1, func(i int) {
+		u := &unit{name: names[i]}
+		units[i] = u
 		src, err := os.ReadFile(names[i])
 		if err != nil {
-			parseDiags[i] = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
+			u.diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
 			return
 		}
 		if d := checkUTF8(names[i], src); d != nil {
-			parseDiags[i] = hcl.Diagnostics{d}
+			u.diags = hcl.Diagnostics{d}
 			return
 		}
-		parsed[i], parseDiags[i] = hclsyntax.ParseConfig(src, names[i], hcl.InitialPos)
+		u.src, u.header = src, mayHoldHeader(src)
 	})
-	var variables, locals, settings, invoices []*hcl.Block
-	for i, f := range parsed {
-		l.diags = append(l.diags, parseDiags[i]...)
-		if f == nil {
-			continue
+	var headers, rest []*unit
+	for _, u := range units {
+		if u.header {
+			headers = append(headers, u)
+		} else {
+			rest = append(rest, u)
 		}
-		l.cfg.Files[names[i]] = f
-		if parseDiags[i].HasErrors() {
-			// The body of a file with syntax errors is incomplete: checking it would report
-			// errors that are only echoes of the syntax error.
-			continue
+	}
+	parallel(len(headers), l.opts.Parallelism, 1, func(i int) { l.parseUnit(headers[i]) })
+
+	// Variables, locals and settings: their problems count only when every file parsed.
+	var variables, locals, settings []*hcl.Block
+	structural := false
+	for _, u := range headers {
+		structural = structural || u.diags.HasErrors()
+		variables = append(variables, u.variables...)
+		locals = append(locals, u.locals...)
+		settings = append(settings, u.settings...)
+	}
+	evaluate := !structural
+	if evaluate {
+		l.loadVariables(variables)
+		if !l.diags.HasErrors() {
+			l.ctx = &hcl.EvalContext{
+				Variables: map[string]cty.Value{"var": l.varObject()},
+				Functions: functions(l.files),
+			}
+			l.loadLocals(locals)
 		}
-		content, diags := f.Body.Content(rootSchema)
-		l.diags = append(l.diags, diags...)
-		for _, b := range content.Blocks {
-			switch b.Type {
-			case "variable":
-				variables = append(variables, b)
-			case "locals":
-				locals = append(locals, b)
-			case "settings":
-				settings = append(settings, b)
-			case "invoice":
-				invoices = append(invoices, b)
+		if l.diags.HasErrors() {
+			evaluate = false
+		} else {
+			l.loadSettings(settings)
+		}
+	}
+	later := l.diags
+	l.diags = nil
+
+	// Every file's invoice blocks; the rest of the files are parsed here too, each let go of
+	// as soon as its invoices are evaluated.
+	evalUnit := func(u *unit) {
+		n := 0
+		if evaluate && !u.broken && !u.diags.HasErrors() {
+			u.items = l.evalBlocks(u.invoices)
+			for _, it := range u.items {
+				n += len(it.diags) + len(it.res.diags)
 			}
 		}
+		u.release(n)
+	}
+	parallel(len(rest), l.opts.Parallelism, 1, func(i int) {
+		l.parseUnit(rest[i])
+		evalUnit(rest[i])
+	})
+	for _, u := range headers {
+		evalUnit(u)
+	}
+
+	for _, u := range units {
+		l.diags = append(l.diags, u.diags...)
+		if u.file != nil {
+			l.cfg.Files[u.name] = u.file
+		}
 	}
 	if l.diags.HasErrors() {
+		return // syntax and structure first: the rest would only echo them
+	}
+	l.diags = append(l.diags, later...)
+	if !evaluate {
 		return
 	}
-	l.loadVariables(variables)
-	if l.diags.HasErrors() {
-		return
-	}
-	l.ctx = &hcl.EvalContext{
-		Variables: map[string]cty.Value{"var": l.varObject()},
-		Functions: functions(l.files),
-	}
-	l.loadLocals(locals)
-	if l.diags.HasErrors() {
-		return
-	}
-	l.loadSettings(settings)
-	l.loadInvoices(invoices)
+	l.finishInvoices(units)
 }
 
 // finish orders and trims the diagnostics for reading.

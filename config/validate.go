@@ -37,7 +37,7 @@ func (e *evaluator) validate() {
 	}
 	if e.set.has("sender_currency") {
 		if c, ok := e.currency("sender_currency", r.SenderCurrency); ok && c.Kind != rules.Crypto {
-			e.errorf("sender_currency", inv.subject("sender_currency"), "Invalid sender_currency", "sender_currency is the cryptocurrency the customer pays in; %s is %s. Use a crypto code such as \"BTC\", or leave it out to let the customer choose.", c.Code, c.Kind)
+			e.errorf("sender_currency", e.subject("sender_currency"), "Invalid sender_currency", "sender_currency is the cryptocurrency the customer pays in; %s is %s. Use a crypto code such as \"BTC\", or leave it out to let the customer choose.", c.Code, c.Kind)
 		}
 	}
 	if e.set.has("amount") {
@@ -45,7 +45,7 @@ func (e *evaluator) validate() {
 	}
 	if e.set.has("foreign_id") {
 		if err := rules.CheckForeignID(r.ForeignID); err != nil {
-			e.errorf("foreign_id", inv.subject("foreign_id"), "Invalid foreign_id", "The foreign_id %q %s.", r.ForeignID, err)
+			e.errorf("foreign_id", e.subject("foreign_id"), "Invalid foreign_id", "The foreign_id %q %s.", r.ForeignID, err)
 		} else {
 			e.noPersonalData("foreign_id", r.ForeignID)
 		}
@@ -64,17 +64,17 @@ func (e *evaluator) validate() {
 		if e.set.has(f) {
 			err := e.checkURL(f, v)
 			if err != nil {
-				e.errorf(f, inv.subject(f), "Invalid "+f, "The API sends the customer to %s after payment, so it must be an https URL on a public domain name: it %s.", f, err)
+				e.errorf(f, e.subject(f), "Invalid "+f, "The API sends the customer to %s after payment, so it must be an https URL on a public domain name: it %s.", f, err)
 			}
 		}
 	}
 	if e.set.has("email_user") {
 		if err := rules.CheckEmail(r.EmailUser); err != nil {
-			e.errorf("email_user", inv.subject("email_user"), "Invalid email_user", "email_user is not a valid e-mail address: it %s.", err)
+			e.errorf("email_user", e.subject("email_user"), "Invalid email_user", "email_user is not a valid e-mail address: it %s.", err)
 		}
 	}
 	if e.set.has("type") && r.Type != TypeFillOrKill && r.Type != TypeGoodUntilExpired {
-		e.errorf("type", inv.subject("type"), "Invalid invoice type", "type must be %q (pay in full or fail; the default) or %q (partial payments allowed until the invoice expires), not %q%s.",
+		e.errorf("type", e.subject("type"), "Invalid invoice type", "type must be %q (pay in full or fail; the default) or %q (partial payments allowed until the invoice expires), not %q%s.",
 			TypeFillOrKill, TypeGoodUntilExpired, r.Type, suggestName(r.Type, []string{TypeFillOrKill, TypeGoodUntilExpired}))
 	}
 	e.checkSender(r)
@@ -105,9 +105,9 @@ func (e *evaluator) length(field, v string, min, max int) bool {
 	n := rules.RuneLen(v)
 	switch {
 	case n < min && min == 1:
-		e.errorf(field, e.inv.subject(field), "Empty "+field, "%s must not be empty.", field)
+		e.errorf(field, e.subject(field), "Empty "+field, "%s must not be empty.", field)
 	case n > max:
-		e.errorf(field, e.inv.subject(field), field+" is too long", "%s is %d characters long; the API allows at most %d.", field, n, max)
+		e.errorf(field, e.subject(field), field+" is too long", "%s is %d characters long; the API allows at most %d.", field, n, max)
 	default:
 		return true
 	}
@@ -116,7 +116,7 @@ func (e *evaluator) length(field, v string, min, max int) bool {
 
 func (e *evaluator) singleLine(field, v string) {
 	if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
-		e.errorf(field, e.inv.subject(field), "Control character in "+field, "%s contains a control character (%U at byte %d), such as a line break or tab; write it on one line.", field, []rune(v[i:])[0], i)
+		e.errorf(field, e.subject(field), "Control character in "+field, "%s contains a control character (%U at byte %d), such as a line break or tab; write it on one line.", field, []rune(v[i:])[0], i)
 	}
 }
 
@@ -131,7 +131,7 @@ func (e *evaluator) currency(field, code string) (rules.Currency, bool) {
 	} else if s := rules.SuggestCurrency(code); s != "" {
 		hint = fmt.Sprintf(" Did you mean %q?", s)
 	}
-	e.errorf(field, e.inv.subject(field), "Unknown currency", "%q is not a currency code of the API.%s Known codes: %s.", code, hint, currencyList())
+	e.errorf(field, e.subject(field), "Unknown currency", "%q is not a currency code of the API.%s Known codes: %s.", code, hint, currencyList())
 	return rules.Currency{}, false
 }
 
@@ -144,7 +144,7 @@ func currencyList() string {
 }
 
 func (e *evaluator) checkAmount(r *Request) {
-	rng := e.inv.subject("amount")
+	rng := e.subject("amount")
 	if r.Amount.Sign() <= 0 {
 		e.errorf("amount", rng, "Invalid amount", "The amount must be greater than zero; it is %s.", r.Amount)
 		return
@@ -162,7 +162,7 @@ func (e *evaluator) checkAmount(r *Request) {
 // noPersonalData enforces the API's rule that merchant ids carry no personal data: nothing
 // e-mail-like and not the sender's name.
 func (e *evaluator) noPersonalData(field, v string) {
-	rng := e.inv.subject(field)
+	rng := e.subject(field)
 	if rules.LooksLikeEmail(v) {
 		e.errorf(field, rng, "Personal data in "+field, "%s contains an e-mail address. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
 		return
@@ -182,7 +182,7 @@ func (e *evaluator) noPersonalData(field, v string) {
 func (e *evaluator) checkSender(r *Request) {
 	inv := e.inv
 	if e.set.has("sender_type") && r.SenderType != SenderNatural && r.SenderType != SenderLegal {
-		e.errorf("sender_type", inv.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", SenderNatural, SenderLegal, r.SenderType, suggestName(r.SenderType, []string{SenderNatural, SenderLegal}))
+		e.errorf("sender_type", e.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", SenderNatural, SenderLegal, r.SenderType, suggestName(r.SenderType, []string{SenderNatural, SenderLegal}))
 		return
 	}
 	if r.Timer && r.SenderCurrency != "" && r.SenderType == "" {
@@ -192,15 +192,15 @@ func (e *evaluator) checkSender(r *Request) {
 	sd := r.SenderData
 	if r.SenderType == "" {
 		if sd != nil {
-			e.errorf("sender_data", inv.subject("sender_data"), "sender_data without sender_type", "sender_data is read according to sender_type; add sender_type = %q or %q.", SenderNatural, SenderLegal)
+			e.errorf("sender_data", e.subject("sender_data"), "sender_data without sender_type", "sender_data is read according to sender_type; add sender_type = %q or %q.", SenderNatural, SenderLegal)
 		}
 		return
 	}
 	if sd == nil {
-		e.errorf("sender_data", inv.subject("sender_type"), "Missing sender_data", "With sender_type = %q the API needs a sender_data block with %s.", r.SenderType, strings.Join(senderRequired(r.SenderType), ", "))
+		e.errorf("sender_data", e.subject("sender_type"), "Missing sender_data", "With sender_type = %q the API needs a sender_data block with %s.", r.SenderType, strings.Join(senderRequired(r.SenderType), ", "))
 		return
 	}
-	sdRange := inv.subject("sender_data")
+	sdRange := e.subject("sender_data")
 	for _, f := range senderRequired(r.SenderType) {
 		if !e.set.has("sender_data." + f) {
 			e.errorf("sender_data."+f, sdRange, "Missing sender_data attribute", "A %s sender needs %s in sender_data.", r.SenderType, f)
@@ -212,7 +212,7 @@ func (e *evaluator) checkSender(r *Request) {
 	}
 	for _, f := range senderRequired(other) {
 		if e.set.has("sender_data." + f) {
-			e.errorf("sender_data."+f, inv.subject("sender_data."+f), "Attribute not for this sender_type", "%s belongs to a %s sender, but sender_type is %q. Remove it, or change sender_type.", f, other, r.SenderType)
+			e.errorf("sender_data."+f, e.subject("sender_data."+f), "Attribute not for this sender_type", "%s belongs to a %s sender, but sender_type is %q. Remove it, or change sender_type.", f, other, r.SenderType)
 		}
 	}
 	for _, f := range senderDataFields {
@@ -226,17 +226,17 @@ func (e *evaluator) checkSender(r *Request) {
 	}
 	if e.set.has("sender_data.date_of_birth") {
 		if err := rules.CheckDateOfBirth(sd.DateOfBirth, e.l.opts.Today); err != nil {
-			e.errorf("sender_data.date_of_birth", inv.subject("sender_data.date_of_birth"), "Invalid date_of_birth", "date_of_birth must be a past date written YYYY-MM-DD (e.g. \"1995-08-17\"): it %s.", err)
+			e.errorf("sender_data.date_of_birth", e.subject("sender_data.date_of_birth"), "Invalid date_of_birth", "date_of_birth must be a past date written YYYY-MM-DD (e.g. \"1995-08-17\"): it %s.", err)
 		}
 	}
 	if e.set.has("sender_data.country_of_registration") {
 		if err := rules.CheckCountryAlpha3(sd.CountryOfRegistration); err != nil {
-			e.errorf("sender_data.country_of_registration", inv.subject("sender_data.country_of_registration"), "Invalid country_of_registration", "country_of_registration %q is not accepted: %s.", sd.CountryOfRegistration, err)
+			e.errorf("sender_data.country_of_registration", e.subject("sender_data.country_of_registration"), "Invalid country_of_registration", "country_of_registration %q is not accepted: %s.", sd.CountryOfRegistration, err)
 		}
 	}
 	if e.set.has("sender_data.email") {
 		if err := rules.CheckEmail(sd.Email); err != nil {
-			e.errorf("sender_data.email", inv.subject("sender_data.email"), "Invalid sender_data email", "email is not a valid e-mail address: it %s.", err)
+			e.errorf("sender_data.email", e.subject("sender_data.email"), "Invalid sender_data email", "email is not a valid e-mail address: it %s.", err)
 		}
 	}
 }
