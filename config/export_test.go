@@ -31,3 +31,9 @@ func FieldBitsAgree() string {
 	}
 	return ""
 }
+
+// FastPlain evaluates expr on the fast path of a block without for_each.
+func FastPlain(expr hcl.Expression) (cty.Value, bool) {
+	e := &evaluator{}
+	return e.fast(expr)
+}

@@ -20,16 +20,19 @@ func (e *evaluator) context() *hcl.EvalContext {
 
 // fast evaluates, without HCL's evaluator, the expressions that make up nearly every
 // attribute of a for_each block over a data file: each.key, each.value.column, and templates
-// of literal text and such references ("inv-${each.key}"). With a hundred thousand instances,
+// of literal text and such references ("inv-${each.key}"); and literals ("text", 10.5, false),
+// which are most of a file of literal invoice blocks. With a hundred thousand instances,
 // making an evaluation context and an each object per instance and walking HCL's traversal
 // machinery is most of the cost of loading. fast only succeeds where the result is plainly
 // what HCL would give (known, non-null, unmarked strings and values; no errors); otherwise
 // ok is false and the caller evaluates with HCL, so values and diagnostics stay exactly HCL's.
 func (e *evaluator) fast(expr hcl.Expression) (v cty.Value, ok bool) {
-	if e.inst == nil {
-		return cty.NilVal, false
-	}
 	switch x := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		if x.Val.IsNull() || x.Val.IsMarked() {
+			return cty.NilVal, false
+		}
+		return x.Val, true
 	case *hclsyntax.ScopeTraversalExpr:
 		return e.eachTraversal(x.Traversal)
 	case *hclsyntax.TemplateWrapExpr:
@@ -60,7 +63,7 @@ func (e *evaluator) fast(expr hcl.Expression) (v cty.Value, ok bool) {
 
 // eachTraversal follows each.key... or each.value... for the instance.
 func (e *evaluator) eachTraversal(t hcl.Traversal) (cty.Value, bool) {
-	if len(t) < 2 || t.RootName() != "each" {
+	if e.inst == nil || len(t) < 2 || t.RootName() != "each" {
 		return cty.NilVal, false
 	}
 	step, ok := t[1].(hcl.TraverseAttr)

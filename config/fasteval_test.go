@@ -79,3 +79,26 @@ func TestFieldBits(t *testing.T) {
 		t.Errorf("bit(%q) does not match its place in fieldNames", f)
 	}
 }
+
+// TestFastPlainMatchesHCL: outside for_each, the fast path takes literals and literal-only
+// templates, giving HCL's value, and nothing that refers to anything.
+func TestFastPlainMatchesHCL(t *testing.T) {
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{"x": cty.StringVal("v")})}}
+	for src, fast := range map[string]bool{
+		`"text"`: true, `10.5`: true, `false`: true, `"caf\u0065\u0301"`: true, `"a\nb"`: true,
+		`null`: false, `each.key`: false, `var.x`: false, `"${var.x}"`: false, `-1`: false, `[1]`: false,
+	} {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", src, diags)
+		}
+		got, ok := config.FastPlain(expr)
+		if ok != fast {
+			t.Errorf("%s: fast path taken = %v, want %v", src, ok, fast)
+			continue
+		}
+		if want, wantDiags := expr.Value(ctx); ok && (wantDiags.HasErrors() || !got.RawEquals(want)) {
+			t.Errorf("%s: fast path gave %#v, HCL %#v %s", src, got, want, wantDiags)
+		}
+	}
+}

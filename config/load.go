@@ -146,6 +146,7 @@ type loader struct {
 	sensitive map[string]bool
 	// given names the variables a value was given for, even if it was invalid.
 	given map[string]bool
+	urls  urlCache
 }
 
 // unit is one configuration file on its way through the loader.

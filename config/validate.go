@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/agext/levenshtein"
@@ -85,7 +87,33 @@ func (e *evaluator) checkURL(field, v string) error {
 	if c, ok := e.d.urlChecks[field]; ok && c.url == v {
 		return c.err
 	}
-	return rules.CheckURL(v)
+	return e.l.urls.check(v)
+}
+
+// urlCache remembers the URL rule's verdicts across blocks: literal invoice blocks by the
+// thousand mostly repeat the same few success and failure URLs. It stops growing at
+// urlCacheMax distinct URLs, after which new ones are checked every time.
+type urlCache struct {
+	m sync.Map // URL -> error (nil: valid)
+	n atomic.Int64
+}
+
+const urlCacheMax = 4096
+
+func (c *urlCache) check(u string) error {
+	if v, ok := c.m.Load(u); ok {
+		if v == nil {
+			return nil
+		}
+		return v.(error)
+	}
+	err := rules.CheckURL(u)
+	if c.n.Load() < urlCacheMax {
+		if _, loaded := c.m.LoadOrStore(u, err); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return err
 }
 
 func requiredHint(f string) string {
