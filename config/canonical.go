@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -12,7 +13,18 @@ import (
 // from the exact decimal (no exponent, no trailing zeros), and strings escaped minimally (no
 // HTML escaping), so equal requests always give equal bytes.
 func (r *Request) Encode() []byte {
-	b := make([]byte, 0, 512)
+	bp := encodeBuffers.Get().(*[]byte)
+	b := r.appendTo((*bp)[:0])
+	out := make([]byte, len(b)) // exactly sized: a load keeps a hundred thousand of these
+	copy(out, b)
+	*bp = b
+	encodeBuffers.Put(bp)
+	return out
+}
+
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func (r *Request) appendTo(b []byte) []byte {
 	b = append(b, `{"timer":`...)
 	b = strconv.AppendBool(b, r.Timer)
 	b = appendField(b, "title", r.Title, false)
