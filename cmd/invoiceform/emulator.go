@@ -44,13 +44,14 @@ func runEmulator(ctx context.Context, e *env, opts *emulator.Options) error {
 	if err != nil {
 		return err
 	}
+	// Signals are caught before the banner: whoever reads it may stop the emulator at once.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	base, err := srv.Start(opts.Listen)
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(e.stdout, srv.Describe(base))
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	stop()
 	if err := srv.Close(); err != nil {
