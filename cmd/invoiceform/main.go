@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 
@@ -26,7 +27,16 @@ const (
 	exitUnformatted = 3
 )
 
+// gcPercent is the garbage collector's GOGC unless the environment sets one: a run is short
+// and its heap is mostly the configuration it keeps, so collecting half as often saves about a
+// tenth of the CPU of loading 100,000 literal blocks, for about 20% more peak memory
+// (README, Performance).
+const gcPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	if path := os.Getenv("INVOICEFORM_CPUPROFILE"); path != "" {
 		// For measuring the real binary (README, Performance); not part of the contract.
 		if stop, err := startCPUProfile(path); err == nil {
