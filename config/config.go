@@ -14,6 +14,8 @@ type Config struct {
 	// Dir is the directory that was loaded, as given to Load.
 	Dir string
 	// Files holds every parsed file by the name used in diagnostics, for rendering snippets.
+	// A file of nothing but invoice blocks that raised no diagnostic keeps only its Bytes
+	// (its syntax tree is let go of once evaluated: see load.go).
 	Files map[string]*hcl.File
 	// Settings is the settings block, or its defaults.
 	Settings Settings
