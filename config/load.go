@@ -33,6 +33,11 @@ type LoadOptions struct {
 	Today time.Time
 	// Parallelism bounds the goroutines parsing and evaluating; 0 means GOMAXPROCS.
 	Parallelism int
+	// SettingsOnly loads the variables, locals and the settings block and skips the invoices,
+	// for commands that only need to know where the state is (the state commands). A
+	// directory without configuration files is then no error, and a variable without a value
+	// is an error only where the settings use it.
+	SettingsOnly bool
 }
 
 // EnvVarPrefix prefixes environment variables that set input variables.
@@ -57,6 +62,9 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			Summary:  "Cannot read the configuration directory",
 			Detail:   err.Error(),
 		}}
+	}
+	if len(names) == 0 && opts.SettingsOnly {
+		return cfg, nil
 	}
 	if len(names) == 0 {
 		return cfg, hcl.Diagnostics{{
@@ -205,7 +213,9 @@ func (l *loader) load(names []string) {
 		return
 	}
 	l.loadSettings(settings)
-	l.loadInvoices(invoices)
+	if !l.opts.SettingsOnly {
+		l.loadInvoices(invoices)
+	}
 }
 
 // finish orders and trims the diagnostics for reading.
