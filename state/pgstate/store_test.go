@@ -284,3 +284,29 @@ func TestUnstorable(t *testing.T) {
 		t.Fatalf("after refused Puts: %v %v", snap, err)
 	}
 }
+
+// TestBatchIsOneTransaction checks what group commits rely on: a pgx batch outside an
+// explicit transaction is one implicit transaction, so a failure anywhere in it undoes it all.
+func TestBatchIsOneTransaction(t *testing.T) {
+	cs := pgtest.ConnString(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TEMPORARY TABLE batch_atomic (v int)"); err != nil {
+		t.Fatal(err)
+	}
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO batch_atomic VALUES (1)")
+	b.Queue("INSERT INTO batch_atomic VALUES (2)")
+	b.Queue("SELECT 1 / 0")
+	if err := conn.SendBatch(ctx, b).Close(); err == nil {
+		t.Fatal("a batch with a division by zero succeeded")
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM batch_atomic").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after a failed batch the table has %d rows (%v), want 0", n, err)
+	}
+}
