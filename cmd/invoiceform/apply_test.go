@@ -71,7 +71,7 @@ func ids(n int) string {
 // applyProcess is `invoiceform apply` as a real process of this test binary.
 func applyProcess(dir, base string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], append([]string{"-chdir=" + dir, "apply"}, args...)...)
-	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1", "INVOICEFORM_ENDPOINT="+base,
+	cmd.Env = append(testEnviron(), "INVOICEFORM_TEST_RUN_MAIN=1", "INVOICEFORM_ENDPOINT="+base,
 		"INVOICEFORM_API_KEY="+emulator.DefaultKey, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret)
 	return cmd
 }

@@ -30,11 +30,24 @@ func pgDir(t *testing.T) (dir, connStr, workspace string) {
 	return dir, connStr, workspace
 }
 
+// testEnviron is the environment for commands a test runs: the test's own, without a
+// PostgreSQL connection string a developer may have set, which would send a test written for
+// the file backend to a shared database.
+func testEnviron() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envPGConnStr+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // invoiceform runs the command as a real process in dir and returns its exit code and output.
 func invoiceform(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"-chdir=" + dir}, args...)...)
-	cmd.Env = append(append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1"), env...)
+	cmd.Env = append(append(testEnviron(), "INVOICEFORM_TEST_RUN_MAIN=1"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
