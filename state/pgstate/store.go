@@ -40,6 +40,9 @@ type Options struct {
 	Workspace string
 }
 
+// backquoted is how pgx quotes a connection string in its errors.
+var backquoted = regexp.MustCompile("`[^`]*`")
+
 var workspaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
 // CheckWorkspace reports whether name can name a workspace: 1 to 63 letters, digits, '_',
@@ -100,9 +103,11 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 	}
 	cfg, err := pgx.ParseConfig(connStr)
 	if err != nil {
-		// pgx quotes the string with its password masked; mask it again in case it did not.
-		return nil, fmt.Errorf("state: postgres connection string %s: %s", RedactConnString(connStr),
-			secretScrubber{passwordOf(connStr)}.scrub(err.Error()))
+		// pgx quotes the string, masking the password only where it can find one: in a string
+		// it cannot parse it may not. Quote nothing of it.
+		msg := backquoted.ReplaceAllString(err.Error(), "(the connection string)")
+		return nil, fmt.Errorf("state: the PostgreSQL connection string (%s, or conn_str in settings { backend \"pg\" }) is not valid: %s",
+			"INVOICEFORM_PG_CONN_STR", secretScrubber{passwordOf(connStr)}.scrub(msg))
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 15 * time.Second

@@ -231,6 +231,8 @@ func TestPasswordNeverShown(t *testing.T) {
 		"postgres://root:" + pw + "@[::1:5432/test",                                          // not a URL
 		"host=127.0.0.1 port=1 user=root password=" + pw + " dbname=test connect_timeout=2",
 		"host=127.0.0.1 port=5432 user=root password='" + pw + "' dbname=test sslmode=disable workspace",
+		"postgres//root:" + pw + "@127.0.0.1:5432/test", // a typo: neither URL nor keyword/value
+		"postgres://root:" + pw + "@127.0.0.1:5432/test?sslmode=bogus",
 	} {
 		s, err := pgstate.Open(context.Background(), bad, pgstate.Options{Workspace: pgtest.Name("pw")})
 		if err == nil {
@@ -240,6 +242,7 @@ func TestPasswordNeverShown(t *testing.T) {
 		if strings.Contains(err.Error(), pw) {
 			t.Errorf("error shows the password: %v", err)
 		}
+		t.Logf("%v", err)
 	}
 	for in, want := range map[string]string{
 		"postgres://u:" + pw + "@h:5432/d?sslmode=disable": "postgres://u:xxxxx@h:5432/d?sslmode=disable",
