@@ -66,6 +66,17 @@ func lockKey(name string) int64 {
 // migrate creates the schema and its tables, or brings them up to SchemaVersion. A
 // transaction-level advisory lock serialises processes that open a new database at once.
 func migrate(ctx context.Context, conn *pgx.Conn, schema string) (note string, err error) {
+	// Tables already current: no DDL at all, so that a role with only the privileges of
+	// apply (INSERT, UPDATE, DELETE on the tables) opens them. CREATE ... IF NOT EXISTS would
+	// ask for CREATE on the schema and the database even when there is nothing to create.
+	var current int
+	err = conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM "+pgx.Identifier{schema}.Sanitize()+".schema_version").Scan(&current)
+	switch {
+	case err == nil && current == SchemaVersion:
+		return "", nil
+	case err == nil && current > SchemaVersion:
+		return "", fmt.Errorf("%w: schema %s has version %d, this invoiceform reads up to %d; upgrade invoiceform", state.ErrNewerFormat, schema, current, SchemaVersion)
+	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return "", err

@@ -313,3 +313,77 @@ func TestBatchIsOneTransaction(t *testing.T) {
 		t.Fatalf("after a failed batch the table has %d rows (%v), want 0", n, err)
 	}
 }
+
+// TestLeastPrivilege: the privileges the README gives are enough. Once the tables exist, a
+// role with only INSERT, UPDATE, DELETE and SELECT on them applies, and a role with only
+// SELECT plans (reads) but cannot write.
+func TestLeastPrivilege(t *testing.T) {
+	cs := pgtest.ConnString(t)
+	ctx := context.Background()
+	schema := pgtest.Schema(t, cs)
+	ws := "least-privilege"
+	owner := open(t, cs, pgstate.Options{Schema: schema, Workspace: ws})
+	if err := owner.Put(ctx, statetest.FullRecord("a")); err != nil {
+		t.Fatal(err)
+	}
+	owner.Close()
+
+	conn, err := pgx.Connect(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	q := pgx.Identifier{schema}.Sanitize()
+	writer, reader := pgtest.Name("w")[2:], pgtest.Name("r")[2:]
+	writer, reader = "invoiceform_t_writer_"+writer, "invoiceform_t_reader_"+reader
+	for _, sql := range []string{
+		"CREATE ROLE " + writer + " LOGIN",
+		"CREATE ROLE " + reader + " LOGIN",
+		"GRANT USAGE ON SCHEMA " + q + " TO " + writer + ", " + reader,
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + q + " TO " + writer,
+		"GRANT SELECT ON ALL TABLES IN SCHEMA " + q + " TO " + reader,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, cs)
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		for _, role := range []string{writer, reader} {
+			// The schema is dropped by pgtest after this; the roles own nothing.
+			_, _ = conn.Exec(ctx, "REVOKE ALL ON ALL TABLES IN SCHEMA "+q+" FROM "+role)
+			_, _ = conn.Exec(ctx, "REVOKE ALL ON SCHEMA "+q+" FROM "+role)
+			if _, err := conn.Exec(ctx, "DROP ROLE "+role); err != nil {
+				t.Errorf("drop role %s: %v", role, err)
+			}
+		}
+	})
+	as := func(role string) string {
+		cfg, err := pgx.ParseConfig(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", role, cfg.Host, cfg.Port, cfg.Database)
+	}
+	w := open(t, as(writer), pgstate.Options{Schema: schema, Workspace: ws})
+	if err := w.Put(ctx, statetest.PendingRecord("b")); err != nil {
+		t.Fatalf("writer role: %v", err)
+	}
+	if err := w.Delete(ctx, "a"); err != nil {
+		t.Fatalf("writer role: %v", err)
+	}
+	w.Close()
+	r := open(t, as(reader), pgstate.Options{Schema: schema, Workspace: ws, ReadOnly: true})
+	snap, err := r.Snapshot(ctx)
+	if err != nil || len(snap.Records) != 1 || snap.Records["b"] == nil || snap.Serial != 3 {
+		t.Fatalf("reader role: %v %v", snap, err)
+	}
+	if _, err := pgstate.Open(ctx, as(reader), pgstate.Options{Schema: schema, Workspace: "new-ws"}); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("a read-only role opened a new workspace for writing: %v", err)
+	}
+}
