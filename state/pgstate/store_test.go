@@ -387,3 +387,29 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Fatalf("a read-only role opened a new workspace for writing: %v", err)
 	}
 }
+
+// TestGroupOrder: the writes of one group take effect in the order they joined it, as if
+// committed one by one, and each counts in the serial.
+func TestGroupOrder(t *testing.T) {
+	cs := pgtest.ConnString(t)
+	s := open(t, cs, pgstate.Options{Workspace: pgtest.Workspace(t, cs)})
+	full := statetest.FullRecord("a")
+	err := s.CommitGroup(
+		[]*state.Record{statetest.PendingRecord("a"), statetest.PendingRecord("b")},
+		[]*state.Record{full}, // replaces the pending a of the same group
+		[]string{"b"},         // deletes the b put before it
+		[]*state.Record{statetest.PendingRecord("b"), statetest.PendingRecord("c")}, // and b again
+		[]string{"c"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Records) != 2 || snap.Records["a"].Phase != state.Issued || snap.Records["b"] == nil || snap.Serial != 5 {
+		t.Fatalf("after the group: %d records (a %+v, b %v), serial %d; want issued a, b, serial 5",
+			len(snap.Records), snap.Records["a"], snap.Records["b"] != nil, snap.Serial)
+	}
+}

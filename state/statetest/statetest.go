@@ -144,6 +144,11 @@ func testReplace(t *testing.T, h Harness) {
 	if d := cmp.Diff(full, snapshot(t, s).Records["a"]); d != "" {
 		t.Fatalf("Put did not replace the record (-want +got):\n%s", d)
 	}
+	// The same foreign_id twice in one Put: the later record wins, as if put one by one.
+	put(t, s, PendingRecord("b"), FullRecord("b"))
+	if d := cmp.Diff(FullRecord("b"), snapshot(t, s).Records["b"]); d != "" {
+		t.Fatalf("Put of b twice did not keep the later record (-want +got):\n%s", d)
+	}
 }
 
 func testDelete(t *testing.T, h Harness) {
