@@ -504,4 +504,15 @@ invoice "x" { title = var.url }
 	if len(diags) > 0 || cfg.Settings.Backend.Workspace != "prod" || len(cfg.Invoices) != 0 {
 		t.Fatalf("got %v %+v", diags, cfg.Settings.Backend)
 	}
+	// A file of invoices only is not even parsed: its mistakes are plan's business.
+	if err := os.WriteFile(filepath.Join(dir, "broken.hcl"), []byte("invoice \"y\" {\n  title = \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags = config.Load(dir, config.LoadOptions{SettingsOnly: true, Environ: []string{"INVOICEFORM_VAR_ws=prod"}})
+	if len(diags) > 0 || cfg.Settings.Backend.Workspace != "prod" {
+		t.Fatalf("with a broken invoices file: %v", diags)
+	}
+	if _, diags = config.Load(dir, config.LoadOptions{Environ: []string{"INVOICEFORM_VAR_ws=prod", "INVOICEFORM_VAR_url=x"}}); !diags.HasErrors() {
+		t.Fatal("a full load accepted the broken file")
+	}
 }
