@@ -413,3 +413,31 @@ func TestGroupOrder(t *testing.T) {
 			len(snap.Records), snap.Records["a"], snap.Records["b"] != nil, snap.Serial)
 	}
 }
+
+// TestNewerSchemaRefused: tables migrated by a newer invoiceform are refused, for reading and
+// for writing, and left as they are.
+func TestNewerSchemaRefused(t *testing.T) {
+	cs := pgtest.ConnString(t)
+	ctx := context.Background()
+	schema := pgtest.Schema(t, cs)
+	s := open(t, cs, pgstate.Options{Schema: schema})
+	s.Close()
+	conn, err := pgx.Connect(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "UPDATE "+pgx.Identifier{schema}.Sanitize()+".schema_version SET version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{true, false} {
+		_, err := pgstate.Open(ctx, cs, pgstate.Options{Schema: schema, ReadOnly: ro})
+		if !errors.Is(err, state.ErrNewerFormat) || !strings.Contains(err.Error(), "version 99") {
+			t.Fatalf("read-only %v: %v, want ErrNewerFormat naming version 99", ro, err)
+		}
+	}
+	var v int
+	if err := conn.QueryRow(ctx, "SELECT version FROM "+pgx.Identifier{schema}.Sanitize()+".schema_version").Scan(&v); err != nil || v != 99 {
+		t.Fatalf("version now %d (%v)", v, err)
+	}
+}
