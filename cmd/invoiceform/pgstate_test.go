@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/invoiceform/invoiceform/emulator"
 	"github.com/invoiceform/invoiceform/state"
 	"github.com/invoiceform/invoiceform/state/boltstate"
 	"github.com/invoiceform/invoiceform/state/pgstate"
@@ -170,4 +171,41 @@ func TestPGSettingsWithoutConnStr(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "No state at other.state") {
 		t.Fatalf("-state with a pg backend configured: exit %d, %s", code, stderr)
 	}
+}
+
+// TestApplyLockContentionPostgres: while another process holds the workspace, apply waits
+// -lock-timeout and fails without sending anything; once it is released, apply converges.
+func TestApplyLockContentionPostgres(t *testing.T) {
+	cs := pgtest.ConnString(t)
+	ws := pgtest.Workspace(t, cs)
+	dir, srv, base := applyWorld(t, 3, emulator.Options{})
+	settings := "settings {\n  backend \"pg\" {\n    workspace = \"" + ws + "\"\n  }\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "settings.hcl"), []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := pgstate.Open(context.Background(), cs, pgstate.Options{Workspace: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := applyProcess(dir, base, "-auto-approve", "-lock-timeout=300ms", "-json")
+	cmd.Env = append(cmd.Env, envPGConnStr+"="+cs)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "locked by another invoiceform process") || !strings.Contains(string(out), `"type":"error"`) {
+		t.Fatalf("apply under a held lock: %v\n%s", err, out)
+	}
+	if n := len(srv.Invoices()); n != 0 {
+		t.Fatalf("%d invoices sent without the lock", n)
+	}
+	s.Close()
+	cmd = applyProcess(dir, base, "-auto-approve")
+	cmd.Env = append(cmd.Env, envPGConnStr+"="+cs)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	r, err := pgstate.Open(context.Background(), cs, pgstate.Options{Workspace: ws, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	checkStoreConverged(t, r, srv, 3)
 }
