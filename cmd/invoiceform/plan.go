@@ -61,8 +61,9 @@ func planCommand(e *env) *ffcli.Command {
 		ShortUsage: "invoiceform plan [-out=FILE] [-json | -markdown] [-detailed-exitcode] [-var NAME=VALUE]... [-var-file=FILE]... [-target=FOREIGN_ID]... [-prune] [-state=PATH] [-lock-timeout=DUR] [-no-color] [-show-sensitive]",
 		ShortHelp:  "show what apply would do: the diff between the configuration and the state",
 		LongHelp: `Loads the configuration, reads the state (read-only: a shared lock on a file, no lock in
-PostgreSQL; a missing state is an empty one and is not created) and shows each invoice apply would create, cancel or resolve,
-the conflicts that stop it, and totals per currency. Needs no credentials and no network.
+PostgreSQL; a missing state is an empty one and is not created) and shows each invoice apply
+would create, cancel or resolve, the conflicts that stop it, and totals per currency. Needs no
+credentials and no API access.
 The endpoint is INVOICEFORM_ENDPOINT, else settings { endpoint }, else production; the plan
 records it, and the fingerprint of INVOICEFORM_API_KEY when that is set.`,
 		FlagSet:   fs,
