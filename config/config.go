@@ -31,9 +31,29 @@ type Settings struct {
 	// Endpoint is the API base URL from the settings block, or "" when not set there.
 	Endpoint      string
 	EndpointRange hcl.Range
+	// Backend is the backend block, or nil when the state is the local file.
+	Backend *Backend
 	// DeclRange is the block's header, or an empty range when there is no settings block.
 	DeclRange hcl.Range
 }
+
+// Backend is `backend "pg" { conn_str = ..., workspace = ... }` inside the settings block:
+// the state is kept in PostgreSQL instead of the local file.
+type Backend struct {
+	// Type is the block's label; "pg" is the only backend.
+	Type string
+	// ConnStr is the PostgreSQL connection string, or "" when not set (the environment
+	// variable INVOICEFORM_PG_CONN_STR must then give it, and wins over it when both do).
+	ConnStr      string
+	ConnStrRange hcl.Range
+	// Workspace names the state inside the database; DefaultWorkspace when not set.
+	Workspace      string
+	WorkspaceRange hcl.Range
+	DeclRange      hcl.Range
+}
+
+// DefaultWorkspace is the workspace of a backend block that names none.
+const DefaultWorkspace = "default"
 
 // Variable is a declared input variable.
 type Variable struct {

@@ -34,6 +34,11 @@ type LoadOptions struct {
 	Today time.Time
 	// Parallelism bounds the goroutines parsing and evaluating; 0 means GOMAXPROCS.
 	Parallelism int
+	// SettingsOnly loads the variables, locals and the settings block and skips the invoices,
+	// for commands that only need to know where the state is (the state commands). A
+	// directory without configuration files is then no error, and a variable without a value
+	// is an error only where the settings use it.
+	SettingsOnly bool
 }
 
 // EnvVarPrefix prefixes environment variables that set input variables.
@@ -58,6 +63,9 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			Summary:  "Cannot read the configuration directory",
 			Detail:   err.Error(),
 		}}
+	}
+	if len(names) == 0 && opts.SettingsOnly {
+		return cfg, nil
 	}
 	if len(names) == 0 {
 		return cfg, hcl.Diagnostics{{
@@ -225,6 +233,10 @@ func (l *loader) load(names []string) {
 			u.diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
 			return
 		}
+		if l.opts.SettingsOnly && !mayHoldHeader(src) {
+			// Only invoices: a directory of 100,000 literal blocks takes seconds to parse.
+			return
+		}
 		if d := checkUTF8(names[i], src); d != nil {
 			u.diags = hcl.Diagnostics{d}
 			return
@@ -273,7 +285,7 @@ func (l *loader) load(names []string) {
 	// as soon as its invoices are evaluated.
 	evalUnit := func(u *unit) {
 		n := 0
-		if evaluate && !u.broken && !u.diags.HasErrors() {
+		if evaluate && !l.opts.SettingsOnly && !u.broken && !u.diags.HasErrors() {
 			u.items = l.evalBlocks(u.invoices)
 			for _, it := range u.items {
 				n += len(it.diags) + len(it.res.diags)
@@ -299,7 +311,7 @@ func (l *loader) load(names []string) {
 		return // syntax and structure first: the rest would only echo them
 	}
 	l.diags = append(l.diags, later...)
-	if !evaluate {
+	if !evaluate || l.opts.SettingsOnly {
 		return
 	}
 	l.finishInvoices(units)

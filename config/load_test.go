@@ -425,3 +425,94 @@ func decodeWith(t *testing.T, fn, in string) string {
 	}
 	return v.GoString()
 }
+
+func TestBackendSettings(t *testing.T) {
+	for name, tc := range map[string]struct {
+		src, env  string
+		connStr   string
+		workspace string
+		wantErr   string
+	}{
+		"none":    {src: `settings {}`},
+		"default": {src: "settings {\n  backend \"pg\" {}\n}", workspace: "default"},
+		"full": {src: `settings {
+  backend "pg" {
+    conn_str  = "postgres://invoiceform@db.example.com/invoices?sslmode=verify-full"
+    workspace = "prod-eu"
+  }
+}`, connStr: "postgres://invoiceform@db.example.com/invoices?sslmode=verify-full", workspace: "prod-eu"},
+		"keyword form": {src: "settings {\n  backend \"pg\" { conn_str = \"host=db.example.com dbname=invoices\" }\n}",
+			connStr: "host=db.example.com dbname=invoices", workspace: "default"},
+		"from a sensitive variable": {src: `
+variable "pg" {
+  type      = string
+  sensitive = true
+}
+settings {
+  backend "pg" { conn_str = var.pg }
+}`,
+			env: "INVOICEFORM_VAR_pg=postgres://u:pw-from-env@db.example.com/d", connStr: "postgres://u:pw-from-env@db.example.com/d", workspace: "default"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(tc.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags := config.Load(dir, config.LoadOptions{SettingsOnly: true, Environ: []string{tc.env}})
+			if len(diags) > 0 {
+				t.Fatalf("diagnostics: %v", diags)
+			}
+			be := cfg.Settings.Backend
+			if tc.workspace == "" {
+				if be != nil {
+					t.Fatalf("backend %+v, want none", be)
+				}
+				return
+			}
+			if be == nil || be.Type != "pg" || be.ConnStr != tc.connStr || be.Workspace != tc.workspace {
+				t.Fatalf("backend %+v, want pg %q %q", be, tc.connStr, tc.workspace)
+			}
+		})
+	}
+}
+
+// TestSettingsOnly: the state commands load the settings alone: invoices are not evaluated,
+// a directory without files is fine, and a variable without a value matters only where the
+// settings use it, with a hint naming its environment variable.
+func TestSettingsOnly(t *testing.T) {
+	cfg, diags := config.Load(t.TempDir(), config.LoadOptions{SettingsOnly: true})
+	if len(diags) > 0 || cfg.Settings.Backend != nil {
+		t.Fatalf("empty directory: %v %+v", diags, cfg.Settings)
+	}
+	dir := t.TempDir()
+	src := `
+variable "url" { type = string }
+variable "ws" { type = string }
+settings {
+  backend "pg" { workspace = var.ws }
+}
+invoice "x" { title = var.url }
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, diags = config.Load(dir, config.LoadOptions{SettingsOnly: true})
+	if len(diags) != 1 || diags[0].Summary != "No value for a setting" || !strings.Contains(diags[0].Detail, "INVOICEFORM_VAR_ws") {
+		t.Fatalf("got %v, want one error naming INVOICEFORM_VAR_ws", diags)
+	}
+	cfg, diags = config.Load(dir, config.LoadOptions{SettingsOnly: true, Environ: []string{"INVOICEFORM_VAR_ws=prod"}})
+	if len(diags) > 0 || cfg.Settings.Backend.Workspace != "prod" || len(cfg.Invoices) != 0 {
+		t.Fatalf("got %v %+v", diags, cfg.Settings.Backend)
+	}
+	// A file of invoices only is not even parsed: its mistakes are plan's business.
+	if err := os.WriteFile(filepath.Join(dir, "broken.hcl"), []byte("invoice \"y\" {\n  title = \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags = config.Load(dir, config.LoadOptions{SettingsOnly: true, Environ: []string{"INVOICEFORM_VAR_ws=prod"}})
+	if len(diags) > 0 || cfg.Settings.Backend.Workspace != "prod" {
+		t.Fatalf("with a broken invoices file: %v", diags)
+	}
+	if _, diags = config.Load(dir, config.LoadOptions{Environ: []string{"INVOICEFORM_VAR_ws=prod", "INVOICEFORM_VAR_url=x"}}); !diags.HasErrors() {
+		t.Fatal("a full load accepted the broken file")
+	}
+}

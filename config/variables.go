@@ -95,6 +95,11 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 	l.variableValues()
 	for _, name := range sortedKeys(l.cfg.Variables) {
 		v := l.cfg.Variables[name]
+		if v.Value == cty.NilVal && l.opts.SettingsOnly && !badDefault[name] && !l.given[name] {
+			// Unknown: whatever uses it is unknown too, and settings that need it say so.
+			v.Value = cty.UnknownVal(v.Type)
+			continue
+		}
 		if v.Value == cty.NilVal && !badDefault[name] && !l.given[name] {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -306,7 +311,10 @@ func (l *loader) loadLocals(blocks []*hcl.Block) {
 	l.ctx.Variables["local"] = cty.ObjectVal(vals)
 }
 
-var settingsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "endpoint"}}}
+var settingsSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "endpoint"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}},
+}
 
 func (l *loader) loadSettings(blocks []*hcl.Block) {
 	for i, b := range blocks {
@@ -322,6 +330,7 @@ func (l *loader) loadSettings(blocks []*hcl.Block) {
 		l.cfg.Settings.DeclRange = b.DefRange
 		content, diags := b.Body.Content(settingsSchema)
 		l.diags = append(l.diags, diags...)
+		l.loadBackends(content.Blocks)
 		if a, ok := content.Attributes["endpoint"]; ok {
 			val, diags := a.Expr.Value(l.ctx)
 			l.diags = append(l.diags, l.redact(diags)...)
@@ -331,6 +340,10 @@ func (l *loader) loadSettings(blocks []*hcl.Block) {
 			s, err := convertTo(val, cty.String)
 			if err != nil || s.IsNull() {
 				l.diags = append(l.diags, attrTypeError(a, "endpoint", "a string"))
+				continue
+			}
+			if !s.IsKnown() {
+				l.diags = append(l.diags, unknownSetting(a, "endpoint"))
 				continue
 			}
 			l.cfg.Settings.Endpoint = s.AsString()

@@ -1,7 +1,7 @@
 // Package state is the record of which invoices were issued: the API has no read endpoint, so
 // this is the only place that knows. It defines the Record and Snapshot types, the small Store
-// interface every backend implements (state/boltstate is the local file; an in-memory store,
-// NewMemory, serves tests and apply -emulator), the sentinel errors callers match with
+// interface every backend implements (state/boltstate is the local file, state/pgstate a shared
+// PostgreSQL database; an in-memory store, NewMemory, serves tests and apply -emulator), the sentinel errors callers match with
 // errors.Is, and the export document used for backups and moves between stores.
 //
 // state imports nothing of invoiceform: amounts are kept as the exact decimal strings the API

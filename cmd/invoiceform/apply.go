@@ -86,7 +86,16 @@ state are used instead, and the credentials are not read.`,
 					return usageError{"-emulator plans afresh against its own empty state; it cannot apply a saved plan"}
 				}
 			}
-			return runApply(ctx, e, a, file)
+			err := runApply(ctx, e, a, file)
+			var code exitCode
+			if err != nil && a.view.json && !errors.As(err, &code) {
+				// A pipeline step reading the events learns why there were none.
+				_ = json.NewEncoder(e.stdout).Encode(struct {
+					Type  string `json:"type"`
+					Error string `json:"error"`
+				}{"error", err.Error()})
+			}
+			return err
 		},
 	}
 }
@@ -139,6 +148,11 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 			return fmt.Errorf("%s: %w", file, err)
 		}
 		saved = true
+		if !a.emulator {
+			if err := a.state.configureFromDir(e); err != nil {
+				return err
+			}
+		}
 		ep = e.getenv("INVOICEFORM_ENDPOINT")
 		if ep == "" {
 			ep = p.Binding.Endpoint
@@ -153,6 +167,11 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 			return exitCode(exitError)
 		}
 		p = &plan.Plan{Diagnostics: diags}
+		if !a.emulator {
+			if err := a.state.configure(e, &cfg.Settings); err != nil {
+				return err
+			}
+		}
 	}
 
 	t, err := openTarget(e, a, ep, key, secret)
@@ -166,7 +185,7 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 	}
 	if !snap.Binding.IsZero() {
 		if err := state.CheckBinding(snap.Binding, t.binding); err != nil {
-			return fmt.Errorf("%s: %w", a.state.path, err)
+			return fmt.Errorf("%s: %w", a.state.where(), err)
 		}
 	}
 	if saved {
@@ -287,7 +306,7 @@ func openTarget(e *env, a applyArgs, ep, key, secret string) (*applyTarget, erro
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.state.openWriters(e, a.parallelism)
+	s, err := a.state.open(e, false, a.parallelism)
 	if err != nil {
 		return nil, err
 	}

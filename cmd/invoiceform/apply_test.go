@@ -19,6 +19,8 @@ import (
 	"github.com/invoiceform/invoiceform/emulator"
 	"github.com/invoiceform/invoiceform/state"
 	"github.com/invoiceform/invoiceform/state/boltstate"
+	"github.com/invoiceform/invoiceform/state/pgstate"
+	"github.com/invoiceform/invoiceform/state/pgstate/pgtest"
 )
 
 // applyWorld is a config directory with n invoices and an emulator on a real port.
@@ -69,12 +71,12 @@ func ids(n int) string {
 // applyProcess is `invoiceform apply` as a real process of this test binary.
 func applyProcess(dir, base string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], append([]string{"-chdir=" + dir, "apply"}, args...)...)
-	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1", "INVOICEFORM_ENDPOINT="+base,
+	cmd.Env = append(testEnviron(), "INVOICEFORM_TEST_RUN_MAIN=1", "INVOICEFORM_ENDPOINT="+base,
 		"INVOICEFORM_API_KEY="+emulator.DefaultKey, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret)
 	return cmd
 }
 
-// checkConverged opens the state and checks the money property against the emulator.
+// checkConverged opens the state file and checks the money property against the emulator.
 func checkConverged(t *testing.T, dir string, srv *emulator.Server, n int) {
 	t.Helper()
 	s, err := boltstate.Open(filepath.Join(dir, "invoiceform.state"), boltstate.Options{ReadOnly: true})
@@ -82,6 +84,13 @@ func checkConverged(t *testing.T, dir string, srv *emulator.Server, n int) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	checkStoreConverged(t, s, srv, n)
+}
+
+// checkStoreConverged checks that every one of the n invoices was created once at the
+// emulator and is issued in the state, and nothing else exists.
+func checkStoreConverged(t *testing.T, s state.Store, srv *emulator.Server, n int) {
+	t.Helper()
 	snap, err := s.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +119,30 @@ func checkConverged(t *testing.T, dir string, srv *emulator.Server, n int) {
 // TestApplySurvivesSIGKILL kills real apply processes at random moments, then applies to
 // convergence: no invoice twice, none lost. Replay a failure with APPLY_KILL_SEED=N.
 func TestApplySurvivesSIGKILL(t *testing.T) {
+	applyKillTorture(t, nil, func(dir string, srv *emulator.Server, n int) { checkConverged(t, dir, srv, n) })
+}
+
+// TestApplySurvivesSIGKILLPostgres is the same torture with the state in PostgreSQL: a killed
+// apply's connection, and with it the workspace lock, is dropped by the server, and the
+// journal written in the same transactions keeps every create exactly once.
+func TestApplySurvivesSIGKILLPostgres(t *testing.T) {
+	cs := pgtest.ConnString(t)
+	ws := pgtest.Workspace(t, cs)
+	env := []string{envPGConnStr + "=" + cs, "INVOICEFORM_VAR_pgworkspace=" + ws}
+	applyKillTorture(t, env, func(dir string, srv *emulator.Server, n int) {
+		if _, err := os.Stat(filepath.Join(dir, "invoiceform.state")); err == nil {
+			t.Error("a state file was written: the PostgreSQL backend was not used")
+		}
+		s, err := pgstate.Open(context.Background(), cs, pgstate.Options{ReadOnly: true, Workspace: ws})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		checkStoreConverged(t, s, srv, n)
+	})
+}
+
+func applyKillTorture(t *testing.T, env []string, check func(dir string, srv *emulator.Server, n int)) {
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("APPLY_KILL_SEED"); s != "" {
 		var err error
@@ -127,6 +160,17 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 	dir, srv, base := applyWorld(t, n, emulator.Options{
 		Latency: emulator.Latency{Min: 5 * time.Millisecond, Max: 15 * time.Millisecond}, DropAfterCommit: 0.05, Seed: seed,
 	})
+	if env != nil {
+		settings := "variable \"pgworkspace\" { type = string }\n\nsettings {\n  backend \"pg\" {\n    workspace = var.pgworkspace\n  }\n}\n"
+		if err := os.WriteFile(filepath.Join(dir, "settings.hcl"), []byte(settings), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyProcess := func(dir, base string, args ...string) *exec.Cmd {
+		cmd := applyProcess(dir, base, args...)
+		cmd.Env = append(cmd.Env, env...)
+		return cmd
+	}
 	killed := 0
 	for range 8 {
 		cmd := applyProcess(dir, base, "-auto-approve", "-parallelism=16", "-lock-timeout=10s")
@@ -156,7 +200,7 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "No changes.") {
 		t.Fatalf("re-run is not a no-op: %v\n%s", err, out)
 	}
-	checkConverged(t, dir, srv, n)
+	check(dir, srv, n)
 	t.Logf("seed %d: %d processes killed; emulator faults %+v", seed, killed, srv.Faults())
 }
 

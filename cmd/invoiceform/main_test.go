@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,9 +11,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/state/pgstate/pgtest"
 )
 
 // TestMain lets testscript run this test binary as the real invoiceform command, in its own
@@ -33,9 +36,43 @@ func TestMain(m *testing.M) {
 var emulators sync.Map
 
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+	testscript.Run(t, scriptParams("testdata/script", nil))
+}
+
+// TestPipelineScripts runs the scripts of testdata/pipeline: the commands of the CI
+// pipelines in examples/, against the script's emulator and the real PostgreSQL server
+// ($PG_CONN_STR), in a workspace of the script's own ($PG_WORKSPACE), deleted afterwards.
+func TestPipelineScripts(t *testing.T) {
+	cs := pgtest.ConnString(t)
+	testscript.Run(t, scriptParams("testdata/pipeline", func(env *testscript.Env) error {
+		env.Setenv("PG_CONN_STR", cs)
+		ws := pgtest.Name("pipeline")
+		env.Setenv("PG_WORKSPACE", ws)
+		env.Defer(func() {
+			ctx := context.Background()
+			conn, err := pgx.Connect(ctx, cs)
+			if err != nil {
+				env.T().Log("cleanup: ", err)
+				return
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, "DELETE FROM invoiceform.states WHERE workspace = $1", ws); err != nil {
+				env.T().Log("cleanup: ", err)
+			}
+		})
+		return nil
+	}))
+}
+
+func scriptParams(dir string, setup func(*testscript.Env) error) testscript.Params {
+	return testscript.Params{
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
+			if setup != nil {
+				if err := setup(env); err != nil {
+					return err
+				}
+			}
 			env.Setenv("NO_COLOR", "")
 			// Every script has an emulator of its own, on a real loopback port: $EMULATOR is
 			// its API URL; emucheck reads its invoices.
@@ -101,5 +138,5 @@ func TestScripts(t *testing.T) {
 				}
 			},
 		},
-	})
+	}
 }

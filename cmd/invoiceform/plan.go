@@ -60,9 +60,10 @@ func planCommand(e *env) *ffcli.Command {
 		Name:       "plan",
 		ShortUsage: "invoiceform plan [-out=FILE] [-json | -markdown] [-detailed-exitcode] [-var NAME=VALUE]... [-var-file=FILE]... [-target=FOREIGN_ID]... [-prune] [-state=PATH] [-lock-timeout=DUR] [-no-color] [-show-sensitive]",
 		ShortHelp:  "show what apply would do: the diff between the configuration and the state",
-		LongHelp: `Loads the configuration, reads the state (read-only, shared lock; a missing state is an
-empty one and is not created) and shows each invoice apply would create, cancel or resolve,
-the conflicts that stop it, and totals per currency. Needs no credentials and no network.
+		LongHelp: `Loads the configuration, reads the state (read-only: a shared lock on a file, no lock in
+PostgreSQL; a missing state is an empty one and is not created) and shows each invoice apply
+would create, cancel or resolve, the conflicts that stop it, and totals per currency. Needs no
+credentials and no API access.
 The endpoint is INVOICEFORM_ENDPOINT, else settings { endpoint }, else production; the plan
 records it, and the fingerprint of INVOICEFORM_API_KEY when that is set.`,
 		FlagSet:   fs,
@@ -112,7 +113,7 @@ func keyFingerprint(e *env) string {
 // readSnapshot reads the state read-only; a missing state file is an empty state, and is not
 // created.
 func readSnapshot(e *env, a stateArgs) (*state.Snapshot, bool, error) {
-	s, err := a.open(e, true)
+	s, err := a.open(e, true, 0)
 	if errors.Is(err, state.ErrNotFound) {
 		return &state.Snapshot{Records: map[string]*state.Record{}}, false, nil
 	}
@@ -131,6 +132,9 @@ func runPlan(e *env, a planArgs) error {
 			return err
 		}
 		return exitCode(exitError)
+	}
+	if err := a.state.configure(e, &cfg.Settings); err != nil {
+		return err
 	}
 	snap, _, err := readSnapshot(e, a.state)
 	if err != nil {

@@ -129,11 +129,14 @@ func summarise(path string, snap *state.Snapshot, exists bool) *stateSummary {
 }
 
 func runShowState(e *env, a showArgs) error {
+	if err := a.state.configureFromDir(e); err != nil {
+		return err
+	}
 	snap, exists, err := readSnapshot(e, a.state)
 	if err != nil {
 		return err
 	}
-	s := summarise(a.state.path, snap, exists)
+	s := summarise(a.state.where(), snap, exists)
 	switch {
 	case a.view.json:
 		return writeJSON(e.stdout, s)

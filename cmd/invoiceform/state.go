@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,47 +16,7 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/invoiceform/invoiceform/state"
-	"github.com/invoiceform/invoiceform/state/boltstate"
 )
-
-// defaultStatePath is relative to the working directory, which -chdir has made the
-// configuration directory: the state lives beside the config it records.
-const defaultStatePath = "invoiceform.state"
-
-// stateArgs are the flags every command that touches the state takes.
-type stateArgs struct {
-	path        string
-	lockTimeout time.Duration
-}
-
-func (a *stateArgs) bind(fs *flag.FlagSet) {
-	fs.StringVar(&a.path, "state", defaultStatePath, "the state file, `PATH`")
-	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "how long to wait for another invoiceform process to release the state (e.g. 30s); 0 fails at once")
-}
-
-// open opens the state; read-only opens never create or change a file.
-func (a *stateArgs) open(e *env, readOnly bool) (*boltstate.Store, error) {
-	s, err := boltstate.Open(a.path, boltstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout})
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range s.Notes {
-		fmt.Fprintf(e.stderr, "Note: %s\n", n)
-	}
-	return s, nil
-}
-
-// openWriters opens the state for apply: writable, batching the puts of that many workers.
-func (a *stateArgs) openWriters(e *env, writers int) (*boltstate.Store, error) {
-	s, err := boltstate.Open(a.path, boltstate.Options{LockTimeout: a.lockTimeout, Writers: writers})
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range s.Notes {
-		fmt.Fprintf(e.stderr, "Note: %s\n", n)
-	}
-	return s, nil
-}
 
 func stateCommand(e *env) *ffcli.Command {
 	fs := newFlagSet(e, "state")
@@ -66,9 +25,12 @@ func stateCommand(e *env) *ffcli.Command {
 		Name:       "state",
 		ShortUsage: "invoiceform state COMMAND [flags] [args]",
 		ShortHelp:  "inspect and manage the state: list, show, rm, export, import",
-		LongHelp: `The state (invoiceform.state in the configuration directory) is the only record of which
-invoices were issued: the API cannot list them. These commands read it, forget records, and
-back it up or move it. Every one takes -state=PATH and -lock-timeout=DURATION.`,
+		LongHelp: `The state is the only record of which invoices were issued: the API cannot list them. It is
+the file invoiceform.state in the configuration directory, or a PostgreSQL workspace when the
+settings block has backend "pg" or INVOICEFORM_PG_CONN_STR is set (these commands read only
+the settings block of the configuration). These commands read it, forget records, and back it
+up or move it between backends. Every one takes -state=PATH (a file, whatever the settings say)
+and -lock-timeout=DURATION.`,
 		FlagSet:     fs,
 		Subcommands: subs,
 		UsageFunc:   usageFunc,
@@ -118,9 +80,12 @@ has been applied here yet.`,
 }
 
 func runStateList(e *env, a stateArgs, asJSON bool) error {
-	s, err := a.open(e, true)
+	if err := a.configureFromDir(e); err != nil {
+		return err
+	}
+	s, err := a.open(e, true, 0)
 	if errors.Is(err, state.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "No state at %s: nothing has been applied here yet.\n", a.path)
+		fmt.Fprintf(e.stderr, "No state at %s: nothing has been applied here yet.\n", a.where())
 		if asJSON {
 			fmt.Fprintln(e.stdout, "[]")
 		}
@@ -151,7 +116,7 @@ func runStateList(e *env, a stateArgs, asJSON bool) error {
 		return writeJSON(e.stdout, entries)
 	}
 	if len(entries) == 0 {
-		fmt.Fprintf(e.stderr, "The state %s has no records.\n", a.path)
+		fmt.Fprintf(e.stderr, "The state %s has no records.\n", a.where())
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -226,7 +191,10 @@ the exact request body, with the personal data (email_user, sender_data) shown a
 }
 
 func runStateShow(e *env, a stateArgs, id string, asJSON, sensitive bool) error {
-	s, err := a.open(e, true)
+	if err := a.configureFromDir(e); err != nil {
+		return err
+	}
+	s, err := a.open(e, true, 0)
 	if err != nil {
 		return err
 	}
@@ -237,7 +205,7 @@ func runStateShow(e *env, a stateArgs, id string, asJSON, sensitive bool) error 
 	}
 	r := snap.Records[id]
 	if r == nil {
-		return fmt.Errorf("no record with foreign_id %q in %s; \"invoiceform state list\" lists them", id, a.path)
+		return fmt.Errorf("no record with foreign_id %q in %s; \"invoiceform state list\" lists them", id, a.where())
 	}
 	if !sensitive {
 		r = r.Redacted()
@@ -318,11 +286,16 @@ FOREIGN_ID is not in the state, nothing is removed and the command exits 1.`,
 }
 
 func runStateRm(e *env, a stateArgs, ids []string) error {
-	// A missing file is not created just to find that nothing is in it.
-	if _, err := os.Stat(a.path); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no state at %s: nothing has been applied here yet", a.path)
+	if err := a.configureFromDir(e); err != nil {
+		return err
 	}
-	s, err := a.open(e, false)
+	// A missing state is not created just to find that nothing is in it.
+	if ok, err := a.exists(e); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("no state at %s: nothing has been applied here yet", a.where())
+	}
+	s, err := a.open(e, false, 0)
 	if err != nil {
 		return err
 	}
@@ -341,7 +314,7 @@ func runStateRm(e *env, a stateArgs, ids []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("not in %s: %s; nothing was removed", a.path, strings.Join(missing, ", "))
+		return fmt.Errorf("not in %s: %s; nothing was removed", a.where(), strings.Join(missing, ", "))
 	}
 	if err := s.Delete(context.Background(), ids...); err != nil {
 		return err
@@ -383,7 +356,10 @@ state itself.`,
 			if err := noArgs("state export", args); err != nil {
 				return err
 			}
-			s, err := a.open(e, true)
+			if err := a.configureFromDir(e); err != nil {
+				return err
+			}
+			s, err := a.open(e, true, 0)
 			if err != nil {
 				return err
 			}
@@ -433,20 +409,27 @@ func runStateImport(e *env, a stateArgs, file string) error {
 	if err != nil {
 		return fmt.Errorf("state import: %s: %w", file, err)
 	}
-	s, err := a.open(e, false)
+	if err := a.configureFromDir(e); err != nil {
+		return err
+	}
+	s, err := a.open(e, false, 0)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	if err := s.Import(context.Background(), snap); err != nil {
 		if errors.Is(err, state.ErrNotEmpty) {
-			return fmt.Errorf("%s: %w; import only into a missing or empty state (use -state=NEW_PATH)", a.path, err)
+			hint := "use -state=NEW_PATH"
+			if a.loc.pg {
+				hint = "name a new workspace in settings { backend \"pg\" { workspace = ... } }, or -state=NEW_PATH for a file"
+			}
+			return fmt.Errorf("%s: %w; import only into a missing or empty state (%s)", a.where(), err, hint)
 		}
 		return err
 	}
 	if err := s.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Imported %s into %s (lineage %s, serial %d).\n", plural(len(snap.Records), "record"), a.path, snap.Lineage, snap.Serial)
+	fmt.Fprintf(e.stdout, "Imported %s into %s (lineage %s, serial %d).\n", plural(len(snap.Records), "record"), a.where(), snap.Lineage, snap.Serial)
 	return nil
 }

@@ -60,7 +60,12 @@ func benchPut(b *testing.B, writers int) {
 }
 
 // BenchmarkSnapshot100k reads a state of 100,000 records, as plan does.
-func BenchmarkSnapshot100k(b *testing.B) {
+func BenchmarkSnapshot100k(b *testing.B) { benchSnapshot(b, benchRecords) }
+
+// BenchmarkSnapshot10k is the same with 10,000 records, to compare with state/pgstate.
+func BenchmarkSnapshot10k(b *testing.B) { benchSnapshot(b, 10_000) }
+
+func benchSnapshot(b *testing.B, benchRecords int) {
 	path := filepath.Join(b.TempDir(), "invoiceform.state")
 	s, err := boltstate.Open(path, boltstate.Options{})
 	if err != nil {

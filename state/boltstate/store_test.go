@@ -89,6 +89,9 @@ func TestConformance(t *testing.T) {
 			}
 			return s2
 		},
+		Again: func(t *testing.T, s state.Store) (state.Store, error) {
+			return boltstate.Open(s.(*boltstate.Store).Path(), boltstate.Options{})
+		},
 	})
 }
 

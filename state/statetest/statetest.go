@@ -20,6 +20,10 @@ type Harness struct {
 	// Reopen closes s and opens the same state again, writable. Nil for stores that do not
 	// outlive Close (the in-memory store); the reopening tests are then not run.
 	Reopen func(t *testing.T, s state.Store) state.Store
+	// Again opens the state s is open on a second time, writable, failing at once if it is
+	// locked. Nil for stores without a lock (the in-memory store); the locking test is then
+	// not run.
+	Again func(t *testing.T, s state.Store) (state.Store, error)
 }
 
 // Run runs the conformance suite as subtests of t.
@@ -45,6 +49,12 @@ func Run(t *testing.T, h Harness) {
 			name string
 			fn   func(*testing.T, Harness)
 		}{"Reopen", testReopen})
+	}
+	if h.Again != nil {
+		tests = append(tests, struct {
+			name string
+			fn   func(*testing.T, Harness)
+		}{"Lock", testLock})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -133,6 +143,11 @@ func testReplace(t *testing.T, h Harness) {
 	put(t, s, full)
 	if d := cmp.Diff(full, snapshot(t, s).Records["a"]); d != "" {
 		t.Fatalf("Put did not replace the record (-want +got):\n%s", d)
+	}
+	// The same foreign_id twice in one Put: the later record wins, as if put one by one.
+	put(t, s, PendingRecord("b"), FullRecord("b"))
+	if d := cmp.Diff(FullRecord("b"), snapshot(t, s).Records["b"]); d != "" {
+		t.Fatalf("Put of b twice did not keep the later record (-want +got):\n%s", d)
 	}
 }
 
@@ -346,4 +361,31 @@ func keys(m map[string]*state.Record) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// testLock: a writable store excludes a second writer of the same state until it is closed,
+// and does not hold up a writer of another state.
+func testLock(t *testing.T, h Harness) {
+	s := h.New(t)
+	put(t, s, FullRecord("a"))
+	if second, err := h.Again(t, s); !errors.Is(err, state.ErrLocked) {
+		if err == nil {
+			_ = second.Close()
+		}
+		t.Fatalf("a second writable open of a locked state: %v, want ErrLocked", err)
+	}
+	other := open(t, h) // another state: no contention
+	put(t, other, PendingRecord("b"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.Again(t, s)
+	if err != nil {
+		t.Fatalf("open after the first writer closed: %v", err)
+	}
+	t.Cleanup(func() { _ = second.Close() })
+	snap := snapshot(t, second)
+	if len(snap.Records) != 1 || snap.Records["a"] == nil || snap.Serial != 1 {
+		t.Fatalf("the second writer sees %v at serial %d, want a at 1", keys(snap.Records), snap.Serial)
+	}
 }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/state"
+	"github.com/invoiceform/invoiceform/state/boltstate"
+	"github.com/invoiceform/invoiceform/state/pgstate"
+)
+
+// defaultStatePath is relative to the working directory, which -chdir has made the
+// configuration directory: the state lives beside the config it records.
+const defaultStatePath = "invoiceform.state"
+
+// envPGConnStr selects the PostgreSQL backend and gives its connection string; it wins over
+// conn_str in settings { backend "pg" }, so that the password can stay in a CI secret.
+const envPGConnStr = "INVOICEFORM_PG_CONN_STR"
+
+// stateArgs are the flags every command that touches the state takes, and where the state
+// turned out to be.
+type stateArgs struct {
+	path        string
+	pathSet     bool // -state was given: the file wins over any other backend
+	lockTimeout time.Duration
+
+	loc location
+}
+
+// location is a resolved state: a bbolt file, or a PostgreSQL workspace.
+type location struct {
+	pg        bool
+	path      string
+	connStr   string
+	workspace string
+	// name says where the state is in messages: the path, or the database and workspace
+	// (never the password).
+	name string
+}
+
+// pathFlag is -state: it remembers whether it was given.
+type pathFlag struct{ a *stateArgs }
+
+func (f pathFlag) String() string {
+	if f.a == nil {
+		return ""
+	}
+	return f.a.path
+}
+
+func (f pathFlag) Set(v string) error {
+	f.a.path, f.a.pathSet = v, true
+	return nil
+}
+
+func (a *stateArgs) bind(fs *flag.FlagSet) {
+	a.path = defaultStatePath
+	fs.Var(pathFlag{a}, "state", "keep the state in the bbolt file `PATH`, whatever the settings block or "+envPGConnStr+" say")
+	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "how long to wait for another invoiceform process to release the state (e.g. 30s); 0 fails at once")
+}
+
+// configure decides where the state is. Precedence: -state=PATH (a bbolt file); else
+// PostgreSQL when INVOICEFORM_PG_CONN_STR is set or the settings have a backend "pg" block
+// (the environment's connection string wins over conn_str; the workspace comes from the
+// block, default "default"); else the file invoiceform.state.
+func (a *stateArgs) configure(e *env, settings *config.Settings) error {
+	var be *config.Backend
+	if settings != nil {
+		be = settings.Backend
+	}
+	connStr := e.getenv(envPGConnStr)
+	switch {
+	case a.pathSet || (connStr == "" && be == nil):
+		a.loc = location{path: a.path, name: a.path}
+		return nil
+	case connStr == "" && be.ConnStr == "":
+		return fmt.Errorf("the settings keep the state in PostgreSQL (backend \"pg\" at %s), but give no connection string: set %s (or conn_str in the block)", be.DeclRange, envPGConnStr)
+	}
+	if connStr == "" {
+		connStr = be.ConnStr
+	}
+	ws := config.DefaultWorkspace
+	if be != nil {
+		ws = be.Workspace
+	}
+	a.loc = location{pg: true, connStr: connStr, workspace: ws,
+		name: fmt.Sprintf("%s (workspace %q)", pgstate.RedactConnString(connStr), ws)}
+	return nil
+}
+
+// configureFromDir reads only the settings block of the configuration directory, for the
+// commands that do not load the whole configuration (state, show, apply PLANFILE).
+func (a *stateArgs) configureFromDir(e *env) error {
+	if a.pathSet {
+		return a.configure(e, nil)
+	}
+	cfg, diags := config.Load(".", config.LoadOptions{SettingsOnly: true, Environ: e.environ})
+	if len(diags) > 0 {
+		if err := printDiags(e, cfg.Files, diags, false, false); err != nil {
+			return err
+		}
+		if diags.HasErrors() {
+			fmt.Fprintln(e.stderr, "The settings block says where the state is; fix it first (or name a state file with -state=PATH).")
+			return exitCode(exitError)
+		}
+	}
+	return a.configure(e, &cfg.Settings)
+}
+
+// where names the state for messages.
+func (a *stateArgs) where() string { return a.loc.name }
+
+// open opens the state; read-only opens never create or change anything. writers is the
+// number of goroutines that will Put at once (0 for the default).
+func (a *stateArgs) open(e *env, readOnly bool, writers int) (state.Store, error) {
+	var (
+		s     state.Store
+		notes []string
+	)
+	if a.loc.pg {
+		ctx, cancel := context.WithTimeout(context.Background(), a.lockTimeout+time.Minute)
+		defer cancel()
+		ps, err := pgstate.Open(ctx, a.loc.connStr, pgstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout, Writers: writers, Workspace: a.loc.workspace})
+		if err != nil {
+			if errors.Is(err, state.ErrNotFound) {
+				return nil, noPGState{a.loc.name, err}
+			}
+			return nil, err
+		}
+		s, notes = ps, ps.Notes
+	} else {
+		bs, err := boltstate.Open(a.loc.path, boltstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout, Writers: writers})
+		if err != nil {
+			return nil, err
+		}
+		s, notes = bs, bs.Notes
+	}
+	for _, n := range notes {
+		fmt.Fprintf(e.stderr, "Note: %s\n", n)
+	}
+	return s, nil
+}
+
+// noPGState is a workspace nothing was applied to yet; it matches state.ErrNotFound.
+type noPGState struct {
+	name string
+	err  error
+}
+
+func (e noPGState) Error() string {
+	return fmt.Sprintf("no state in %s: nothing has been applied here yet", e.name)
+}
+
+func (e noPGState) Unwrap() error { return e.err }
+
+// exists reports whether there is a state to change, without creating one.
+func (a *stateArgs) exists(e *env) (bool, error) {
+	if !a.loc.pg {
+		_, err := os.Stat(a.loc.path)
+		return !errors.Is(err, os.ErrNotExist), nil
+	}
+	s, err := a.open(e, true, 0)
+	if errors.Is(err, state.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, s.Close()
+}

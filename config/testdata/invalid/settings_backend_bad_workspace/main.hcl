@@ -1,0 +1,5 @@
+settings {
+  backend "pg" {
+    workspace = "prod/eu"  # ERROR: Invalid workspace
+  }
+}

@@ -1,0 +1,8 @@
+settings {
+  backend "pg" {
+    workspace = "prod"
+  }
+  backend "pg" {  # ERROR: Duplicate backend block
+    workspace = "staging"
+  }
+}

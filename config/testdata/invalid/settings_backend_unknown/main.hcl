@@ -1,0 +1,5 @@
+settings {
+  backend "s3" {  # ERROR: Unsupported backend
+    workspace = "prod"
+  }
+}

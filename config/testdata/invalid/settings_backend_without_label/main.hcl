@@ -1,0 +1,5 @@
+settings {
+  backend {  # ERROR: Missing type for backend
+    workspace = "prod"
+  }
+}

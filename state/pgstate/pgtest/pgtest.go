@@ -1,0 +1,89 @@
+// Package pgtest gives tests a PostgreSQL state of their own: the server of
+// INVOICEFORM_PG_TEST_CONN_STR (default: the CI server, database test on 127.0.0.1:5432),
+// a workspace or schema with a random name, dropped when the test ends. The tests are not
+// optional: an unreachable server fails them, unless INVOICEFORM_PG_TESTS=skip.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/invoiceform/invoiceform/state/pgstate"
+)
+
+// DefaultConnString is the CI server (.ci/run starts it).
+const DefaultConnString = "postgres://root@127.0.0.1:5432/test?sslmode=disable"
+
+// ConnString returns the test server's connection string after checking that it answers.
+func ConnString(t testing.TB) string {
+	t.Helper()
+	cs := os.Getenv("INVOICEFORM_PG_TEST_CONN_STR")
+	if cs == "" {
+		cs = DefaultConnString
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, cs)
+	if err == nil {
+		err = conn.Ping(ctx)
+		_ = conn.Close(ctx)
+	}
+	if err != nil {
+		msg := "PostgreSQL tests need a server: cannot reach " + pgstate.RedactConnString(cs) + ": " + err.Error() +
+			"\nStart it (.ci/run does: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), set INVOICEFORM_PG_TEST_CONN_STR to another server, or set INVOICEFORM_PG_TESTS=skip to skip these tests."
+		if os.Getenv("INVOICEFORM_PG_TESTS") == "skip" {
+			t.Skip("INVOICEFORM_PG_TESTS=skip: " + msg)
+		}
+		t.Fatal(msg)
+	}
+	return cs
+}
+
+// Name returns prefix and a random suffix: a workspace or schema no other test uses.
+func Name(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+// Workspace returns a new workspace name in the default schema; its rows are deleted when
+// the test ends (after the stores the test closes in its own cleanups).
+func Workspace(t testing.TB, connStr string) string {
+	t.Helper()
+	ws := Name("t")
+	t.Cleanup(func() {
+		exec(t, connStr, "DELETE FROM "+pgx.Identifier{pgstate.DefaultSchema}.Sanitize()+".states WHERE workspace = $1", ws)
+	})
+	return ws
+}
+
+// Schema returns a new schema name; the schema is dropped when the test ends.
+func Schema(t testing.TB, connStr string) string {
+	t.Helper()
+	schema := "invoiceform_t_" + Name("s")[2:]
+	t.Cleanup(func() { exec(t, connStr, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE") })
+	return schema
+}
+
+func exec(t testing.TB, connStr, sql string, args ...any) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, connStr)
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		// A schema that was never created has no states table: nothing to clean.
+		if !isUndefined(err) {
+			t.Errorf("cleanup %q: %v", sql, err)
+		}
+	}
+}
