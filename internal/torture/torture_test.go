@@ -1,0 +1,319 @@
+package torture_test
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/internal/torture"
+)
+
+// The environment of the suite.
+const (
+	envSeed    = "INVOICEFORM_TORTURE_SEED"    // replay a failure with the seed it printed
+	envRounds  = "INVOICEFORM_TORTURE_ROUNDS"  // rounds of each scenario (default defaultRounds)
+	envSummary = "INVOICEFORM_TORTURE_SUMMARY" // a file that receives the one-line summary
+)
+
+// defaultRounds keeps `go test ./...` short; CI asks for more.
+const defaultRounds = 6
+
+var (
+	bin    string
+	seed   int64
+	rounds int
+
+	totalMu sync.Mutex
+	total   torture.Counts
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	seed = time.Now().UnixNano()
+	if s := os.Getenv(envSeed); s != "" {
+		var err error
+		if seed, err = strconv.ParseInt(s, 10, 64); err != nil {
+			fmt.Fprintf(os.Stderr, "%s=%q: want an integer\n", envSeed, s)
+			return 2
+		}
+	}
+	rounds = defaultRounds
+	if s := os.Getenv(envRounds); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "%s=%q: want a positive integer\n", envRounds, s)
+			return 2
+		}
+		rounds = n
+	}
+	dir, err := os.MkdirTemp("", "torture-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	if bin, err = torture.Build(dir, raceEnabled); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	start := time.Now()
+	code := m.Run()
+	verdict := "ok"
+	if code != 0 {
+		verdict = "FAILED"
+	}
+	line := fmt.Sprintf("torture: seed=%d %s wall=%s %s", seed, total, time.Since(start).Round(100*time.Millisecond), verdict)
+	fmt.Println(line)
+	if code != 0 {
+		fmt.Printf("torture: replay with %s=%d %s=%d go test -count=1 ./internal/torture\n", envSeed, seed, envRounds, rounds)
+	}
+	if path := os.Getenv(envSummary); path != "" {
+		if err := os.WriteFile(path, []byte(line+"\n"), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
+	return code
+}
+
+// faults are the emulator's faults in every scenario: answers dropped after the commit, 500s,
+// 429s and answers held past the client's timeout, on top of a small latency.
+var faults = emulator.Options{
+	Latency:         emulator.Latency{Min: time.Millisecond, Max: 6 * time.Millisecond},
+	Fail500:         0.04,
+	RateLimit429:    0.03,
+	RetryAfter:      time.Second,
+	DropAfterCommit: 0.06,
+	SlowPastTimeout: 0.02,
+	SlowDelay:       1500 * time.Millisecond,
+}
+
+// world makes a world for the test on the backend, seeded from the suite's seed and the
+// test's name, so that each test draws the same moments whatever ran before it.
+func world(t *testing.T, b torture.Backend) *torture.World {
+	h := fnv.New64a()
+	h.Write([]byte(t.Name()))
+	repro := fmt.Sprintf("%s=%d %s=%d go test -count=1 -run '^%s$' ./internal/torture", envSeed, seed, envRounds, rounds, t.Name())
+	t.Logf("seed %d; replay: %s", seed, repro)
+	w := torture.New(t, torture.Options{
+		Bin:       bin,
+		Backend:   b,
+		Seed:      seed ^ int64(h.Sum64()>>1),
+		Emulator:  faults,
+		ApplyArgs: []string{"-request-timeout=400ms"},
+		Repro:     repro,
+	})
+	t.Cleanup(func() {
+		c := w.Finish()
+		t.Logf("torture %s: seed=%d %s", t.Name(), seed, c)
+		totalMu.Lock()
+		total.Add(c)
+		totalMu.Unlock()
+	})
+	return w
+}
+
+// backends are the state stores the torture runs on.
+func backends() []torture.Backend { return []torture.Backend{torture.Bolt()} }
+
+// TestKill kills apply with SIGKILL at random moments, round after round, while the emulator
+// injects faults and every round declares more invoices; every few rounds and at the end it
+// applies to convergence and checks that every invoice was created once and none was lost.
+func TestKill(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := world(t, b)
+			w.Declare(200)
+			for round := 1; round <= rounds*3; round++ {
+				w.Counts.Rounds++
+				w.Declare(w.Declared() + 20)
+				p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
+				if w.RandomMoment(p, 700*time.Millisecond, 120) && p.Signal(syscall.SIGKILL) {
+					w.Counts.Kills++
+				}
+				if code, out := p.Wait(2 * time.Minute); code != -1 && code != 0 && code != 1 {
+					w.Errorf("round %d: apply exited %d:\n%s", round, code, out)
+				}
+				if round%10 == 0 {
+					w.Converge(8)
+					w.Check()
+				}
+			}
+			w.Converge(8)
+			w.Check()
+		})
+	}
+}
+
+// TestInterrupt sends SIGINT to a running apply at a random moment after it started sending:
+// it must exit within 5 s, with exit code 1 and the documented message (or 0 when it had
+// finished), and the next applies converge with no duplicate.
+func TestInterrupt(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := world(t, b)
+			w.Declare(100)
+			for round := 1; round <= rounds; round++ {
+				w.Counts.Rounds++
+				w.Declare(w.Declared() + 60)
+				before := w.Created()
+				p := w.Start("-auto-approve", "-parallelism=4", "-lock-timeout=30s")
+				if !w.WaitUnderWay(p, before) || !w.RandomMoment(p, 500*time.Millisecond, 60) {
+					p.Wait(time.Minute)
+					continue
+				}
+				sent := time.Now()
+				if !p.Signal(syscall.SIGINT) {
+					p.Wait(time.Minute)
+					continue
+				}
+				code, out := p.Wait(time.Minute)
+				took := p.Ended().Sub(sent)
+				switch {
+				case took > 5*time.Second:
+					w.Errorf("round %d: apply took %s to stop after SIGINT (at most 5 s):\n%s", round, took.Round(time.Millisecond), out)
+				case code == 1 && strings.Contains(out, "the next apply resolves them"):
+					w.Counts.Interrupts++
+				case code == 0:
+					// It had finished when the signal came.
+				default:
+					w.Errorf("round %d: interrupted apply exited %d without the interruption message:\n%s", round, code, out)
+				}
+				if round%3 == 0 {
+					w.Converge(8)
+					w.Check()
+				}
+			}
+			w.Converge(8)
+			w.Check()
+		})
+	}
+}
+
+// TestTwoApplies starts two applies at once on one state, round after round: one runs, the
+// other waits for the lock (-lock-timeout) or fails at once saying the state is locked; no
+// invoice is created twice.
+func TestTwoApplies(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := world(t, b)
+			w.Declare(100)
+			for round := 1; round <= rounds; round++ {
+				w.Counts.Rounds++
+				w.Declare(w.Declared() + 60)
+				waits := []bool{true, w.Rand.IntN(2) == 0}
+				var procs [2]*torture.Proc
+				for i, wait := range waits {
+					lt := "-lock-timeout=0s"
+					if wait {
+						lt = "-lock-timeout=60s"
+					}
+					procs[i] = w.Start("-auto-approve", "-parallelism=8", lt)
+				}
+				ran := 0
+				for i, p := range procs {
+					code, out := p.Wait(2 * time.Minute)
+					locked := strings.Contains(out, "locked by another invoiceform process")
+					switch {
+					case code == 1 && locked && !waits[i]:
+						w.Counts.LockRefused++
+					case code == 1 && locked:
+						w.Errorf("round %d: apply with -lock-timeout=60s failed on the lock:\n%s", round, out)
+					case code == 0 || code == 1:
+						// 1: invoices left pending by the faults; the next apply resolves them.
+						ran++
+					default:
+						w.Errorf("round %d: apply exited %d:\n%s", round, code, out)
+					}
+				}
+				switch ran {
+				case 2:
+					w.Counts.LockWaited++
+				case 0:
+					w.Errorf("round %d: neither of two applies ran", round)
+				}
+				if round%3 == 0 {
+					w.Converge(8)
+					w.Check()
+				}
+			}
+			w.Converge(8)
+			w.Check()
+		})
+	}
+}
+
+// TestStateWriteFails makes the state's writes fail in the middle of an apply, as on a full
+// disk: the apply's file size limit (RLIMIT_FSIZE, which binds root too) is lowered below the
+// state file's size at a random moment after it started sending. The apply must stop
+// cleanly (exit 1, naming the state), and the next applies, without the limit, converge.
+func TestStateWriteFails(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := world(t, b)
+			if w.State.File == "" {
+				t.Skipf("the %s backend keeps no state file to make unwritable", b.Name)
+			}
+			w.Declare(100)
+			w.Converge(8)
+			for round := 1; round <= rounds; round++ {
+				w.Counts.Rounds++
+				w.Declare(w.Declared() + 80)
+				fi, err := os.Stat(w.State.File)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Below 8 KiB lie bbolt's two meta pages; a limit there would tear them, which a
+				// full disk never does (it refuses whole new blocks).
+				limit := uint64(8192)
+				if round%2 == 0 && fi.Size() > 8192 {
+					limit += uint64(w.Rand.Int64N(fi.Size() - 8192))
+				}
+				before := w.Created()
+				p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
+				if !w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20) {
+					p.Wait(time.Minute)
+					continue
+				}
+				if err := torture.LimitFileSize(p.Pid(), limit); err != nil {
+					if !p.Running() {
+						p.Wait(time.Minute)
+						continue
+					}
+					w.Fatalf("cannot make the state's writes fail: %v", err)
+				}
+				code, out := p.Wait(time.Minute)
+				switch {
+				case code == 1 && strings.Contains(out, w.State.File) && strings.Contains(out, "file too large"):
+					w.Counts.WriteFailures++
+					t.Logf("round %d: the apply stopped on a failing write (limit %d bytes):\n%s", round, limit, tail(out, 4))
+				case code == 0:
+					// Finished, or every write it still made fitted under the limit.
+				default:
+					w.Errorf("round %d: apply whose state writes fail (limit %d bytes) exited %d; want 1 and a message naming %s:\n%s", round, limit, code, w.State.File, out)
+				}
+				w.Converge(8)
+				w.Check()
+			}
+			if w.Counts.WriteFailures == 0 {
+				w.Errorf("no apply met a failing state write in %d rounds", rounds)
+			}
+		})
+	}
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
