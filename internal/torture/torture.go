@@ -373,6 +373,7 @@ func (w *World) Converge(runs int) {
 		if code != 1 {
 			w.Errorf("apply exited %d (want 0 or 1):\n%s", code, out)
 		}
+		w.t.Logf("converging: apply %d exited %d: %s", i, code, lastLine(out))
 		if i == runs {
 			w.Fatalf("no convergence after %d applies; the last one:\n%s", runs, out)
 		}
@@ -544,6 +545,12 @@ func LimitFileSize(pid int, n uint64) error {
 		return fmt.Errorf("torture: the file size limit of process %d is %d after setting %d", pid, got.Cur, n)
 	}
 	return nil
+}
+
+// lastLine is the last line of s.
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	return s[strings.LastIndexByte(s, '\n')+1:]
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's stdout and stderr together.
