@@ -2,5 +2,8 @@
 
 package torture_test
 
-// raceEnabled: the suite runs under -race, so the binary is built with it too.
-const raceEnabled = true
+// Under -race the binary is built with the race detector too, and runs slower: fewer rounds.
+const (
+	raceEnabled   = true
+	defaultRounds = 2
+)
