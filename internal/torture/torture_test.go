@@ -132,15 +132,8 @@ func TestKill(t *testing.T) {
 			w := world(t, b)
 			w.Declare(200)
 			for round := 1; round <= rounds*3; round++ {
-				w.Counts.Rounds++
 				w.Declare(w.Declared() + 30)
-				p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
-				if w.RandomMoment(p, 500*time.Millisecond, 120) && p.Signal(syscall.SIGKILL) {
-					w.Counts.Kills++
-				}
-				if code, out := p.Wait(2 * time.Minute); code != -1 && code != 0 && code != 1 {
-					w.Errorf("round %d: apply exited %d:\n%s", round, code, out)
-				}
+				kill(w, round)
 				if round%10 == 0 {
 					w.Converge(8)
 					w.Check()
@@ -149,6 +142,18 @@ func TestKill(t *testing.T) {
 			w.Converge(8)
 			w.Check()
 		})
+	}
+}
+
+// kill is a round of TestKill: an apply killed with SIGKILL at a random moment.
+func kill(w *torture.World, round int) {
+	w.Counts.Rounds++
+	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
+	if w.RandomMoment(p, 500*time.Millisecond, 120) && p.Signal(syscall.SIGKILL) {
+		w.Counts.Kills++
+	}
+	if code, out := p.Wait(2 * time.Minute); code != -1 && code != 0 && code != 1 {
+		w.Errorf("round %d: apply exited %d:\n%s", round, code, out)
 	}
 }
 
@@ -164,39 +169,8 @@ func TestInterrupt(t *testing.T) {
 			var slowest time.Duration
 			defer func() { t.Logf("slowest stop after SIGINT: %s", slowest.Round(time.Millisecond)) }()
 			for round := 1; round <= rounds; round++ {
-				w.Counts.Rounds++
 				w.Declare(w.Declared() + 60)
-				before := w.Created()
-				p := w.Start("-auto-approve", "-parallelism=4", "-lock-timeout=30s")
-				if !w.WaitUnderWay(p, before) || !w.RandomMoment(p, 500*time.Millisecond, 60) {
-					p.Wait(time.Minute)
-					continue
-				}
-				sent := time.Now()
-				if !p.Signal(syscall.SIGINT) {
-					p.Wait(time.Minute)
-					continue
-				}
-				w.Counts.Interrupts++
-				twice := w.Rand.IntN(4) == 0
-				if twice { // a second Ctrl-C ends the process at once, requests in flight and all
-					time.Sleep(time.Duration(w.Rand.IntN(50)) * time.Millisecond)
-					p.Signal(syscall.SIGINT)
-				}
-				code, out := p.Wait(time.Minute)
-				took := p.Ended().Sub(sent)
-				slowest = max(slowest, took)
-				switch {
-				case took > 5*time.Second:
-					w.Errorf("round %d: apply took %s to stop after SIGINT (at most 5 s):\n%s", round, took.Round(time.Millisecond), out)
-				case code == 1 && strings.Contains(out, "the next apply resolves them"):
-				case code == -1 && twice:
-					// Ended by the second signal.
-				case code == 0:
-					w.Counts.Interrupts-- // it had finished when the signal came
-				default:
-					w.Errorf("round %d: interrupted apply exited %d without the interruption message:\n%s", round, code, out)
-				}
+				slowest = max(slowest, interrupt(w, round))
 				if round%3 == 0 {
 					w.Converge(8)
 					w.Check()
@@ -206,6 +180,43 @@ func TestInterrupt(t *testing.T) {
 			w.Check()
 		})
 	}
+}
+
+// interrupt is a round of TestInterrupt. It returns how long the apply took to stop after
+// the signal (0 when it was not sent).
+func interrupt(w *torture.World, round int) time.Duration {
+	w.Counts.Rounds++
+	before := w.Created()
+	p := w.Start("-auto-approve", "-parallelism=4", "-lock-timeout=30s")
+	if !w.WaitUnderWay(p, before) || !w.RandomMoment(p, 500*time.Millisecond, 60) {
+		p.Wait(time.Minute)
+		return 0
+	}
+	sent := time.Now()
+	if !p.Signal(syscall.SIGINT) {
+		p.Wait(time.Minute)
+		return 0
+	}
+	w.Counts.Interrupts++
+	twice := w.Rand.IntN(4) == 0
+	if twice { // a second Ctrl-C ends the process at once, requests in flight and all
+		time.Sleep(time.Duration(w.Rand.IntN(50)) * time.Millisecond)
+		p.Signal(syscall.SIGINT)
+	}
+	code, out := p.Wait(time.Minute)
+	took := p.Ended().Sub(sent)
+	switch {
+	case took > 5*time.Second:
+		w.Errorf("round %d: apply took %s to stop after SIGINT (at most 5 s):\n%s", round, took.Round(time.Millisecond), out)
+	case code == 1 && strings.Contains(out, "the next apply resolves them"):
+	case code == -1 && twice:
+		// Ended by the second signal.
+	case code == 0:
+		w.Counts.Interrupts-- // it had finished when the signal came
+	default:
+		w.Errorf("round %d: interrupted apply exited %d without the interruption message:\n%s", round, code, out)
+	}
+	return took
 }
 
 // TestTwoApplies starts two applies at once on one state, round after round: one runs, the
@@ -217,39 +228,8 @@ func TestTwoApplies(t *testing.T) {
 			w := world(t, b)
 			w.Declare(100)
 			for round := 1; round <= rounds; round++ {
-				w.Counts.Rounds++
 				w.Declare(w.Declared() + 60)
-				waits := []bool{true, w.Rand.IntN(2) == 0}
-				var procs [2]*torture.Proc
-				for i, wait := range waits {
-					lt := "-lock-timeout=0s"
-					if wait {
-						lt = "-lock-timeout=60s"
-					}
-					procs[i] = w.Start("-auto-approve", "-parallelism=8", lt)
-				}
-				ran := 0
-				for i, p := range procs {
-					code, out := p.Wait(2 * time.Minute)
-					locked := strings.Contains(out, "locked by another invoiceform process")
-					switch {
-					case code == 1 && locked && !waits[i]:
-						w.Counts.LockRefused++
-					case code == 1 && locked:
-						w.Errorf("round %d: apply with -lock-timeout=60s failed on the lock:\n%s", round, out)
-					case code == 0 || code == 1:
-						// 1: invoices left pending by the faults; the next apply resolves them.
-						ran++
-					default:
-						w.Errorf("round %d: apply exited %d:\n%s", round, code, out)
-					}
-				}
-				switch ran {
-				case 2:
-					w.Counts.LockWaited++
-				case 0:
-					w.Errorf("round %d: neither of two applies ran", round)
-				}
+				twoApplies(w, round)
 				if round%3 == 0 {
 					w.Converge(8)
 					w.Check()
@@ -261,10 +241,48 @@ func TestTwoApplies(t *testing.T) {
 	}
 }
 
+// twoApplies is a round of TestTwoApplies: one apply with -lock-timeout=60s and one with 60s
+// or 0s, started together.
+func twoApplies(w *torture.World, round int) {
+	w.Counts.Rounds++
+	waits := []bool{true, w.Rand.IntN(2) == 0}
+	var procs [2]*torture.Proc
+	for i, wait := range waits {
+		lt := "-lock-timeout=0s"
+		if wait {
+			lt = "-lock-timeout=60s"
+		}
+		procs[i] = w.Start("-auto-approve", "-parallelism=8", lt)
+	}
+	ran := 0
+	for i, p := range procs {
+		code, out := p.Wait(2 * time.Minute)
+		locked := strings.Contains(out, "locked by another invoiceform process")
+		switch {
+		case code == 1 && locked && !waits[i]:
+			w.Counts.LockRefused++
+		case code == 1 && locked:
+			w.Errorf("round %d: apply with -lock-timeout=60s failed on the lock:\n%s", round, out)
+		case code == 0 || code == 1:
+			// 1: invoices left pending by the faults; the next apply resolves them.
+			ran++
+		default:
+			w.Errorf("round %d: apply exited %d:\n%s", round, code, out)
+		}
+	}
+	switch ran {
+	case 2:
+		w.Counts.LockWaited++
+	case 0:
+		w.Errorf("round %d: neither of two applies ran", round)
+	}
+}
+
 // TestStateWriteFails makes the state's writes fail in the middle of an apply, as on a full
 // disk: the apply's file size limit (RLIMIT_FSIZE, which binds root too) is lowered below the
-// state file's size at a random moment after it started sending, or as it starts. The apply must stop
-// cleanly (exit 1, naming the state), and the next applies, without the limit, converge.
+// state file's size at a random moment after it started sending, or, one round in three, as
+// it starts. The apply must stop cleanly (exit 1, naming the state), and the next applies,
+// without the limit, converge.
 func TestStateWriteFails(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -275,49 +293,89 @@ func TestStateWriteFails(t *testing.T) {
 			w.Declare(100)
 			w.Converge(8)
 			for round := 1; round <= rounds; round++ {
-				w.Counts.Rounds++
 				w.Declare(w.Declared() + 80)
-				fi, err := os.Stat(w.State.File)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// Below 8 KiB lie bbolt's two meta pages; a limit there would tear them, which a
-				// full disk never does (it refuses whole new blocks).
-				limit := uint64(8192)
-				if round%2 == 0 && fi.Size() > 8192 {
-					limit += uint64(w.Rand.Int64N(fi.Size() - 8192))
-				}
-				before := w.Created()
-				p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
-				// One round in three limits the process as it starts, before it opened the state;
-				// the others once it is sending.
-				if round%3 != 0 && (!w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20)) {
-					p.Wait(time.Minute)
-					continue
-				}
-				if err := torture.LimitFileSize(p.Pid(), limit); err != nil {
-					if !p.Running() {
-						p.Wait(time.Minute)
-						continue
-					}
-					w.Fatalf("cannot make the state's writes fail: %v", err)
-				}
-				code, out := p.Wait(time.Minute)
-				switch {
-				case code == 1 && strings.Contains(out, w.State.File) && strings.Contains(out, "file too large"):
-					w.Counts.WriteFailures++
-					t.Logf("round %d: the apply stopped on a failing write (limit %d bytes):\n%s", round, limit, tail(out, 4))
-				case code == 0:
-					// Finished, or every write it still made fitted under the limit.
-				default:
-					w.Errorf("round %d: apply whose state writes fail (limit %d bytes) exited %d; want 1 and a message naming %s:\n%s", round, limit, code, w.State.File, out)
-				}
+				writeFails(t, w, round, round%2 == 1, round%3 == 0)
 				w.Converge(8)
 				w.Check()
 			}
 			if w.Counts.WriteFailures == 0 {
 				w.Errorf("no apply met a failing state write in %d rounds", rounds)
 			}
+		})
+	}
+}
+
+// writeFails is a round of TestStateWriteFails. With low, the limit is 8 KiB, which fails
+// every write past bbolt's meta pages; otherwise it is drawn below the file's size. With
+// early, the limit is set as the process starts, before it opens the state.
+func writeFails(t *testing.T, w *torture.World, round int, low, early bool) {
+	w.Counts.Rounds++
+	fi, err := os.Stat(w.State.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Below 8 KiB lie bbolt's two meta pages; a limit there would tear them, which a full
+	// disk never does (it refuses whole new blocks).
+	limit := uint64(8192)
+	if !low && fi.Size() > 8192 {
+		limit += uint64(w.Rand.Int64N(fi.Size() - 8192))
+	}
+	before := w.Created()
+	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
+	if !early && (!w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20)) {
+		p.Wait(time.Minute)
+		return
+	}
+	if err := torture.LimitFileSize(p.Pid(), limit); err != nil {
+		if !p.Running() {
+			p.Wait(time.Minute)
+			return
+		}
+		w.Fatalf("cannot make the state's writes fail: %v", err)
+	}
+	code, out := p.Wait(time.Minute)
+	switch {
+	case code == 1 && strings.Contains(out, w.State.File) && strings.Contains(out, "file too large"):
+		w.Counts.WriteFailures++
+		t.Logf("round %d: the apply stopped on a failing write (limit %d bytes):\n%s", round, limit, tail(out, 4))
+	case code == 0:
+		// Finished, or every write it still made fitted under the limit.
+	default:
+		w.Errorf("round %d: apply whose state writes fail (limit %d bytes) exited %d; want 1 and a message naming %s:\n%s", round, limit, code, w.State.File, out)
+	}
+}
+
+// TestMixed draws each round's torture at random: a kill, an interrupt, two applies at once,
+// or failing state writes, without converging in between; so an apply meets the leftovers
+// of any other (pending records of a killed run, a file a failed write grew, and so on).
+func TestMixed(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := world(t, b)
+			w.Declare(150)
+			kinds := 3
+			if w.State.File != "" {
+				kinds = 4
+			}
+			for round := 1; round <= rounds*2; round++ {
+				w.Declare(w.Declared() + 40)
+				switch w.Rand.IntN(kinds) {
+				case 0:
+					kill(w, round)
+				case 1:
+					interrupt(w, round)
+				case 2:
+					twoApplies(w, round)
+				case 3:
+					writeFails(t, w, round, w.Rand.IntN(2) == 0, w.Rand.IntN(3) == 0)
+				}
+				if round%8 == 0 {
+					w.Converge(8)
+					w.Check()
+				}
+			}
+			w.Converge(8)
+			w.Check()
 		})
 	}
 }
