@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -526,25 +525,6 @@ func (w *World) Finish() Counts {
 	f := w.Faults()
 	w.Counts.Faults += f.Fail500 + f.RateLimit429 + f.DropAfterCommit + f.Slow
 	return w.Counts
-}
-
-// LimitFileSize sets the RLIMIT_FSIZE of process pid to n bytes (soft and hard): its writes
-// at or beyond offset n then fail with EFBIG, as on a full disk, whatever its privileges (a
-// root process ignores file modes, not this). Go programs ignore the SIGXFSZ that comes with
-// it.
-func LimitFileSize(pid int, n uint64) error {
-	lim := syscall.Rlimit{Cur: n, Max: n}
-	if err := prlimit(pid, syscall.RLIMIT_FSIZE, &lim, nil); err != nil {
-		return fmt.Errorf("torture: limiting the file size of process %d: %w", pid, err)
-	}
-	var got syscall.Rlimit
-	if err := prlimit(pid, syscall.RLIMIT_FSIZE, nil, &got); err != nil {
-		return fmt.Errorf("torture: reading the file size limit of process %d: %w", pid, err)
-	}
-	if got.Cur != n {
-		return fmt.Errorf("torture: the file size limit of process %d is %d after setting %d", pid, got.Cur, n)
-	}
-	return nil
 }
 
 // lastLine is the last line of s.
