@@ -299,7 +299,15 @@ func TestStateWriteFails(t *testing.T) {
 				w.Check()
 			}
 			if w.Counts.WriteFailures == 0 {
-				w.Errorf("no apply met a failing state write in %d rounds", rounds)
+				// Every apply finished before its limit came: one more round, limited from its
+				// start, whose first state write must fail.
+				w.Declare(w.Declared() + 80)
+				writeFails(t, w, rounds+1, true, true)
+				w.Converge(8)
+				w.Check()
+			}
+			if w.Counts.WriteFailures == 0 {
+				w.Errorf("no apply met a failing state write in %d rounds", rounds+1)
 			}
 		})
 	}
