@@ -241,6 +241,25 @@ feed:
 	return res, nil
 }
 
+// CheckCredentials runs check, the API call that proves the key and the secret (the accounts
+// list), before a run. What may pass later (a 429, a 5xx, a timeout or a dropped connection)
+// is retried with the run's backoff and attempts, as a create is: one transient failure of a
+// request that changes nothing must not stop an apply that would have succeeded. Anything
+// else (an auth error, a refusal, an interrupt) is returned at once.
+func CheckCredentials(ctx context.Context, check func(context.Context) error, opts Options) error {
+	r := newRunner(nil, nil, opts)
+	var err error
+	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
+		if attempt > 1 && !r.sleep(ctx, r.backoff(attempt-1, err)) {
+			return err
+		}
+		if err = check(ctx); err == nil || !api.Retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
 type runner struct {
 	store   state.Store
 	client  Client

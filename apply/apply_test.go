@@ -436,3 +436,57 @@ func TestResolveRefusedStaysPending(t *testing.T) {
 		t.Errorf("record: %+v", r)
 	}
 }
+
+// TestCheckCredentialsRetries: the credentials check retries what may pass later, as creates
+// are retried, and gives up at once on an auth error. The torture suite found applies that did
+// nothing because one /accounts/list answer was a 500.
+func TestCheckCredentialsRetries(t *testing.T) {
+	serverError := &api.ServerError{Op: "POST /accounts/list", Status: 500}
+	auth := &api.AuthError{Op: "POST /accounts/list", Status: 403, Code: "bad_header_key"}
+	rateLimited := &api.RateLimitError{Op: "POST /accounts/list", Status: 429}
+	for _, tc := range []struct {
+		name    string
+		answers []error // the answer of each call; the last one repeats
+		calls   int
+		want    error
+	}{
+		{"passes", []error{nil}, 1, nil},
+		{"500s, then passes", []error{serverError, rateLimited, serverError, nil}, 4, nil},
+		{"auth error at once", []error{auth, nil}, 1, auth},
+		{"500s to the last attempt", []error{serverError}, 5, serverError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			err := apply.CheckCredentials(context.Background(), func(context.Context) error {
+				calls++
+				return tc.answers[min(calls, len(tc.answers))-1]
+			}, apply.Options{MaxAttempts: 5, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
+			if !errors.Is(err, tc.want) || calls != tc.calls {
+				t.Errorf("err = %v after %d calls, want %v after %d", err, calls, tc.want, tc.calls)
+			}
+		})
+	}
+
+	// Against the real emulator: every answer a 500 until the attempts run out.
+	srv, err := emulator.New(emulator.Options{Fail500: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := api.New(api.Config{Endpoint: base, Key: emulator.DefaultKey, Secret: emulator.DefaultSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = apply.CheckCredentials(context.Background(), func(ctx context.Context) error {
+		_, err := c.Accounts(ctx)
+		return err
+	}, apply.Options{MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
+	var se *api.ServerError
+	if !errors.As(err, &se) || srv.Faults().Fail500 != 3 {
+		t.Errorf("err = %v after %d 500s, want a server error after 3", err, srv.Faults().Fail500)
+	}
+}

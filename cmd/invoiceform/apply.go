@@ -231,7 +231,10 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 	}
 	if a.emulator {
 		// The emulator's credentials always work; the check would only add noise.
-	} else if _, err := t.client.Accounts(ctx); err != nil {
+	} else if err := apply.CheckCredentials(ctx, func(ctx context.Context) error {
+		_, err := t.client.Accounts(ctx)
+		return err
+	}, apply.Options{MaxAttempts: 4}); err != nil {
 		if api.OutcomeOf(err) == api.Fatal {
 			return fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature (check INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET, the endpoint, and the IP whitelist): %w", err)
 		}

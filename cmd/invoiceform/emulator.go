@@ -40,6 +40,10 @@ func runEmulator(ctx context.Context, e *env, opts *emulator.Options) error {
 		return usageError{err.Error()}
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	// Signals are caught before the banner says the emulator is up: a script that stops it
+	// as soon as it has read the banner must get a clean shutdown, not a death by signal.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	srv, err := emulator.New(*opts)
 	if err != nil {
 		return err

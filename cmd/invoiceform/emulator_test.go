@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -88,5 +89,24 @@ func TestEmulatorCommandCustomCredentialsNotPrinted(t *testing.T) {
 	}
 	if strings.Contains(banner, "TopSecret") || !strings.Contains(banner, "k1, k2") {
 		t.Errorf("banner:\n%s", banner)
+	}
+}
+
+// TestEmulatorCommandInterruptRightAfterBanner sends SIGINT the moment the first line of the
+// banner arrives: the emulator must already handle it (stop cleanly, exit 0), not die of the
+// signal. Under load, a handler installed after the banner lost this race.
+func TestEmulatorCommandInterruptRightAfterBanner(t *testing.T) {
+	for i := range 20 {
+		cmd, out, stderr := startCommand(t, "emulator", "-listen=127.0.0.1:0")
+		if _, err := out.ReadString('\n'); err != nil {
+			t.Fatalf("reading the banner: %v (stderr: %s)", err, stderr.String())
+		}
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, out)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("run %d: exit after SIGINT: %v (stderr: %s)", i+1, err, stderr.String())
+		}
 	}
 }
