@@ -48,9 +48,6 @@ func runEmulator(ctx context.Context, e *env, opts *emulator.Options) error {
 	if err != nil {
 		return err
 	}
-	// Signals are caught before the banner: whoever reads it may stop the emulator at once.
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	base, err := srv.Start(opts.Listen)
 	if err != nil {
 		return err

@@ -95,7 +95,7 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build: %w (run from the repository root)", err)
 	}
-	b := &bench{bin: bin, inputs: map[string]func() error{}}
+	b := &bench{bin: bin, inputs: map[string]func() error{}, endpoints: map[string]string{}}
 
 	var scs []scenario
 	for _, n := range sizes {
@@ -194,17 +194,19 @@ type bench struct {
 	bin string
 	// inputs makes each input a scenario may need, by path.
 	inputs map[string]func() error
-	// endpoint is the endpoint of the last apply; a state is bound to it, so plans against
-	// the full state name it too (the emulator that served it has stopped: plan needs none).
-	endpoint string
+	// endpoints holds the endpoint each state was applied against; a state is bound to it,
+	// so plans against a full state name it too (its emulator has stopped: plan needs none).
+	endpoints map[string]string
 }
 
 // cmd runs the binary in dir with args; the output is discarded (plan's exit code 0).
 func (b *bench) cmd(dir string, args ...string) func() (sample, error) {
 	return func() (sample, error) {
 		c := exec.Command(b.bin, append([]string{"-chdir=" + dir}, args...)...)
-		if b.endpoint != "" {
-			c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+b.endpoint)
+		for _, a := range args {
+			if ep, ok := b.endpoints[strings.TrimPrefix(a, "-state=")]; ok {
+				c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+ep)
+			}
 		}
 		return measure(c)
 	}
@@ -219,7 +221,7 @@ func (b *bench) apply(dir, state string, lat time.Duration, parallelism int) fun
 			return sample{}, err
 		}
 		defer stop()
-		b.endpoint = endpoint
+		b.endpoints[state] = endpoint
 		c := exec.Command(b.bin, "-chdir="+dir, "apply", "-auto-approve", "-no-color", "-state="+state, fmt.Sprintf("-parallelism=%d", parallelism))
 		c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+endpoint, "INVOICEFORM_API_KEY=emulator-key", "INVOICEFORM_API_SECRET=emulator-secret")
 		return measure(c)
