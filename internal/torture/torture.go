@@ -2,6 +2,7 @@ package torture
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/state/pgstate/pgtest"
 )
 
 // State is how the commands of one world reach its state.
@@ -27,8 +31,13 @@ type State struct {
 	// Env is added to the environment of every command (e.g. a connection string).
 	Env []string
 	// File is the file that holds the state, when the backend is a file; "" otherwise. The
-	// write-failure torture needs one.
+	// write-failure torture makes its writes fail (LimitFileSize).
 	File string
+	// Name is how the commands name the state in messages (the path, or the workspace).
+	Name string
+	// Cut, for a database backend, makes the state's writes fail now: it ends every
+	// connection the world's commands hold to the server. nil for a file.
+	Cut func() error
 }
 
 // Backend makes an empty state for a world: the seam through which the same torture runs on
@@ -44,7 +53,42 @@ type Backend struct {
 func Bolt() Backend {
 	return Backend{Name: "bolt", New: func(t testing.TB, dir string) State {
 		p := filepath.Join(dir, "invoiceform.state")
-		return State{Args: []string{"-state=" + p}, File: p}
+		return State{Args: []string{"-state=" + p}, File: p, Name: p}
+	}}
+}
+
+// Postgres is the PostgreSQL backend: a workspace of its own on the test server (see
+// state/pgstate/pgtest; the server must be up), named in a settings file of the world's
+// directory. The world's commands connect under an application name of their own, so that
+// Cut ends their connections and no one else's.
+func Postgres() Backend {
+	return Backend{Name: "pg", New: func(t testing.TB, dir string) State {
+		cs := pgtest.ConnString(t)
+		ws := pgtest.Workspace(t, cs)
+		app := pgtest.Name("torture")
+		settings := fmt.Sprintf("settings {\n  backend \"pg\" {\n    workspace = %q\n  }\n}\n", ws)
+		if err := os.WriteFile(filepath.Join(dir, "backend.hcl"), []byte(settings), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sep := "?"
+		if strings.Contains(cs, "?") {
+			sep = "&"
+		}
+		return State{
+			Env:  []string{"INVOICEFORM_PG_CONN_STR=" + cs + sep + "application_name=" + app},
+			Name: ws,
+			Cut: func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				conn, err := pgx.Connect(ctx, cs)
+				if err != nil {
+					return err
+				}
+				defer conn.Close(ctx)
+				_, err = conn.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app)
+				return err
+			},
+		}
 	}}
 }
 

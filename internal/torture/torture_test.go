@@ -121,7 +121,7 @@ func world(t *testing.T, b torture.Backend) *torture.World {
 }
 
 // backends are the state stores the torture runs on.
-func backends() []torture.Backend { return []torture.Backend{torture.Bolt()} }
+func backends() []torture.Backend { return []torture.Backend{torture.Bolt(), torture.Postgres()} }
 
 // TestKill kills apply with SIGKILL at random moments, round after round, while the emulator
 // injects faults and every round declares more invoices; every few rounds and at the end it
@@ -287,9 +287,6 @@ func TestStateWriteFails(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			w := world(t, b)
-			if w.State.File == "" {
-				t.Skipf("the %s backend keeps no state file to make unwritable", b.Name)
-			}
 			w.Declare(100)
 			w.Converge(8)
 			for round := 1; round <= rounds; round++ {
@@ -317,16 +314,22 @@ func TestStateWriteFails(t *testing.T) {
 // every write past bbolt's meta pages; otherwise it is drawn below the file's size. With
 // early, the limit is set as the process starts, before it opens the state.
 func writeFails(t *testing.T, w *torture.World, round int, low, early bool) {
+	if w.State.Cut != nil {
+		cutConnections(t, w, round, early)
+		return
+	}
 	w.Counts.Rounds++
-	fi, err := os.Stat(w.State.File)
-	if err != nil {
+	var size int64 // no file yet (a first round of TestMixed): the apply makes it
+	if fi, err := os.Stat(w.State.File); err == nil {
+		size = fi.Size()
+	} else if !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
 	// Below 8 KiB lie bbolt's two meta pages; a limit there would tear them, which a full
 	// disk never does (it refuses whole new blocks).
 	limit := uint64(8192)
-	if !low && fi.Size() > 8192 {
-		limit += uint64(w.Rand.Int64N(fi.Size() - 8192))
+	if !low && size > 8192 {
+		limit += uint64(w.Rand.Int64N(size - 8192))
 	}
 	before := w.Created()
 	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
@@ -353,6 +356,34 @@ func writeFails(t *testing.T, w *torture.World, round int, low, early bool) {
 	}
 }
 
+// cutConnections is a round of TestStateWriteFails on a database: the server ends every
+// connection of the apply (its lock's and its writers') at a random moment once it is under
+// way, or, with early, as soon as it has started.
+func cutConnections(t *testing.T, w *torture.World, round int, early bool) {
+	w.Counts.Rounds++
+	before := w.Created()
+	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
+	if early {
+		time.Sleep(time.Duration(w.Rand.IntN(150)) * time.Millisecond)
+	} else if !w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20) {
+		p.Wait(time.Minute)
+		return
+	}
+	if err := w.State.Cut(); err != nil {
+		w.Fatalf("cannot end the apply's connections to the state: %v", err)
+	}
+	code, out := p.Wait(time.Minute)
+	switch {
+	case code == 1 && strings.Contains(out, w.State.Name):
+		w.Counts.WriteFailures++
+		t.Logf("round %d: the apply stopped when its state connections were cut:\n%s", round, tail(out, 4))
+	case code == 0:
+		// Finished before the cut, or had not connected yet.
+	default:
+		w.Errorf("round %d: apply whose state connections were cut exited %d; want 1 and a message naming %s:\n%s", round, code, w.State.Name, out)
+	}
+}
+
 // TestMixed draws each round's torture at random: a kill, an interrupt, two applies at once,
 // or failing state writes, without converging in between; so an apply meets the leftovers
 // of any other (pending records of a killed run, a file a failed write grew, and so on).
@@ -361,13 +392,9 @@ func TestMixed(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			w := world(t, b)
 			w.Declare(150)
-			kinds := 3
-			if w.State.File != "" {
-				kinds = 4
-			}
 			for round := 1; round <= rounds*2; round++ {
 				w.Declare(w.Declared() + 40)
-				switch w.Rand.IntN(kinds) {
+				switch w.Rand.IntN(4) {
 				case 0:
 					kill(w, round)
 				case 1:
