@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,7 +24,8 @@ const maxFileSize = 256 << 20
 // fileReader serves the file functions. It reads only inside the configuration directory,
 // after resolving symbolic links, and reads each file once however many instances ask.
 type fileReader struct {
-	dir string // absolute, symlinks resolved
+	dir     string // absolute, symlinks resolved
+	written string // absolute, as given: an absolute path may name the directory either way
 
 	mu    sync.Mutex
 	cache map[string]fileResult
@@ -43,7 +45,7 @@ func newFileReader(dir string) (*fileReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileReader{dir: real, cache: map[string]fileResult{}}, nil
+	return &fileReader{dir: real, written: abs, cache: map[string]fileResult{}}, nil
 }
 
 // read returns the text of path, relative to the configuration directory.
@@ -66,6 +68,12 @@ func (r *fileReader) readUncached(path string) (string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(r.dir, p)
 	}
+	// The path as written is checked before the filesystem is asked anything, so a path
+	// outside the directory is refused as such whether or not something exists there; the
+	// resolved one is checked again, for symbolic links that lead out.
+	if c := filepath.Clean(p); !within(r.dir, c) && !within(r.written, c) {
+		return "", &outsideError{path}
+	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -73,8 +81,8 @@ func (r *fileReader) readUncached(path string) (string, error) {
 		}
 		return "", fmt.Errorf("cannot read %q: %v", path, err)
 	}
-	if rel, err := filepath.Rel(r.dir, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", fmt.Errorf("%q is outside the configuration directory; file functions read only files inside it", path)
+	if !within(r.dir, real) {
+		return "", &outsideError{path}
 	}
 	st, err := os.Stat(real)
 	if err != nil {
@@ -98,6 +106,19 @@ func (r *fileReader) readUncached(path string) (string, error) {
 
 // functions returns the function table of the language: the go-cty standard library under
 // Terraform's names, try and can, and the file functions bound to the configuration directory.
+// within reports whether the clean absolute path p is dir or under it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// outsideError is a file function's path that leads outside the configuration directory.
+type outsideError struct{ path string }
+
+func (e *outsideError) Error() string {
+	return fmt.Sprintf("%q is outside the configuration directory; file functions read only files inside it", e.path)
+}
+
 func functions(files *fileReader) map[string]function.Function {
 	fns := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
@@ -185,6 +206,11 @@ func functions(files *fileReader) map[string]function.Function {
 		Type:        function.StaticReturnType(cty.Bool),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			_, err := files.read(args[0].AsString())
+			var outside *outsideError
+			if errors.As(err, &outside) {
+				// Not false: that would tell whether a file exists outside the directory.
+				return cty.NilVal, function.NewArgError(0, err)
+			}
 			return cty.BoolVal(err == nil), nil
 		},
 	})

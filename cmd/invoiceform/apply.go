@@ -136,7 +136,7 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 	)
 	if file != "" {
 		if p, _, err = plan.ReadFile(file); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return err // it names the file
 		}
 		saved = true
 		ep = e.getenv("INVOICEFORM_ENDPOINT")
