@@ -237,6 +237,9 @@ func functions(files *fileReader) map[string]function.Function {
 			if vars.IsNull() || !(vars.Type().IsObjectType() || vars.Type().IsMapType()) {
 				return cty.NilVal, function.NewArgErrorf(1, "must be an object or map of template variables")
 			}
+			if d := CheckNesting(path, []byte(text), true); d != nil {
+				return cty.NilVal, function.NewArgErrorf(0, "template %s: %s", path, d.Detail)
+			}
 			tmpl, diags := hclsyntax.ParseTemplate([]byte(text), path, hcl.InitialPos)
 			if diags.HasErrors() {
 				return cty.NilVal, function.NewArgErrorf(0, "template %s: %s", path, diags.Error())

@@ -160,6 +160,11 @@ func (l *loader) load(names []string) {
 			parseDiags[i] = hcl.Diagnostics{d}
 			return
 		}
+		if d := CheckNesting(names[i], src, false); d != nil {
+			// The file is kept for the diagnostic's source line; its body is not read.
+			parsed[i], parseDiags[i] = &hcl.File{Body: hcl.EmptyBody(), Bytes: src}, hcl.Diagnostics{d}
+			return
+		}
 		parsed[i], parseDiags[i] = hclsyntax.ParseConfig(src, names[i], hcl.InitialPos)
 	})
 	var variables, locals, settings, invoices []*hcl.Block

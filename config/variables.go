@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -153,15 +154,26 @@ func (l *loader) setRaw(v *Variable, raw, source string) {
 		val = cty.StringVal(raw)
 	} else {
 		l.given[v.Name] = true
-		expr, diags := hclsyntax.ParseExpression([]byte(raw), "<value for var."+v.Name+">", hcl.InitialPos)
+		name := "<value for var." + v.Name + ">"
+		var expr hclsyntax.Expression
+		var diags hcl.Diagnostics
+		if d := CheckNesting(name, []byte(raw), false); d != nil {
+			diags = hcl.Diagnostics{d}
+		} else {
+			expr, diags = hclsyntax.ParseExpression([]byte(raw), name, hcl.InitialPos)
+		}
 		if !diags.HasErrors() {
 			val, diags = expr.Value(nil)
 		}
 		if diags.HasErrors() {
+			reason := ""
+			if d := diags[0]; d.Summary == "Nested too deeply" {
+				reason = " " + d.Detail
+			}
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("The value given for %q by %s is not a valid %s%s.", v.Name, source, typeexpr.TypeString(v.Type), l.quoteUnlessSensitive(v, raw)),
+				Detail:   fmt.Sprintf("The value given for %q by %s is not a valid %s%s.%s", v.Name, source, typeexpr.TypeString(v.Type), l.quoteUnlessSensitive(v, raw), reason),
 			})
 			return
 		}
@@ -173,8 +185,19 @@ func (l *loader) quoteUnlessSensitive(v *Variable, raw string) string {
 	if v.Sensitive {
 		return ""
 	}
+	if len(raw) > maxQuotedValue {
+		// A generated value can be megabytes; the start is enough to recognise it.
+		cut := maxQuotedValue
+		for cut > 0 && !utf8.RuneStart(raw[cut]) {
+			cut--
+		}
+		return fmt.Sprintf(" (got %q... (%d bytes); write it as in HCL, e.g. 12.5, true or [\"a\", \"b\"])", raw[:cut], len(raw))
+	}
 	return fmt.Sprintf(" (got %q; write it as in HCL, e.g. 12.5, true or [\"a\", \"b\"])", raw)
 }
+
+// maxQuotedValue bounds the part of a -var value that a diagnostic quotes, in bytes.
+const maxQuotedValue = 200
 
 func (l *loader) setValue(v *Variable, val cty.Value, source string, rng *hcl.Range) {
 	l.given[v.Name] = true
@@ -199,6 +222,10 @@ func (l *loader) loadVarFile(path string) {
 			Summary:  "Cannot read a variables file",
 			Detail:   fmt.Sprintf("-var-file %s: %v", path, err),
 		})
+		return
+	}
+	if d := CheckNesting(path, src, false); d != nil {
+		l.diags = append(l.diags, d)
 		return
 	}
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)

@@ -1,0 +1,60 @@
+package config_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/invoiceform/invoiceform/config"
+)
+
+// deep nests 1 in n levels of the given opening and closing text.
+func deep(open, close string, n int) string {
+	return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
+}
+
+func TestThousandLevelsLoad(t *testing.T) {
+	for _, expr := range []string{deep("[", "]", 1000), deep("{a=", "}", 1000), deep("(", ")", 1000), deep(`"${`, `}"`, 500)} {
+		dir := writeDir(t, map[string]string{"main.hcl": "locals {\n  p = " + expr + "\n}\n"})
+		mustLoad(t, dir, config.LoadOptions{})
+	}
+}
+
+func TestTooDeepIsAnErrorNotAStackOverflow(t *testing.T) {
+	// 100,000 levels overflow Go's stack in HCL's parser: the process would die without a word.
+	const n = 100_000
+	tooDeep := deep("(", ")", n)
+	cases := map[string]struct {
+		files map[string]string
+		opts  config.LoadOptions
+	}{
+		"parentheses":    {files: map[string]string{"main.hcl": "locals {\n  p = " + tooDeep + "\n}\n"}},
+		"lists":          {files: map[string]string{"main.hcl": "locals {\n  p = " + deep("[", "]", n) + "\n}\n"}},
+		"interpolations": {files: map[string]string{"main.hcl": "locals {\n  p = " + deep(`"${`, `}"`, n) + "\n}\n"}},
+		"blocks":         {files: map[string]string{"main.hcl": strings.Repeat("b {\n", n) + strings.Repeat("}\n", n)}},
+		"-var": {
+			files: map[string]string{"main.hcl": "variable \"v\" {\n  type = list(number)\n}\n"},
+			opts:  config.LoadOptions{Vars: []string{"v=" + deep("[", "]", n)}},
+		},
+		"-var-file": {
+			files: map[string]string{"main.hcl": "variable \"v\" {\n  type = number\n}\n", "vars.tfvars": "v = " + tooDeep + "\n"},
+			opts:  config.LoadOptions{VarFiles: []string{"vars.tfvars"}},
+		},
+		"templatefile": {files: map[string]string{"main.hcl": "locals {\n  p = templatefile(\"t.tpl\", {})\n}\n", "t.tpl": deep("${", "}", n)}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := writeDir(t, c.files)
+			for i, f := range c.opts.VarFiles {
+				c.opts.VarFiles[i] = filepath.Join(dir, f)
+			}
+			var b strings.Builder
+			for _, d := range loadErrors(t, dir, c.opts) {
+				b.WriteString(d.Summary + ": " + d.Detail + "\n")
+			}
+			if msg := b.String(); !strings.Contains(msg, "at most 2000 levels deep") || len(msg) > 4096 {
+				t.Errorf("got %d bytes: %.500s", len(msg), msg)
+			}
+		})
+	}
+}
