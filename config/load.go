@@ -110,6 +110,25 @@ func checkUTF8(name string, src []byte) *hcl.Diagnostic {
 	return nil
 }
 
+// sourceOnly is a file that could not be parsed, kept so that its diagnostic shows the source
+// line; its body is empty. Bytes that are not UTF-8 become '?' (one for one, so offsets hold),
+// keeping the terminal free of them.
+func sourceOnly(src []byte) *hcl.File {
+	if !utf8.Valid(src) {
+		clean := make([]byte, len(src))
+		copy(clean, src)
+		for i := 0; i < len(clean); {
+			r, size := utf8.DecodeRune(clean[i:])
+			if r == utf8.RuneError && size == 1 {
+				clean[i] = '?'
+			}
+			i += size
+		}
+		src = clean
+	}
+	return &hcl.File{Body: hcl.EmptyBody(), Bytes: src}
+}
+
 func displayDir(dir string) string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		return abs
@@ -145,6 +164,8 @@ type loader struct {
 	sensitive map[string]bool
 	// given names the variables a value was given for, even if it was invalid.
 	given map[string]bool
+	// varFileFailed is set when a -var-file could not be read or parsed.
+	varFileFailed bool
 }
 
 func (l *loader) load(names []string) {
@@ -157,12 +178,11 @@ func (l *loader) load(names []string) {
 			return
 		}
 		if d := checkUTF8(names[i], src); d != nil {
-			parseDiags[i] = hcl.Diagnostics{d}
+			parsed[i], parseDiags[i] = sourceOnly(src), hcl.Diagnostics{d}
 			return
 		}
 		if d := CheckNesting(names[i], src, false); d != nil {
-			// The file is kept for the diagnostic's source line; its body is not read.
-			parsed[i], parseDiags[i] = &hcl.File{Body: hcl.EmptyBody(), Bytes: src}, hcl.Diagnostics{d}
+			parsed[i], parseDiags[i] = sourceOnly(src), hcl.Diagnostics{d}
 			return
 		}
 		parsed[i], parseDiags[i] = hclsyntax.ParseConfig(src, names[i], hcl.InitialPos)

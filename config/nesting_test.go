@@ -58,3 +58,31 @@ func TestTooDeepIsAnErrorNotAStackOverflow(t *testing.T) {
 		})
 	}
 }
+
+func TestVariableValuesMustBeUTF8(t *testing.T) {
+	main := "variable \"t\" {\n  type = string\n}\nvariable \"l\" {\n  type    = list(string)\n  default = []\n}\n"
+	cases := map[string]config.LoadOptions{
+		"-var string":          {Vars: []string{"t=caf\xe9"}},
+		"-var list":            {Vars: []string{"t=x", "l=[\"caf\xe9\"]"}},
+		"environment variable": {Vars: []string{"t=x"}, Environ: []string{config.EnvVarPrefix + "l=[\"\xff\"]"}},
+	}
+	for name, opts := range cases {
+		t.Run(name, func(t *testing.T) {
+			diags := loadErrors(t, writeDir(t, map[string]string{"main.hcl": main}), opts)
+			if len(diags) != 1 || !strings.Contains(diags[0].Detail, "is not UTF-8 text: byte 0x") {
+				t.Errorf("got %v", diags)
+			}
+		})
+	}
+	t.Run("-var-file", func(t *testing.T) {
+		dir := writeDir(t, map[string]string{"main.hcl": main, "v.tfvars": "t = \"caf\xe9\"\n"})
+		cfg, diags := config.Load(dir, config.LoadOptions{Today: today, VarFiles: []string{filepath.Join(dir, "v.tfvars")}})
+		// One error, at the byte, with the source line shown: not also "no value for t".
+		if len(diags) != 1 || diags[0].Summary != "Invalid character encoding" || diags[0].Subject == nil || diags[0].Subject.Start.Column != 9 {
+			t.Fatalf("got %v", diags)
+		}
+		if f := cfg.Files[filepath.Join(dir, "v.tfvars")]; f == nil || !strings.Contains(string(f.Bytes), "caf?") {
+			t.Errorf("the source line is not available, or still holds the bad byte")
+		}
+	})
+}

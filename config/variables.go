@@ -96,7 +96,9 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 	l.variableValues()
 	for _, name := range sortedKeys(l.cfg.Variables) {
 		v := l.cfg.Variables[name]
-		if v.Value == cty.NilVal && !badDefault[name] && !l.given[name] {
+		// After a -var-file that could not be read, a missing value is likely in it: saying
+		// so for each variable would bury the one real error.
+		if v.Value == cty.NilVal && !badDefault[name] && !l.given[name] && !l.varFileFailed {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("No value for required variable %q", name),
@@ -149,6 +151,25 @@ func (l *loader) variableValues() {
 // setRaw sets a variable from command-line or environment text: a string variable takes the
 // text as it is; any other type reads it as an HCL expression, as Terraform does.
 func (l *loader) setRaw(v *Variable, raw, source string) {
+	if !utf8.ValidString(raw) {
+		// A shell passes bytes: a Latin-1 terminal or a binary file in $(...) gives text
+		// that would reach the API garbled.
+		l.given[v.Name] = true
+		i := 0
+		for i < len(raw) {
+			r, size := utf8.DecodeRuneInString(raw[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("The value given for %q by %s is not UTF-8 text: byte 0x%02x at offset %d. Values must be UTF-8; check the terminal's or the file's encoding.", v.Name, source, raw[i], i),
+		})
+		return
+	}
 	var val cty.Value
 	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
 		val = cty.StringVal(raw)
@@ -222,18 +243,30 @@ func (l *loader) loadVarFile(path string) {
 			Summary:  "Cannot read a variables file",
 			Detail:   fmt.Sprintf("-var-file %s: %v", path, err),
 		})
+		l.varFileFailed = true
+		return
+	}
+	if d := checkUTF8(path, src); d != nil {
+		l.cfg.Files[path] = sourceOnly(src)
+		l.diags = append(l.diags, d)
+		l.varFileFailed = true
 		return
 	}
 	if d := CheckNesting(path, src, false); d != nil {
+		l.cfg.Files[path] = sourceOnly(src)
 		l.diags = append(l.diags, d)
+		l.varFileFailed = true
 		return
 	}
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	l.diags = append(l.diags, diags...)
+	if f != nil {
+		l.cfg.Files[path] = f
+	}
 	if f == nil || diags.HasErrors() {
+		l.varFileFailed = true
 		return
 	}
-	l.cfg.Files[path] = f
 	attrs, diags := f.Body.JustAttributes()
 	l.diags = append(l.diags, diags...)
 	for _, name := range sortedKeys(attrs) {
