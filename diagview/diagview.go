@@ -150,7 +150,7 @@ type Snippet struct {
 func NewDocument(files map[string]*hcl.File, diags hcl.Diagnostics) Document {
 	doc := Document{FormatVersion: FormatVersion, Diagnostics: []Diagnostic{}}
 	for _, d := range diags {
-		jd := Diagnostic{Summary: d.Summary, Detail: d.Detail, Severity: "error"}
+		jd := Diagnostic{Summary: bound(d.Summary), Detail: bound(d.Detail), Severity: "error"}
 		if d.Severity == hcl.DiagWarning {
 			jd.Severity = "warning"
 			doc.WarningCount++
@@ -215,6 +215,21 @@ func snippet(src []byte, r hcl.Range) *Snippet {
 		HighlightStartOffset: hiStart,
 		HighlightEndOffset:   hiStop,
 	}
+}
+
+// MaxMessage bounds a diagnostic's summary and detail in the JSON document, in bytes. A
+// message may quote a value from the configuration, and a value can be megabytes.
+const MaxMessage = 4096
+
+func bound(s string) string {
+	if len(s) <= MaxMessage {
+		return s
+	}
+	cut := MaxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s … (%d more bytes not shown)", s[:cut], len(s)-cut)
 }
 
 // Counts returns the number of errors and warnings.

@@ -148,3 +148,14 @@ func TestTextShortLinesUnchanged(t *testing.T) {
 		t.Errorf("a line under the limit changed (-hcl +diagview):\n%s", d)
 	}
 }
+
+func TestJSONOfHugeMessageIsBounded(t *testing.T) {
+	huge := "The foreign_id \"" + strings.Repeat("é", 1<<20) + "\" is too long."
+	doc := diagview.NewDocument(nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: huge, Detail: huge}})
+	d := doc.Diagnostics[0]
+	for _, s := range []string{d.Summary, d.Detail} {
+		if len(s) > diagview.MaxMessage+100 || !strings.HasPrefix(s, "The foreign_id \"é") || !strings.HasSuffix(s, "more bytes not shown)") || !utf8.ValidString(s) {
+			t.Errorf("message not bounded, or cut inside a character: %d bytes, ends %q", len(s), s[len(s)-40:])
+		}
+	}
+}
