@@ -32,7 +32,24 @@ type stateArgs struct {
 
 func (a *stateArgs) bind(fs *flag.FlagSet) {
 	fs.StringVar(&a.path, "state", defaultStatePath, "the state file, `PATH`")
-	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "how long to wait for another invoiceform process to release the state (e.g. 30s); 0 fails at once")
+	fs.Var((*waitDuration)(&a.lockTimeout), "lock-timeout", "how long to wait for another invoiceform process to release the state, a `DURATION` (e.g. 30s); 0 fails at once")
+}
+
+// waitDuration is a duration flag that refuses negative values, which would otherwise pass
+// silently as "do not wait".
+type waitDuration time.Duration
+
+func (d *waitDuration) String() string { return time.Duration(*d).String() }
+func (d *waitDuration) Set(v string) error {
+	p, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("not a duration; write e.g. 30s or 2m")
+	}
+	if p < 0 {
+		return errors.New("must not be negative")
+	}
+	*d = waitDuration(p)
+	return nil
 }
 
 // open opens the state; read-only opens never create or change a file.
