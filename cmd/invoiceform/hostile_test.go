@@ -68,15 +68,22 @@ type hostileResult struct {
 }
 
 // runHostile runs this test binary as invoiceform in dir, with the emulator's endpoint and
-// credentials, and a deadline: a hang is a failure too.
+// credentials.
 func runHostile(t *testing.T, dir, base string, args ...string) hostileResult {
+	t.Helper()
+	return runBinary(t, dir, []string{"INVOICEFORM_ENDPOINT=" + base,
+		"INVOICEFORM_API_KEY=" + emulator.DefaultKey, "INVOICEFORM_API_SECRET=" + emulator.DefaultSecret}, args...)
+}
+
+// runBinary runs this test binary as invoiceform in dir, with environ added to the test's
+// environment, and a deadline: a hang is a failure too.
+func runBinary(t *testing.T, dir string, environ []string, args ...string) hostileResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1", "NO_COLOR=1", "INVOICEFORM_ENDPOINT="+base,
-		"INVOICEFORM_API_KEY="+emulator.DefaultKey, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret)
+	cmd.Env = append(append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1", "NO_COLOR=1"), environ...)
 	var stdout, all bytes.Buffer
 	var mu sync.Mutex
 	cmd.Stdout = &lockedWriter{mu: &mu, to: []*bytes.Buffer{&stdout, &all}}
