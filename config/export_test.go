@@ -10,3 +10,6 @@ var CSVDecode = csvDecodeFunc
 
 // EvalExpr is the loader's expression evaluation with its parallel for-expression path.
 var EvalExpr = evalExpr
+
+// ScanDepth is the byte scan that spares most files the lexer in CheckNesting.
+var ScanDepth = scanDepth

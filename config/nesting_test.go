@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
 	"github.com/invoiceform/invoiceform/config"
 )
 
@@ -83,6 +86,66 @@ func TestVariableValuesMustBeUTF8(t *testing.T) {
 		}
 		if f := cfg.Files[filepath.Join(dir, "v.tfvars")]; f == nil || !strings.Contains(string(f.Bytes), "caf?") {
 			t.Errorf("the source line is not available, or still holds the bad byte")
+		}
+	})
+}
+
+// lexDepth is the nesting depth as HCL's lexer tokens give it.
+func lexDepth(src []byte) int {
+	toks, _ := hclsyntax.LexConfig(src, "x.hcl", hcl.InitialPos)
+	depth, deepest := 0, 0
+	for _, t := range toks {
+		switch t.Type {
+		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen, hclsyntax.TokenOQuote,
+			hclsyntax.TokenOHeredoc, hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
+			depth++
+			deepest = max(deepest, depth)
+		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen, hclsyntax.TokenCQuote,
+			hclsyntax.TokenCHeredoc, hclsyntax.TokenTemplateSeqEnd:
+			depth = max(depth-1, 0)
+		}
+	}
+	return deepest
+}
+
+var scanSeeds = []string{
+	"a = 1\n",
+	`a = "x${"y${[1, (2)]}"}"` + "\n",
+	`a = "}}}}))))]]]] \" $${ %%{ \\"` + "\n",
+	"# ((((((\n// [[[[[\n/* {{{{ \n */ a = [1]\n",
+	`a = "%{ if true }${ {b = 1}.b }%{ endif }"` + "\n",
+	`a = { for k, v in {a = "}"} : k => "${v}" }` + "\n",
+	"b {\n  c {\n    d = [[[\"(\"]]]\n  }\n}\n",
+	"a = \"unterminated\nb = ((((1))))\n",
+	"a = <<EOT\n${(((1)))}\nEOT\n",
+	"a = ))))(((( \n",
+	"a = /* never closed ((((",
+	"a = \"${\"${\"\\\"}\"}\"}\"\n",
+	"a = \"$\"\nb = \"%\"\n",
+	"} } a = \"${ {} ~} \" ( \"",
+	"a = \"\\${ ) \" (((",
+	"# comment at the end (((",
+}
+
+func TestScanDepthIsTheLexersDepth(t *testing.T) {
+	for _, s := range scanSeeds {
+		got, ok := config.ScanDepth([]byte(s))
+		if want := lexDepth([]byte(s)); ok && got != want {
+			t.Errorf("%q: scanned depth %d, lexer's %d", s, got, want)
+		}
+	}
+}
+
+// FuzzScanDepth: where the byte scan answers, it answers the lexer's depth, so a file it lets
+// through is never deeper than MaxNesting.
+func FuzzScanDepth(f *testing.F) {
+	for _, s := range scanSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		got, ok := config.ScanDepth(src)
+		if want := lexDepth(src); ok && got != want {
+			t.Fatalf("%q: scanned depth %d, lexer's %d", src, got, want)
 		}
 	})
 }
