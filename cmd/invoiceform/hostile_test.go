@@ -201,7 +201,11 @@ func TestHostileInputs(t *testing.T) {
 			}
 		}
 	}
-	big := strings.Repeat("A", 10<<20)
+	bigSize := 10 << 20
+	if raceEnabled {
+		bigSize = 1 << 20 // still 64 times the output bound
+	}
+	big := strings.Repeat("A", bigSize)
 	deep := func(open, close string, n int) string {
 		return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
 	}
@@ -272,7 +276,7 @@ func TestHostileInputs(t *testing.T) {
 	for _, attr := range []string{"title", "email_user", "currency", "amount"} {
 		configCase("10 MB "+attr, map[string]string{"main.hcl": invoiceWith(attr, `"`+big+`"`)}, validate, 1, `main\.hcl line \d+, in invoice "order-1"`, `more bytes of this line not shown`)
 	}
-	configCase("10 MB title -json", map[string]string{"main.hcl": invoiceWith("title", `"`+big+`"`)}, []string{"-chdir=cfg", "validate", "-json"}, 1, `"filename": "main\.hcl"`, `title is 10485760 characters long`)
+	configCase("10 MB title -json", map[string]string{"main.hcl": invoiceWith("title", `"`+big+`"`)}, []string{"-chdir=cfg", "validate", "-json"}, 1, `"filename": "main\.hcl"`, `title is \d+ characters long`)
 	configCase("10 MB currency plan -json", map[string]string{"main.hcl": invoiceWith("currency", `"`+big+`"`)}, []string{"-chdir=cfg", "plan", "-json"}, 1, `"filename": "main\.hcl"`, `more bytes not shown`)
 	configCase("10 MB label", map[string]string{"main.hcl": strings.Replace(invoiceWith("title", `"t"`), "order-1", big, 1)}, validate, 1, `Invalid foreign_id`)
 	configCase("10 MB line comment", map[string]string{"main.hcl": "# " + big + "\n" + invoiceWith("title", `"t"`) + "oops\n"}, validate, 1, `main\.hcl line 12`)
