@@ -253,6 +253,20 @@ func TestHostileInputs(t *testing.T) {
 	stateCase("truncated", withFiles(map[string][]byte{"invoiceform.state": fx.state[:8192]}), strings.ReplaceAll(badState, "%s", `truncated: 8192 bytes, want \d+`))
 	stateCase("that is a plan file", withFiles(map[string][]byte{"invoiceform.state": fx.plan}), strings.ReplaceAll(badState, "%s", `file size too small \d+`))
 
+	importCase := func(name string, data []byte, want ...string) {
+		cases = append(cases, hcase{name: "state import of " + name, setup: withFiles(map[string][]byte{"backup.json": data}),
+			args: []string{"state", "import", "backup.json"}, code: 1,
+			want: append([]string{`state import: backup\.json: not a valid invoiceform state`}, want...)})
+	}
+	importCase("a truncated export", fx.export[:len(fx.export)/2], `not an export document: unexpected EOF`)
+	importCase("random bytes", random, `not an export document: invalid character`)
+	importCase("an export with a foreign_id edited", bytes.Replace(fx.export, []byte(`"foreign_id": "order-1001"`), []byte(`"foreign_id": "order-9001"`), 1),
+		`record "order-9001" holds the request of foreign_id "order-1001"`)
+	importCase("an export with a body edited", bytes.Replace(fx.export, []byte(`buyer@example.com`), []byte(`buyer@example.org`), 1),
+		`record "order-1001": body_hash does not match the body`)
+	importCase("a plan file", fx.plan, `unknown field "created_at"|format is "invoiceform-plan"`)
+	importCase("a 10 MB format", []byte(`{"format": "`+strings.Repeat("x", 10<<20)+`"}`), `format is "x{64}\.\.\.", want "invoiceform-state"`)
+
 	configCase := func(name string, files map[string]string, args []string, code int, want ...string) {
 		cases = append(cases, hcase{name: "config " + name, args: args, code: code, want: want, setup: func(t *testing.T, dir string) {
 			for n, data := range files {
