@@ -319,6 +319,9 @@ func TestHostileInputs(t *testing.T) {
 	flagCase([]string{"apply", "-parallelism=abc"}, `invalid value "abc" for flag -parallelism`)
 	flagCase([]string{"apply", "-rate=-1", "-auto-approve"}, `-rate must not be negative`)
 	flagCase([]string{"apply", "-rate=abc"}, `invalid value "abc" for flag -rate`)
+	for _, r := range []string{"NaN", "Inf", "1e-300", "0.001", "1e309", "2e6"} {
+		flagCase([]string{"apply", "-rate=" + r, "-auto-approve"}, `-rate=\S+: must be 0 \(no limit\) or between 0\.01 and 1000000 requests per second|invalid value "1e309" for flag -rate: value out of range`)
+	}
 	flagCase([]string{"plan", "-lock-timeout=xyz"}, `invalid value "xyz" for flag -lock-timeout`)
 	flagCase([]string{"state", "list", "-lock-timeout=xyz"}, `invalid value "xyz" for flag -lock-timeout: not a duration`)
 	flagCase([]string{"state", "list", "-lock-timeout=-5s"}, `invalid value "-5s" for flag -lock-timeout: must not be negative`)
