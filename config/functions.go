@@ -104,8 +104,6 @@ func (r *fileReader) readUncached(path string) (string, error) {
 	return string(b), nil
 }
 
-// functions returns the function table of the language: the go-cty standard library under
-// Terraform's names, try and can, and the file functions bound to the configuration directory.
 // within reports whether the clean absolute path p is dir or under it.
 func within(dir, p string) bool {
 	rel, err := filepath.Rel(dir, p)
@@ -119,6 +117,8 @@ func (e *outsideError) Error() string {
 	return fmt.Sprintf("%q is outside the configuration directory; file functions read only files inside it", e.path)
 }
 
+// functions returns the function table of the language: the go-cty standard library under
+// Terraform's names, try and can, and the file functions bound to the configuration directory.
 func functions(files *fileReader) map[string]function.Function {
 	fns := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
