@@ -300,6 +300,8 @@ func TestHostileInputs(t *testing.T) {
 		configCase("100,000 levels of "+name, map[string]string{"main.hcl": invoiceWith("title", expr)}, validate, 1,
 			`Error: Nested too deeply`, `main\.hcl line 2`, `at most 2000 levels deep`)
 	}
+	configCase("100,000 levels of JSON read by jsondecode", map[string]string{"main.hcl": invoiceWith("title", `jsondecode(file("d.json"))`),
+		"d.json": strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)}, validate, 1, `main\.hcl line 2`, `exceeded max depth`)
 	configCase("100,000 levels in fmt", map[string]string{"main.hcl": invoiceWith("title", deep("(", ")", 100_000))}, []string{"fmt", "-check", "cfg"}, 1, `Nested too deeply`)
 	configCase("invalid UTF-8 in a .hcl file", map[string]string{"main.hcl": invoiceWith("title", "\"caf\xe9\"")}, validate, 1,
 		`Invalid character encoding`, `main\.hcl line 2`, `Byte 0xe9 at line 2, column 15 is not UTF-8`)
