@@ -68,7 +68,8 @@ func secretForms(s string) []string {
 		base64.StdEncoding.EncodeToString(b), base64.URLEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b)}
 }
 
-// TestSecretsAndPersonalData runs every command against a real emulator process with a
+// TestSecretsAndPersonalData runs every command (fmt only with -check: its -diff shows the
+// configuration's own lines) against a real emulator process with a
 // recognisable secret and recognisable personal data, and scans everything they write: the
 // secret appears nowhere; personal data only where the README says it is: the state file,
 // the plan file, state export (a backup, "it holds the same personal data"), and the outputs
@@ -120,6 +121,8 @@ func TestSecretsAndPersonalData(t *testing.T) {
 	}
 
 	// Before anything was applied.
+	step(env, 0, false, "version")
+	step(env, 0, false, "fmt", "-check")
 	step(env, 0, false, "validate")
 	step(env, 0, false, "validate", "-json")
 	step(env, 0, false, "plan")
