@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -213,10 +214,16 @@ invoice "pii-legal" {`)
 	}
 	outputs = append(outputs, output{"invoiceform emulator (stdout)", bannerText.String() + rest, false},
 		output{"invoiceform emulator (log)", emuLog.String(), false})
-	// The log names each created invoice by key and foreign_id. (Requests themselves are
-	// logged at debug level, which the command does not enable.)
-	if !strings.Contains(emuLog.String(), `msg="invoice created" key=`+canaryKey+` foreign_id=pii-natural`) {
-		t.Errorf("the emulator log shows no create request; is it the log?\n%s", emuLog.String())
+	// The log has a line per request and per created invoice, naming the key; never a
+	// signature (128 hex digits) or a body.
+	for _, want := range []string{`msg=request method=POST path=/api/v2/invoices/create status=200 key=` + canaryKey,
+		`path=/api/v2/accounts/list status=403 key=` + canaryKey, `msg="invoice created" key=` + canaryKey + ` foreign_id=pii-natural`} {
+		if !strings.Contains(emuLog.String(), want) {
+			t.Errorf("the emulator log has no %q:\n%s", want, emuLog.String())
+		}
+	}
+	if sig := regexp.MustCompile(`[0-9a-fA-F]{128}`).FindString(emuLog.String()); sig != "" {
+		t.Errorf("the emulator log holds a signature: %s", sig)
 	}
 
 	// The files.
