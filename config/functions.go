@@ -94,8 +94,11 @@ func (r *fileReader) readUncached(path string) (string, error) {
 	if st.Size() > maxFileSize {
 		return "", fmt.Errorf("%q is %d bytes, larger than the %d MiB that file functions read", path, st.Size(), maxFileSize>>20)
 	}
-	b, err := os.ReadFile(real)
-	if err != nil {
+	b, err := ReadRegularFile(real, maxFileSize)
+	switch {
+	case errors.Is(err, ErrNotRegular):
+		return "", fmt.Errorf("%q is %s, not a file", path, kind(st.Mode()))
+	case err != nil:
 		return "", fmt.Errorf("cannot read %q: %v", path, err)
 	}
 	if !utf8.Valid(b) {

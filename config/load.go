@@ -172,7 +172,7 @@ func (l *loader) load(names []string) {
 	parsed := make([]*hcl.File, len(names))
 	parseDiags := make([]hcl.Diagnostics, len(names))
 	parallel(len(names), l.opts.Parallelism, 1, func(i int) {
-		src, err := os.ReadFile(names[i])
+		src, err := ReadRegularFile(names[i], maxFileSize)
 		if err != nil {
 			parseDiags[i] = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
 			return

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -236,7 +235,7 @@ func (l *loader) setValue(v *Variable, val cty.Value, source string, rng *hcl.Ra
 }
 
 func (l *loader) loadVarFile(path string) {
-	src, err := os.ReadFile(path)
+	src, err := ReadRegularFile(path, maxFileSize)
 	if err != nil {
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,

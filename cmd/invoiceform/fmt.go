@@ -140,7 +140,7 @@ func (f *formatter) format(name string, src []byte) []byte {
 }
 
 func (f *formatter) file(path string, mode fs.FileMode) {
-	src, err := os.ReadFile(path)
+	src, err := config.ReadRegularFile(path, config.MaxFileSize)
 	if err != nil {
 		f.fail(fmt.Errorf("%s: %v", path, unwrapPathError(err)))
 		return

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -331,9 +332,44 @@ func TestHostileInputs(t *testing.T) {
 	flagCase([]string{"plan", "-no-such-flag"}, `flag provided but not defined: -no-such-flag`)
 	flagCase([]string{"-chdir=missing", "validate"}, `-chdir=missing: no such file or directory`)
 	flagCase([]string{"plan", "-var", "shop_url"}, `Invalid -var option`, `The option -var "shop_url" is not of the form NAME=VALUE`)
-	flagCase([]string{"plan", "-var-file=missing.tfvars"}, `Cannot read a variables file`, `-var-file missing\.tfvars: open missing\.tfvars: no such file or directory`)
+	flagCase([]string{"plan", "-var-file=missing.tfvars"}, `Cannot read a variables file`, `-var-file missing\.tfvars: stat missing\.tfvars: no such file or directory`)
 	flagCase([]string{"plan", "-state=."}, `state: \.`)
 	flagCase([]string{"no-such-command"}, `no-such-command`)
+
+	// Files that are not files: reading /dev/zero never ends, opening a FIFO blocks.
+	fifo := func(name string) func(*testing.T, string) {
+		return func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "main.hcl"), fx.config)
+			if err := syscall.Mkfifo(filepath.Join(dir, name), 0o600); err != nil {
+				t.Skip("FIFOs:", err)
+			}
+		}
+	}
+	special := func(what string, args []string, setup func(*testing.T, string), want string) {
+		cases = append(cases, hcase{name: what + "/" + strings.Join(args, " "), args: args, code: 1, want: []string{want}, setup: setup})
+	}
+	const device, pipe = `not a regular file: it is a device`, `not a regular file: it is a named pipe \(FIFO\)`
+	special("/dev/zero as a plan file", []string{"show", "/dev/zero"}, nil, `read /dev/zero: `+device)
+	special("/dev/zero as a plan file", []string{"apply", "/dev/zero"}, nil, `read /dev/zero: `+device)
+	special("a FIFO as a plan file", []string{"show", "p.plan"}, fifo("p.plan"), `read p\.plan: `+pipe)
+	special("/dev/zero as an export", []string{"state", "import", "/dev/zero"}, nil, `state import: read /dev/zero: `+device)
+	special("a FIFO as an export", []string{"state", "import", "backup.json"}, fifo("backup.json"), `state import: read backup\.json: `+pipe)
+	special("/dev/zero as a -var-file", []string{"plan", "-var-file=/dev/zero"}, withFiles(map[string][]byte{"main.hcl": fx.config}), `-var-file /dev/zero: read /dev/zero: `+device)
+	special("a FIFO as a -var-file", []string{"plan", "-var-file=v.tfvars"}, fifo("v.tfvars"), `read v\.tfvars: `+pipe)
+	special("/dev/zero to fmt", []string{"fmt", "/dev/zero"}, nil, `/dev/zero: `+device)
+	special("a FIFO as a .hcl file", []string{"validate"}, fifo("pipe.hcl"), `Cannot read a configuration file[\s\S]*read pipe\.hcl: `+pipe)
+	special("a .hcl symlink to /dev/zero", []string{"validate"}, func(t *testing.T, dir string) {
+		write(t, filepath.Join(dir, "main.hcl"), fx.config)
+		if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero.hcl")); err != nil {
+			t.Skip("symlinks:", err)
+		}
+	}, `read zero\.hcl: `+device)
+	special("a FIFO read by file()", []string{"validate"}, func(t *testing.T, dir string) {
+		write(t, filepath.Join(dir, "main.hcl"), []byte(invoiceWith("title", `file("t.txt")`)))
+		if err := syscall.Mkfifo(filepath.Join(dir, "t.txt"), 0o600); err != nil {
+			t.Skip("FIFOs:", err)
+		}
+	}, `main\.hcl line 2[\s\S]*"t\.txt" is a named pipe \(FIFO\), not a file`)
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
