@@ -334,6 +334,8 @@ func TestHostileInputs(t *testing.T) {
 	flagCase([]string{"plan", "-var", "shop_url"}, `Invalid -var option`, `The option -var "shop_url" is not of the form NAME=VALUE`)
 	flagCase([]string{"plan", "-var-file=missing.tfvars"}, `Cannot read a variables file`, `-var-file missing\.tfvars: stat missing\.tfvars: no such file or directory`)
 	flagCase([]string{"plan", "-state=."}, `state: \.`)
+	flagCase([]string{"plan", "-state="}, `invalid value "" for flag -state: must not be empty`)
+	flagCase([]string{"state", "list", "-state="}, `invalid value "" for flag -state: must not be empty`)
 	flagCase([]string{"no-such-command"}, `no-such-command`)
 
 	// Files that are not files: reading /dev/zero never ends, opening a FIFO blocks.

@@ -32,8 +32,21 @@ type stateArgs struct {
 }
 
 func (a *stateArgs) bind(fs *flag.FlagSet) {
-	fs.StringVar(&a.path, "state", defaultStatePath, "the state file, `PATH`")
+	a.path = defaultStatePath
+	fs.Var((*statePath)(&a.path), "state", "the state file, `PATH`")
 	fs.Var((*waitDuration)(&a.lockTimeout), "lock-timeout", "how long to wait for another invoiceform process to release the state, a `DURATION` (e.g. 30s); 0 fails at once")
+}
+
+// statePath is the -state flag: an empty path would read as "no state yet" to readers.
+type statePath string
+
+func (p *statePath) String() string { return string(*p) }
+func (p *statePath) Set(v string) error {
+	if v == "" {
+		return errors.New("must not be empty; it names the state file, e.g. -state=" + defaultStatePath)
+	}
+	*p = statePath(v)
+	return nil
 }
 
 // waitDuration is a duration flag that refuses negative values, which would otherwise pass
