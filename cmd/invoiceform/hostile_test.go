@@ -161,7 +161,7 @@ func invoiceWith(attr, value string) string {
 // are made here, not committed.
 func TestHostileInputs(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the binary about 70 times")
+		t.Skip("runs the binary about 130 times")
 	}
 	fx := newHostileFixture(t)
 	rng := rand.New(rand.NewPCG(7, 7))
