@@ -8,9 +8,10 @@ import (
 	"github.com/invoiceform/invoiceform/api"
 )
 
-// FuzzDecode feeds arbitrary answers to the decoders: they must never panic, and every
-// failure must be a classified error value with a message that names the endpoint and
-// never carries the secret.
+// FuzzDecode feeds arbitrary answers to the decoders (invoice, accounts, currencies, error
+// answers): they must never panic, every decode failure has a message, and every error
+// answer is a classified error value with a message that names the endpoint and never
+// carries the secret.
 func FuzzDecode(f *testing.F) {
 	seeds := []string{
 		okInvoice,
@@ -22,6 +23,7 @@ func FuzzDecode(f *testing.F) {
 		`{"errors": {"error code: 1015"}}`,
 		`{"errors":{"title":["a","b"],"x":{"y":1}}}`,
 		`[]`, `OK`, ``, `null`, `{"data":null}`, `{"errors":null}`, `{"errors":[]}`,
+		`{"data":[{"currency":{"iso":"BTC","precision":8},"balance":"0.1"}]}`, `{"data":[{"iso":"EUR","precision":"x"}]}`,
 	}
 	for _, s := range seeds {
 		for _, status := range []int{200, 201, 400, 403, 429, 500} {
@@ -33,6 +35,12 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("nil invoice without an error")
 		} else if err != nil && err.Error() == "" {
 			t.Fatal("empty decode error")
+		}
+		if _, err := api.DecodeAccounts([]byte(body)); err != nil && err.Error() == "" {
+			t.Fatal("empty accounts decode error")
+		}
+		if _, err := api.DecodeCurrencies([]byte(body)); err != nil && err.Error() == "" {
+			t.Fatal("empty currencies decode error")
 		}
 		if status < 100 || status > 999 || status/100 == 2 {
 			return // classify is only called for non-2xx answers

@@ -37,3 +37,6 @@ func FastPlain(expr hcl.Expression) (cty.Value, bool) {
 	e := &evaluator{}
 	return e.fast(expr)
 }
+
+// ScanDepth is the byte scan that spares most files the lexer in CheckNesting.
+var ScanDepth = scanDepth

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,7 +24,8 @@ const maxFileSize = 256 << 20
 // fileReader serves the file functions. It reads only inside the configuration directory,
 // after resolving symbolic links, and reads each file once however many instances ask.
 type fileReader struct {
-	dir string // absolute, symlinks resolved
+	dir     string // absolute, symlinks resolved
+	written string // absolute, as given: an absolute path may name the directory either way
 
 	mu    sync.Mutex
 	cache map[string]fileResult
@@ -43,7 +45,7 @@ func newFileReader(dir string) (*fileReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileReader{dir: real, cache: map[string]fileResult{}}, nil
+	return &fileReader{dir: real, written: abs, cache: map[string]fileResult{}}, nil
 }
 
 // read returns the text of path, relative to the configuration directory.
@@ -66,6 +68,12 @@ func (r *fileReader) readUncached(path string) (string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(r.dir, p)
 	}
+	// The path as written is checked before the filesystem is asked anything, so a path
+	// outside the directory is refused as such whether or not something exists there; the
+	// resolved one is checked again, for symbolic links that lead out.
+	if c := filepath.Clean(p); !within(r.dir, c) && !within(r.written, c) {
+		return "", &outsideError{path}
+	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -73,8 +81,8 @@ func (r *fileReader) readUncached(path string) (string, error) {
 		}
 		return "", fmt.Errorf("cannot read %q: %v", path, err)
 	}
-	if rel, err := filepath.Rel(r.dir, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", fmt.Errorf("%q is outside the configuration directory; file functions read only files inside it", path)
+	if !within(r.dir, real) {
+		return "", &outsideError{path}
 	}
 	st, err := os.Stat(real)
 	if err != nil {
@@ -86,14 +94,30 @@ func (r *fileReader) readUncached(path string) (string, error) {
 	if st.Size() > maxFileSize {
 		return "", fmt.Errorf("%q is %d bytes, larger than the %d MiB that file functions read", path, st.Size(), maxFileSize>>20)
 	}
-	b, err := os.ReadFile(real)
-	if err != nil {
+	b, err := ReadRegularFile(real, maxFileSize)
+	switch {
+	case errors.Is(err, ErrNotRegular):
+		return "", fmt.Errorf("%q is %s, not a file", path, kind(st.Mode()))
+	case err != nil:
 		return "", fmt.Errorf("cannot read %q: %v", path, err)
 	}
 	if !utf8.Valid(b) {
 		return "", fmt.Errorf("%q is not valid UTF-8 text", path)
 	}
 	return string(b), nil
+}
+
+// within reports whether the clean absolute path p is dir or under it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// outsideError is a file function's path that leads outside the configuration directory.
+type outsideError struct{ path string }
+
+func (e *outsideError) Error() string {
+	return fmt.Sprintf("%q is outside the configuration directory; file functions read only files inside it", e.path)
 }
 
 // functions returns the function table of the language: the go-cty standard library under
@@ -185,6 +209,11 @@ func functions(files *fileReader) map[string]function.Function {
 		Type:        function.StaticReturnType(cty.Bool),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			_, err := files.read(args[0].AsString())
+			var outside *outsideError
+			if errors.As(err, &outside) {
+				// Not false: that would tell whether a file exists outside the directory.
+				return cty.NilVal, function.NewArgError(0, err)
+			}
 			return cty.BoolVal(err == nil), nil
 		},
 	})
@@ -210,6 +239,9 @@ func functions(files *fileReader) map[string]function.Function {
 			vars := args[1]
 			if vars.IsNull() || !(vars.Type().IsObjectType() || vars.Type().IsMapType()) {
 				return cty.NilVal, function.NewArgErrorf(1, "must be an object or map of template variables")
+			}
+			if d := CheckNesting(path, []byte(text), true); d != nil {
+				return cty.NilVal, function.NewArgErrorf(0, "template %s: %s", path, d.Detail)
 			}
 			tmpl, diags := hclsyntax.ParseTemplate([]byte(text), path, hcl.InitialPos)
 			if diags.HasErrors() {

@@ -119,6 +119,25 @@ func checkUTF8(name string, src []byte) *hcl.Diagnostic {
 	return nil
 }
 
+// sourceOnly is a file that could not be parsed, kept so that its diagnostic shows the source
+// line; its body is empty. Bytes that are not UTF-8 become '?' (one for one, so offsets hold),
+// keeping the terminal free of them.
+func sourceOnly(src []byte) *hcl.File {
+	if !utf8.Valid(src) {
+		clean := make([]byte, len(src))
+		copy(clean, src)
+		for i := 0; i < len(clean); {
+			r, size := utf8.DecodeRune(clean[i:])
+			if r == utf8.RuneError && size == 1 {
+				clean[i] = '?'
+			}
+			i += size
+		}
+		src = clean
+	}
+	return &hcl.File{Body: hcl.EmptyBody(), Bytes: src}
+}
+
 func displayDir(dir string) string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		return abs
@@ -155,6 +174,8 @@ type loader struct {
 	// given names the variables a value was given for, even if it was invalid.
 	given map[string]bool
 	urls  urlCache
+	// varFileFailed is set when a -var-file could not be read or parsed.
+	varFileFailed bool
 }
 
 // unit is one configuration file on its way through the loader.
@@ -219,7 +240,7 @@ func (u *unit) release(evalDiags int) {
 	if u.file == nil || u.header || len(u.diags) > 0 || evalDiags > 0 {
 		return
 	}
-	u.file = &hcl.File{Bytes: u.src}
+	u.file = &hcl.File{Body: hcl.EmptyBody(), Bytes: u.src}
 	u.invoices = nil
 }
 
@@ -228,7 +249,7 @@ func (l *loader) load(names []string) {
 	parallel(len(names), l.opts.Parallelism, 1, func(i int) {
 		u := &unit{name: names[i]}
 		units[i] = u
-		src, err := os.ReadFile(names[i])
+		src, err := ReadRegularFile(names[i], maxFileSize)
 		if err != nil {
 			u.diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
 			return
@@ -238,7 +259,11 @@ func (l *loader) load(names []string) {
 			return
 		}
 		if d := checkUTF8(names[i], src); d != nil {
-			u.diags = hcl.Diagnostics{d}
+			u.file, u.diags = sourceOnly(src), hcl.Diagnostics{d}
+			return
+		}
+		if d := CheckNesting(names[i], src, false); d != nil {
+			u.file, u.diags = sourceOnly(src), hcl.Diagnostics{d}
 			return
 		}
 		u.src, u.header = src, mayHoldHeader(src)

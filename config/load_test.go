@@ -361,6 +361,44 @@ func TestFileFunctionsRefuseSymlinkOutside(t *testing.T) {
 	}
 }
 
+func TestFileFunctionsRefusePathsOutside(t *testing.T) {
+	// The parent holds a real file, so a refusal cannot be a mere "no such file"; and one that
+	// does not exist must be refused the same way, so nothing can probe the disk outside.
+	parent := t.TempDir()
+	if err := os.WriteFile(filepath.Join(parent, "x.csv"), []byte("id,t\n1,secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(parent, "config")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(parent, filepath.Join(dir, "up")); err != nil {
+		t.Skip("symlinks not supported here:", err)
+	}
+	abs := filepath.Join(parent, "x.csv")
+	for _, expr := range []string{
+		`file("../x.csv")`,
+		`file("../nope.txt")`,
+		`file("sub/../../x.csv")`,
+		`file("up/x.csv")`,
+		`file("` + abs + `")`,
+		`file("/etc/nope-nope")`,
+		`templatefile("../x.csv", {})`,
+		`csvdecode(file("../x.csv"))`,
+		`jsondecode(file("../x.csv"))`,
+		`fileexists("../x.csv")`,
+		`fileexists("../nope.txt")`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("locals { s = "+expr+" }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		diags := loadErrors(t, dir, config.LoadOptions{})
+		if !strings.Contains(diags.Error(), "is outside the configuration directory") || strings.Contains(diags.Error(), "secret") {
+			t.Errorf("%s: got %s", expr, diags.Error())
+		}
+	}
+}
+
 func TestEmptyDirectory(t *testing.T) {
 	diags := loadErrors(t, t.TempDir(), config.LoadOptions{})
 	if diags[0].Summary != "No configuration files" {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/agext/levenshtein"
 
@@ -298,6 +299,9 @@ func senderValue(sd *SenderData, f string) string {
 func suggestName(given string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
+		if n, m := utf8.RuneCountInString(given), utf8.RuneCountInString(c); n-m >= bestDist || m-n >= bestDist {
+			continue // at least that many edits apart; a long value would cost seconds
+		}
 		if d := levenshtein.Distance(strings.ToLower(given), strings.ToLower(c), nil); d < bestDist {
 			best, bestDist = c, d
 		}

@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -100,7 +100,9 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 			v.Value = cty.UnknownVal(v.Type)
 			continue
 		}
-		if v.Value == cty.NilVal && !badDefault[name] && !l.given[name] {
+		// After a -var-file that could not be read, a missing value is likely in it: saying
+		// so for each variable would bury the one real error.
+		if v.Value == cty.NilVal && !badDefault[name] && !l.given[name] && !l.varFileFailed {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("No value for required variable %q", name),
@@ -153,20 +155,50 @@ func (l *loader) variableValues() {
 // setRaw sets a variable from command-line or environment text: a string variable takes the
 // text as it is; any other type reads it as an HCL expression, as Terraform does.
 func (l *loader) setRaw(v *Variable, raw, source string) {
+	if !utf8.ValidString(raw) {
+		// A shell passes bytes: a Latin-1 terminal or a binary file in $(...) gives text
+		// that would reach the API garbled.
+		l.given[v.Name] = true
+		i := 0
+		for i < len(raw) {
+			r, size := utf8.DecodeRuneInString(raw[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("The value given for %q by %s is not UTF-8 text: byte 0x%02x at offset %d. Values must be UTF-8; check the terminal's or the file's encoding.", v.Name, source, raw[i], i),
+		})
+		return
+	}
 	var val cty.Value
 	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
 		val = cty.StringVal(raw)
 	} else {
 		l.given[v.Name] = true
-		expr, diags := hclsyntax.ParseExpression([]byte(raw), "<value for var."+v.Name+">", hcl.InitialPos)
+		name := "<value for var." + v.Name + ">"
+		var expr hclsyntax.Expression
+		var diags hcl.Diagnostics
+		if d := CheckNesting(name, []byte(raw), false); d != nil {
+			diags = hcl.Diagnostics{d}
+		} else {
+			expr, diags = hclsyntax.ParseExpression([]byte(raw), name, hcl.InitialPos)
+		}
 		if !diags.HasErrors() {
 			val, diags = expr.Value(nil)
 		}
 		if diags.HasErrors() {
+			reason := ""
+			if d := diags[0]; d.Summary == "Nested too deeply" {
+				reason = " " + d.Detail
+			}
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("The value given for %q by %s is not a valid %s%s.", v.Name, source, typeexpr.TypeString(v.Type), l.quoteUnlessSensitive(v, raw)),
+				Detail:   fmt.Sprintf("The value given for %q by %s is not a valid %s%s.%s", v.Name, source, typeexpr.TypeString(v.Type), l.quoteUnlessSensitive(v, raw), reason),
 			})
 			return
 		}
@@ -178,8 +210,19 @@ func (l *loader) quoteUnlessSensitive(v *Variable, raw string) string {
 	if v.Sensitive {
 		return ""
 	}
+	if len(raw) > maxQuotedValue {
+		// A generated value can be megabytes; the start is enough to recognise it.
+		cut := maxQuotedValue
+		for cut > 0 && !utf8.RuneStart(raw[cut]) {
+			cut--
+		}
+		return fmt.Sprintf(" (got %q... (%d bytes); write it as in HCL, e.g. 12.5, true or [\"a\", \"b\"])", raw[:cut], len(raw))
+	}
 	return fmt.Sprintf(" (got %q; write it as in HCL, e.g. 12.5, true or [\"a\", \"b\"])", raw)
 }
+
+// maxQuotedValue bounds the part of a -var value that a diagnostic quotes, in bytes.
+const maxQuotedValue = 200
 
 func (l *loader) setValue(v *Variable, val cty.Value, source string, rng *hcl.Range) {
 	l.given[v.Name] = true
@@ -197,21 +240,37 @@ func (l *loader) setValue(v *Variable, val cty.Value, source string, rng *hcl.Ra
 }
 
 func (l *loader) loadVarFile(path string) {
-	src, err := os.ReadFile(path)
+	src, err := ReadRegularFile(path, maxFileSize)
 	if err != nil {
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot read a variables file",
 			Detail:   fmt.Sprintf("-var-file %s: %v", path, err),
 		})
+		l.varFileFailed = true
+		return
+	}
+	if d := checkUTF8(path, src); d != nil {
+		l.cfg.Files[path] = sourceOnly(src)
+		l.diags = append(l.diags, d)
+		l.varFileFailed = true
+		return
+	}
+	if d := CheckNesting(path, src, false); d != nil {
+		l.cfg.Files[path] = sourceOnly(src)
+		l.diags = append(l.diags, d)
+		l.varFileFailed = true
 		return
 	}
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	l.diags = append(l.diags, diags...)
+	if f != nil {
+		l.cfg.Files[path] = f
+	}
 	if f == nil || diags.HasErrors() {
+		l.varFileFailed = true
 		return
 	}
-	l.cfg.Files[path] = f
 	attrs, diags := f.Body.JustAttributes()
 	l.diags = append(l.diags, diags...)
 	for _, name := range sortedKeys(attrs) {

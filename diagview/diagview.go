@@ -3,6 +3,7 @@ package diagview
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"unicode/utf8"
 
@@ -14,13 +15,93 @@ import (
 const FormatVersion = "1.0"
 
 // Text writes diagnostics as text with source snippets. width wraps the detail text (0: no
-// wrapping); color adds ANSI colours for terminals.
+// wrapping); color adds ANSI colours for terminals. Every output line is cut at MaxTextLine
+// bytes: HCL's writer quotes whole source lines, and one line of a generated file can hold
+// megabytes.
 func Text(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
 	if len(diags) == 0 {
 		return nil
 	}
-	tw := hcl.NewDiagnosticTextWriter(w, files, width, color)
-	return tw.WriteDiagnostics(diags)
+	lw := &lineLimiter{w: w, max: MaxTextLine, color: color}
+	tw := hcl.NewDiagnosticTextWriter(lw, files, width, color)
+	if err := tw.WriteDiagnostics(diags); err != nil {
+		return err
+	}
+	return lw.flush()
+}
+
+// MaxTextLine is the longest line Text writes, in bytes, before its cut marker.
+const MaxTextLine = 1024
+
+// lineLimiter passes text through, cutting each line after max bytes (at a character
+// boundary) and saying how much was left out.
+type lineLimiter struct {
+	w     io.Writer
+	max   int
+	color bool
+	n     int // bytes written of the current line
+	cut   int // bytes dropped of the current line
+	err   error
+}
+
+func (l *lineLimiter) Write(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	total := len(p)
+	for len(p) > 0 {
+		nl := bytes.IndexByte(p, '\n')
+		line := p
+		if nl >= 0 {
+			line = p[:nl]
+		}
+		if room := l.max - l.n; l.cut == 0 && len(line) <= room {
+			l.write(line)
+			l.n += len(line)
+		} else {
+			keep := 0
+			if l.cut == 0 {
+				keep = max(room, 0)
+				for keep > 0 && !utf8.RuneStart(line[keep]) {
+					keep--
+				}
+				l.write(line[:keep])
+				l.n += keep
+			}
+			l.cut += len(line) - keep
+		}
+		if nl < 0 {
+			break
+		}
+		l.endLine()
+		l.write([]byte{'\n'})
+		p = p[nl+1:]
+	}
+	return total, l.err
+}
+
+func (l *lineLimiter) endLine() {
+	if l.cut > 0 {
+		reset := ""
+		if l.color {
+			reset = "\x1b[0m" // the cut may have dropped the code that ends a highlight
+		}
+		l.write(fmt.Appendf(nil, "%s … (%d more bytes of this line not shown)", reset, l.cut))
+	}
+	l.n, l.cut = 0, 0
+}
+
+func (l *lineLimiter) flush() error {
+	if l.cut > 0 {
+		l.endLine()
+	}
+	return l.err
+}
+
+func (l *lineLimiter) write(b []byte) {
+	if l.err == nil && len(b) > 0 {
+		_, l.err = l.w.Write(b)
+	}
 }
 
 // Document is the JSON form of a set of diagnostics.
@@ -69,7 +150,7 @@ type Snippet struct {
 func NewDocument(files map[string]*hcl.File, diags hcl.Diagnostics) Document {
 	doc := Document{FormatVersion: FormatVersion, Diagnostics: []Diagnostic{}}
 	for _, d := range diags {
-		jd := Diagnostic{Summary: d.Summary, Detail: d.Detail, Severity: "error"}
+		jd := Diagnostic{Summary: bound(d.Summary), Detail: bound(d.Detail), Severity: "error"}
 		if d.Severity == hcl.DiagWarning {
 			jd.Severity = "warning"
 			doc.WarningCount++
@@ -134,6 +215,21 @@ func snippet(src []byte, r hcl.Range) *Snippet {
 		HighlightStartOffset: hiStart,
 		HighlightEndOffset:   hiStop,
 	}
+}
+
+// MaxMessage bounds a diagnostic's summary and detail in the JSON document, in bytes. A
+// message may quote a value from the configuration, and a value can be megabytes.
+const MaxMessage = 4096
+
+func bound(s string) string {
+	if len(s) <= MaxMessage {
+		return s
+	}
+	cut := MaxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s … (%d more bytes not shown)", s[:cut], len(s)-cut)
 }
 
 // Counts returns the number of errors and warnings.

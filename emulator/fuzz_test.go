@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzSignedRequests sends arbitrary, correctly signed bodies to every endpoint. The
-// emulator must answer each with 200 or 400 and a JSON body, never panic or fail with 500.
+// emulator must answer each with 200 or a refusal and a JSON body (a refusal with a message),
+// never panic or fail with 500.
 func FuzzSignedRequests(f *testing.F) {
 	valid, _ := json.Marshal(validBody("fuzz"))
 	for _, seed := range []string{string(valid), `{}`, `[]`, `{"amount":"1e99"}`, `{"sender_data":[1]}`, `{"timer":true,"sender_currency":"BTC","sender_type":"natural","sender_data":{"date_of_birth":"9999-99-99"}}`, `null`, `{"amount":-0}`} {
@@ -43,6 +44,17 @@ func FuzzSignedRequests(f *testing.F) {
 		}
 		if !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("%s %q: answer is not JSON: %s", path, body, rec.Body)
+		}
+		if rec.Code != 200 {
+			// A refusal says why, as the API does: {"error": ...} or {"errors": {...}}.
+			var refusal struct {
+				Error  json.RawMessage `json:"error"`
+				Errors json.RawMessage `json:"errors"`
+			}
+			_ = json.Unmarshal(rec.Body.Bytes(), &refusal)
+			if len(refusal.Error) <= 2 && len(refusal.Errors) <= 2 {
+				t.Fatalf("%s %q: HTTP %d without a message: %s", path, body, rec.Code, rec.Body)
+			}
 		}
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -169,9 +171,13 @@ func WriteFile(path string, p *Plan, now time.Time) error {
 	return nil
 }
 
-// ReadFile reads a plan file, refusing one that is truncated, altered or newer.
+// maxFileSize bounds the plan files ReadFile reads: 100,000 creates take about 61 MB.
+const maxFileSize = 1 << 30
+
+// ReadFile reads a plan file, refusing one that is truncated, altered or newer, and anything
+// that is not a regular file (reading /dev/zero would never end).
 func ReadFile(path string) (*Plan, time.Time, error) {
-	data, err := os.ReadFile(path)
+	data, err := config.ReadRegularFile(path, maxFileSize)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("plan: %w", err)
 	}
@@ -182,6 +188,28 @@ func ReadFile(path string) (*Plan, time.Time, error) {
 	return p, created, nil
 }
 
+// jsonProblem says what is wrong with JSON of n bytes and, for a syntax error, where: a file
+// cut short ends early, one altered byte breaks the syntax at its offset.
+func jsonProblem(err error, n int) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		if se.Offset >= int64(n) {
+			return fmt.Sprintf("%v (after %d bytes: the file is cut short)", err, n)
+		}
+		return fmt.Sprintf("%v at byte %d of %d", err, se.Offset, n)
+	}
+	return err.Error()
+}
+
+// shortQuote quotes s for a message, cut to a readable length: the field comes from a file
+// that may be anything.
+func shortQuote(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(strings.ToValidUTF8(s[:64], "")) + "..."
+	}
+	return strconv.Quote(s)
+}
+
 // Decode parses a plan file's bytes, checking the checksum and every body's hash.
 func Decode(data []byte) (*Plan, time.Time, error) {
 	// json.Unmarshal rather than a Decoder with DisallowUnknownFields: the checksum already
@@ -189,10 +217,10 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 	// Decoder copies a 60 MB plan through its buffer several times.
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil {
-		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %s", ErrCorrupt, jsonProblem(err, len(data)))
 	}
 	if env.Format != FileFormat {
-		return nil, time.Time{}, fmt.Errorf("%w: format is %q, want %q", ErrCorrupt, env.Format, FileFormat)
+		return nil, time.Time{}, fmt.Errorf("%w: format is %s, want %q", ErrCorrupt, shortQuote(env.Format), FileFormat)
 	}
 	if env.Version > FileVersion {
 		return nil, time.Time{}, fmt.Errorf("%w: version %d (this invoiceform reads up to %d)", ErrNewerFormat, env.Version, FileVersion)
@@ -203,7 +231,7 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 	}
 	var fp filePlan
 	if err := json.Unmarshal(env.Plan, &fp); err != nil {
-		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %s", ErrCorrupt, jsonProblem(err, len(env.Plan)))
 	}
 	p := &Plan{Lineage: fp.Lineage, Serial: fp.Serial, Binding: fp.Binding, ConfigHash: fp.ConfigHash, Targets: fp.Targets, Prune: fp.Prune}
 	for _, d := range fp.Diagnostics {

@@ -3,6 +3,7 @@ package plan_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,22 +64,27 @@ func TestFileWithErrorsRefused(t *testing.T) {
 func TestFileTamperedRefused(t *testing.T) {
 	data, err := plan.Encode(everyAction(), now)
 	must(t, err)
-	tests := map[string][]byte{
-		"truncated":       data[:len(data)/2],
-		"empty":           {},
-		"amount altered":  bytes.Replace(data, []byte(`\"amount\":1234.5`), []byte(`\"amount\":9234.5`), 1),
-		"serial altered":  bytes.Replace(data, []byte(`"serial":7`), []byte(`"serial":8`), 1),
-		"checksum forged": bytes.Replace(data, []byte(`"checksum":"sha256:`), []byte(`"checksum":"sha256:0`), 1),
-		"not a plan":      []byte(`{"format":"invoiceform-state","version":1}`),
+	tests := map[string]struct {
+		data []byte
+		want string // what the message says besides ErrCorrupt's text
+	}{
+		"truncated":       {data[:len(data)/2], fmt.Sprintf("(after %d bytes: the file is cut short)", len(data)/2)},
+		"empty":           {[]byte{}, "(after 0 bytes: the file is cut short)"},
+		"syntax altered":  {bytes.Replace(data, []byte(`"format":`), []byte(`"format!`), 1), "at byte 11 of"},
+		"amount altered":  {bytes.Replace(data, []byte(`\"amount\":1234.5`), []byte(`\"amount\":9234.5`), 1), "checksum mismatch"},
+		"serial altered":  {bytes.Replace(data, []byte(`"serial":7`), []byte(`"serial":8`), 1), "checksum mismatch"},
+		"checksum forged": {bytes.Replace(data, []byte(`"checksum":"sha256:`), []byte(`"checksum":"sha256:0`), 1), "checksum mismatch"},
+		"not a plan":      {[]byte(`{"format":"invoiceform-state","version":1}`), `format is "invoiceform-state", want "invoiceform-plan"`},
+		"huge format":     {[]byte(`{"format":"` + strings.Repeat("x", 1<<20) + `"}`), `format is "` + strings.Repeat("x", 64) + `"..., want`},
 	}
 	for name, bad := range tests {
 		t.Run(name, func(t *testing.T) {
-			if bytes.Equal(bad, data) {
+			if bytes.Equal(bad.data, data) {
 				t.Fatal("the alteration did not apply")
 			}
-			_, _, err := plan.Decode(bad)
-			if !errors.Is(err, plan.ErrCorrupt) {
-				t.Fatalf("err = %v, want ErrCorrupt", err)
+			_, _, err := plan.Decode(bad.data)
+			if !errors.Is(err, plan.ErrCorrupt) || !strings.Contains(err.Error(), bad.want) || len(err.Error()) > 1024 {
+				t.Fatalf("err = %.300v, want ErrCorrupt and %q", err, bad.want)
 			}
 		})
 	}

@@ -11,8 +11,9 @@ import (
 )
 
 // FuzzDecode: any plan payload, wrapped with a correct checksum so that the fuzzer gets past
-// it to the content, gives a plan or an error, never a panic; a plan that decodes renders in
-// every view and saves again.
+// it to the content, gives a plan or an error with a message, never a panic; a plan that
+// decodes renders in every view and saves again. The same bytes read as a whole file (no
+// envelope: another program's JSON, a truncated file) are refused with a message too.
 func FuzzDecode(f *testing.F) {
 	data, err := plan.Encode(everyAction(), now)
 	if err != nil {
@@ -35,8 +36,16 @@ func FuzzDecode(f *testing.F) {
 		b.WriteString(`","plan":`)
 		b.Write(payload)
 		b.WriteString(`}`)
+		if _, _, err := plan.Decode(payload); err == nil {
+			t.Fatal("a file without the plan envelope and checksum was accepted")
+		} else if err.Error() == "" {
+			t.Fatal("error with an empty message")
+		}
 		p, _, err := plan.Decode(b.Bytes())
 		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("error with an empty message")
+			}
 			return
 		}
 		for _, view := range []string{"txt", "json", "md"} {

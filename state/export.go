@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
 // ExportFormat names the export document; ExportVersion is its version, raised whenever a
@@ -67,7 +68,11 @@ func ReadExport(r io.Reader) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: not an export document: %v", ErrCorrupt, err)
 	}
 	if e.Format != ExportFormat {
-		return nil, fmt.Errorf("%w: format is %q, want %q", ErrCorrupt, e.Format, ExportFormat)
+		format := e.Format
+		if len(format) > 64 {
+			format = strings.ToValidUTF8(format[:64], "") + "..."
+		}
+		return nil, fmt.Errorf("%w: format is %q, want %q", ErrCorrupt, format, ExportFormat)
 	}
 	if e.Version > ExportVersion {
 		return nil, fmt.Errorf("%w: export version %d (this invoiceform reads up to %d)", ErrNewerFormat, e.Version, ExportVersion)
@@ -80,6 +85,10 @@ func ReadExport(r io.Reader) (*Snapshot, error) {
 		if err := r.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
+		if id, ok := bodyForeignID(r.Body); ok && id != r.ForeignID {
+			// The key was edited, or the record moved: the body says which invoice it is.
+			return nil, fmt.Errorf("%w: record %q holds the request of foreign_id %q", ErrCorrupt, r.ForeignID, id)
+		}
 		if _, dup := s.Records[r.ForeignID]; dup {
 			return nil, fmt.Errorf("%w: foreign_id %q appears twice", ErrCorrupt, r.ForeignID)
 		}
@@ -89,4 +98,15 @@ func ReadExport(r io.Reader) (*Snapshot, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// bodyForeignID is the foreign_id a request body names, when it is a JSON object with one.
+func bodyForeignID(body []byte) (string, bool) {
+	var b struct {
+		ForeignID *string `json:"foreign_id"`
+	}
+	if json.Unmarshal(body, &b) != nil || b.ForeignID == nil {
+		return "", false
+	}
+	return *b.ForeignID, true
 }

@@ -70,13 +70,15 @@ func TestReadExport(t *testing.T) {
 		{"no lineage", strings.Replace(good, `"lineage": "lin"`, `"lineage": ""`, 1), state.ErrCorrupt},
 		{"duplicate", strings.Replace(good, `"foreign_id": "p"`, `"foreign_id": "a"`, 1), state.ErrCorrupt},
 		{"unknown phase", strings.Replace(good, `"phase": "pending"`, `"phase": "failed"`, 1), state.ErrCorrupt},
+		{"foreign_id edited", strings.Replace(good, `"foreign_id": "p"`, `"foreign_id": "q"`, 1), state.ErrCorrupt},
+		{"huge format", strings.Replace(good, `"invoiceform-state"`, `"`+strings.Repeat("x", 1<<20)+`"`, 1), state.ErrCorrupt},
 	}
 	for _, c := range bad {
 		if c.doc == good {
 			t.Fatalf("%s: the replacement did not apply", c.name)
 		}
-		if _, err := state.ReadExport(strings.NewReader(c.doc)); !errors.Is(err, c.want) {
-			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		if _, err := state.ReadExport(strings.NewReader(c.doc)); !errors.Is(err, c.want) || len(err.Error()) > 1024 {
+			t.Errorf("%s: %.300v, want %v in a message of at most 1 KB", c.name, err, c.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -73,6 +74,11 @@ state are used instead, and the credentials are not read.`,
 			if a.rate < 0 {
 				return usageError{"-rate must not be negative"}
 			}
+			// NaN and Inf parse as floats; a rate near zero would wait for ever after the
+			// first request.
+			if math.IsNaN(a.rate) || a.rate != 0 && (a.rate < minRate || a.rate > maxRate) {
+				return usageError{fmt.Sprintf("-rate=%v: must be 0 (no limit) or between %v and %.0f requests per second", a.rate, minRate, maxRate)}
+			}
 			if a.timeout <= 0 {
 				return usageError{"-request-timeout must be positive"}
 			}
@@ -99,6 +105,13 @@ state are used instead, and the credentials are not read.`,
 		},
 	}
 }
+
+// The -rate bounds: one request per 100 s at the slowest; at the fastest far beyond what the
+// API allows (and within the limiter's integer burst).
+const (
+	minRate = 0.01
+	maxRate = 1e6
+)
 
 // applyTarget is where apply sends requests and keeps the state.
 type applyTarget struct {
@@ -145,7 +158,7 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 	)
 	if file != "" {
 		if p, _, err = plan.ReadFile(file); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return err // it names the file
 		}
 		saved = true
 		if !a.emulator {

@@ -54,14 +54,35 @@ func (f pathFlag) String() string {
 }
 
 func (f pathFlag) Set(v string) error {
+	if v == "" {
+		// An empty path would read as "no state yet" to readers.
+		return errors.New("must not be empty; it names the state file, e.g. -state=" + defaultStatePath)
+	}
 	f.a.path, f.a.pathSet = v, true
+	return nil
+}
+
+// waitDuration is a duration flag that refuses negative values, which would otherwise pass
+// silently as "do not wait".
+type waitDuration time.Duration
+
+func (d *waitDuration) String() string { return time.Duration(*d).String() }
+func (d *waitDuration) Set(v string) error {
+	p, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("not a duration; write e.g. 30s or 2m")
+	}
+	if p < 0 {
+		return errors.New("must not be negative")
+	}
+	*d = waitDuration(p)
 	return nil
 }
 
 func (a *stateArgs) bind(fs *flag.FlagSet) {
 	a.path = defaultStatePath
 	fs.Var(pathFlag{a}, "state", "keep the state in the bbolt file `PATH`, whatever the settings block or "+envPGConnStr+" say")
-	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "how long to wait for another invoiceform process to release the state (e.g. 30s); 0 fails at once")
+	fs.Var((*waitDuration)(&a.lockTimeout), "lock-timeout", "how long to wait for another invoiceform process to release the state, a `DURATION` (e.g. 30s); 0 fails at once")
 }
 
 // configure decides where the state is. Precedence: -state=PATH (a bbolt file); else

@@ -39,7 +39,8 @@ func runEmulator(ctx context.Context, e *env, opts *emulator.Options) error {
 	if err := opts.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	opts.Logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	// Debug: the README promises a line per request (method, path, status, key).
+	opts.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// Signals are caught before the banner says the emulator is up: a script that stops it
 	// as soon as it has read the banner must get a clean shutdown, not a death by signal.
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)

@@ -125,6 +125,11 @@ func (f *formatter) dir(root string) {
 
 // format returns the canonical form of src, or nil after reporting syntax errors.
 func (f *formatter) format(name string, src []byte) []byte {
+	if d := config.CheckNesting(name, src, false); d != nil {
+		f.files[name] = &hcl.File{Body: hcl.EmptyBody(), Bytes: src}
+		f.diags = append(f.diags, d)
+		return nil
+	}
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		f.files[name] = file
@@ -135,7 +140,7 @@ func (f *formatter) format(name string, src []byte) []byte {
 }
 
 func (f *formatter) file(path string, mode fs.FileMode) {
-	src, err := os.ReadFile(path)
+	src, err := config.ReadRegularFile(path, config.MaxFileSize)
 	if err != nil {
 		f.fail(fmt.Errorf("%s: %v", path, unwrapPathError(err)))
 		return

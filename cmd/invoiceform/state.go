@@ -15,6 +15,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -395,15 +396,19 @@ never merges, so it can never overwrite what was issued.`,
 	}
 }
 
+// maxExportSize bounds the export files state import reads; 100,000 records take about
+// 100 MB.
+const maxExportSize = 4 << 30
+
 func runStateImport(e *env, a stateArgs, file string) error {
 	in := e.stdin
 	if file != "-" {
-		f, err := os.Open(file)
+		// A regular file only: /dev/zero would be read until memory runs out.
+		data, err := config.ReadRegularFile(file, maxExportSize)
 		if err != nil {
 			return fmt.Errorf("state import: %w", err)
 		}
-		defer f.Close()
-		in = f
+		in = bytes.NewReader(data)
 	}
 	snap, err := state.ReadExport(in)
 	if err != nil {

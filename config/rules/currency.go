@@ -85,6 +85,9 @@ func Currencies() []Currency {
 // and still be suggested: one typo plus one slip ("BTX" -> "BTC", "ETHH" -> "ETH").
 const maxSuggestDistance = 2
 
+// maxCodeLen is the length of the longest code ("BNB-BSC"); TestMaxCodeLen keeps it so.
+const maxCodeLen = 7
+
 // SuggestCurrency returns the known code that the mistyped code most likely meant, for a "did
 // you mean" hint, or "" when nothing is close. A case-insensitive exact match wins ("eur" ->
 // "EUR"); otherwise the known code closest by Levenshtein distance to the upper-cased input, at
@@ -96,8 +99,13 @@ func SuggestCurrency(code string) string {
 			return c.Code
 		}
 	}
+	n := utf8.RuneCountInString(code)
+	if n > maxCodeLen+maxSuggestDistance {
+		// Further than that from every code, and the distance costs time in the length: a
+		// 10 MB value took seconds.
+		return ""
+	}
 	upper := strings.ToUpper(code)
-	n := utf8.RuneCountInString(upper)
 	best, bestDist := "", maxSuggestDistance+1
 	for _, c := range currencies {
 		d := levenshtein.Distance(upper, c.Code, nil)

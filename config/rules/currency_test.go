@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/invoiceform/invoiceform/config/rules"
@@ -130,5 +131,25 @@ func TestSuggestCurrency(t *testing.T) {
 		if got := rules.SuggestCurrency(tt.in); got != tt.want {
 			t.Errorf("SuggestCurrency(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestMaxCodeLen(t *testing.T) {
+	longest := 0
+	for _, c := range rules.Currencies() {
+		longest = max(longest, len(c.Code))
+	}
+	if longest != rules.MaxCodeLen {
+		t.Errorf("the longest code has %d characters; maxCodeLen says %d", longest, rules.MaxCodeLen)
+	}
+}
+
+func TestSuggestCurrencyAtTheLengthLimit(t *testing.T) {
+	// Past maxCodeLen+2 characters nothing is computed (a 10 MB value took seconds).
+	if s := rules.SuggestCurrency(strings.Repeat("E", 10<<20)); s != "" {
+		t.Errorf("suggested %q", s)
+	}
+	if s := rules.SuggestCurrency("BNB-BSCXX"); s != "BNB-BSC" {
+		t.Errorf("BNB-BSCXX: suggested %q, want BNB-BSC", s)
 	}
 }

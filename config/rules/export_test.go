@@ -23,3 +23,6 @@ func Alpha2Index() map[string]string {
 
 // PunycodeLen exposes the Punycode length used for DNS limits of internationalised labels.
 func PunycodeLen(label string) int { return punycodeLen([]rune(label)) }
+
+// MaxCodeLen is the length SuggestCurrency assumes for the longest code.
+const MaxCodeLen = maxCodeLen

@@ -8,8 +8,9 @@ import (
 	"github.com/invoiceform/invoiceform/state/statetest"
 )
 
-// FuzzDecodeRecord feeds arbitrary stored values to the decoder: it must never panic, and
-// whatever it accepts must survive an encode and decode unchanged.
+// FuzzDecodeRecord feeds arbitrary stored values to the decoder: it must never panic, a
+// refusal is an error with a message, and whatever it accepts must survive an encode and
+// decode unchanged.
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(encodeRecord(nil, statetest.FullRecord("full")))
 	f.Add(encodeRecord(nil, statetest.PendingRecord("p")))
@@ -21,6 +22,9 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v []byte) {
 		r, err := decodeRecord(v)
 		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("error with an empty message for %q", v)
+			}
 			return
 		}
 		again, err := decodeRecord(encodeRecord(nil, r))
