@@ -44,13 +44,27 @@ func forObjectParallel(fe *hclsyntax.ForExpr, ctx *hcl.EvalContext) (cty.Value, 
 		bad     bool
 	}
 	outs := make([]out, n)
+	// The usual key and value, r.id => r, are read straight from the element: a context per
+	// element is made only for anything else.
+	keyFast, valFast := loopTraversal(fe.KeyExpr, fe), loopTraversal(fe.ValExpr, fe)
+	simple := fe.CondExpr == nil && keyFast != nil && valFast != nil
 	parallel(n, runtime.GOMAXPROCS(0), 256, func(i int) {
+		o := &outs[i]
+		if simple {
+			k, kok := keyFast(ks[i], vs[i])
+			v, vok := valFast(ks[i], vs[i])
+			if !kok || !vok || k.IsNull() || !k.IsKnown() || k.IsMarked() || k.Type() != cty.String || !v.IsKnown() || v.IsMarked() {
+				o.bad = true
+				return
+			}
+			o.key, o.val, o.include = k.AsString(), v, true
+			return
+		}
 		child := ctx.NewChild()
 		child.Variables = map[string]cty.Value{fe.ValVar: vs[i]}
 		if fe.KeyVar != "" {
 			child.Variables[fe.KeyVar] = ks[i]
 		}
-		o := &outs[i]
 		if fe.CondExpr != nil {
 			c, d := fe.CondExpr.Value(child)
 			if len(d) > 0 || c.IsNull() || !c.IsKnown() || c.IsMarked() || c.Type() != cty.Bool {
@@ -90,4 +104,34 @@ func forObjectParallel(fe *hclsyntax.ForExpr, ctx *hcl.EvalContext) (cty.Value, 
 		vals[o.key] = o.val
 	}
 	return cty.ObjectVal(vals), true
+}
+
+// loopTraversal returns, for an expression that only follows one of the for expression's own
+// variables (r, r.id, r.a["b"]), a function that evaluates it from the element's key and
+// value as HCL would; ok is false where HCL would report an error. It returns nil for any
+// other expression.
+func loopTraversal(expr hclsyntax.Expression, fe *hclsyntax.ForExpr) func(k, v cty.Value) (cty.Value, bool) {
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(st.Traversal) == 0 {
+		return nil
+	}
+	root, rest := st.Traversal.RootName(), st.Traversal[1:]
+	var fromKey bool
+	switch {
+	case root == fe.ValVar:
+	case fe.KeyVar != "" && root == fe.KeyVar:
+		fromKey = true
+	default:
+		return nil
+	}
+	return func(k, v cty.Value) (cty.Value, bool) {
+		if fromKey {
+			v = k
+		}
+		if len(rest) == 0 {
+			return v, true
+		}
+		r, diags := rest.TraverseRel(v)
+		return r, len(diags) == 0
+	}
 }

@@ -41,6 +41,11 @@ func TestParallelForExprMatchesHCL(t *testing.T) {
 		`{ for r in rows : r.id => r if r.amount }`,  // condition not a bool
 		`{ for n in nums : n => n * 2 }`,             // number keys: HCL converts
 		`{ for r in rows : r.id => tonumber(r.amount) + 1 }`,
+		`{ for i, r in rows : r.id => i }`,    // the key variable as the value
+		`{ for r in rows : r.group => r.id }`, // duplicate keys from plain traversals
+		`{ for n in nums : n => n }`,          // a number key from a plain traversal
+		`{ for r in rows : r.missing => r }`,  // an error in a plain key
+		`{ for i, r in rows : r["id"] => r }`, // an index step
 	} {
 		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.hcl", hcl.InitialPos)
 		if diags.HasErrors() {
