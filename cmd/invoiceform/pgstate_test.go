@@ -209,3 +209,48 @@ func TestApplyLockContentionPostgres(t *testing.T) {
 	defer r.Close()
 	checkStoreConverged(t, r, srv, 3)
 }
+
+// TestPlanEarlyReadGivesWayToSettings: plan starts reading the default state file while the
+// configuration loads, but when the settings keep the state in PostgreSQL (conn_str in the
+// block, nothing in the environment) it plans against PostgreSQL, not the file.
+func TestPlanEarlyReadGivesWayToSettings(t *testing.T) {
+	connStr := pgtest.ConnString(t)
+	ws := pgtest.Workspace(t, connStr)
+	dir := t.TempDir()
+	quick, err := os.ReadFile(filepath.Join("..", "..", "examples", "quickstart", "main.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := "settings {\n  backend \"pg\" {\n    conn_str  = \"" + connStr + "\"\n    workspace = \"" + ws + "\"\n  }\n}\n"
+	for name, src := range map[string]string{"main.hcl": string(quick), "backend.hcl": settings} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A state file where the early read looks, recording every declared invoice.
+	b, err := boltstate.Open(filepath.Join(dir, defaultStatePath), boltstate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"order-1001", "order-1002", "wholesale-2024-17"} {
+		if err := b.Put(context.Background(), statetest.FullRecord(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := invoiceform(t, dir, nil, "plan", "-no-color")
+	if code != 0 || !strings.Contains(stdout, "Plan: 3 to create") {
+		t.Fatalf("plan exited %d; want 3 creates against the empty PostgreSQL workspace, not the file:\n%s%s", code, stdout, stderr)
+	}
+	// Without the settings block the same file is the state: its records (issued with other
+	// requests) are conflicts.
+	if err := os.Remove(filepath.Join(dir, "backend.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = invoiceform(t, dir, nil, "plan", "-no-color")
+	if code != 1 || !strings.Contains(stderr, "Issued invoice changed") {
+		t.Fatalf("plan exited %d; want the file's records to count (conflicts, exit 1):\n%s%s", code, stdout, stderr)
+	}
+}
