@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/invoiceform/invoiceform/state/boltstate"
 	"github.com/invoiceform/invoiceform/state/statetest"
@@ -58,6 +59,22 @@ func runHelper(kind, path string) {
 			}()
 		}
 		wg.Wait()
+		os.Exit(0)
+	case "create-limited":
+		// Create a state with writes limited to 8 KiB, as on a full disk: the creation
+		// must fail and leave nothing behind.
+		lim := syscall.Rlimit{Cur: 8192, Max: 8192}
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+			fmt.Println("setrlimit:", err)
+			os.Exit(2)
+		}
+		s, err := boltstate.Open(path, boltstate.Options{})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		s.Close()
+		fmt.Println("created")
 		os.Exit(0)
 	}
 	fmt.Println("unknown helper", kind)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,4 +158,30 @@ func TestCrashConsistency(t *testing.T) {
 		checkConsistent(t, path)
 		t.Logf("round %d: %d acknowledged, %d in the file", round, len(acked), len(snap.Records))
 	}
+}
+
+// TestCreationThatFailsLeavesNoFile: a process whose writes fail while it creates the state
+// (its file size limit is 8 KiB, bbolt's new file 16 KiB: a full disk) fails with a message
+// and leaves no state file, nor a temporary one, so that the next run creates the state
+// instead of refusing a truncated file forever.
+func TestCreationThatFailsLeavesNoFile(t *testing.T) {
+	path := newPath(t)
+	cmd, stdin, out := helper(t, "create-limited", path)
+	stdin.Close()
+	if !out.Scan() || !strings.HasPrefix(out.Text(), "error: ") || !strings.Contains(out.Text(), path) {
+		t.Fatalf("creating under an 8 KiB limit: %q %v; want an error naming %s", out.Text(), out.Err(), path)
+	}
+	_ = cmd.Wait()
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("left behind: %s", e.Name())
+	}
+	s, err := boltstate.Open(path, boltstate.Options{})
+	if err != nil {
+		t.Fatalf("the next open should create the state: %v", err)
+	}
+	s.Close()
 }

@@ -98,6 +98,16 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, corrupt(path, "the file is empty")
 	}
 
+	return openExisting(path, opts, deadline)
+}
+
+// openExisting opens a state file that exists: read-only first, so that a file that is not a
+// valid state is refused untouched; then, for a writable store, under the exclusive lock.
+func openExisting(path string, opts Options, deadline time.Time) (*Store, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
 	ro, version, err := openChecked(path, true, opts, deadline)
 	if err != nil {
 		return nil, err
@@ -135,46 +145,68 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// create makes a new state file. bbolt initialises an empty file under the exclusive lock;
-// a file with no buckets at all is therefore one we (or a racing invoiceform) just made, and
-// is given its meta. Anything else was there before us and goes through the usual checks
-// (only a file that another program creates between our Stat and bbolt's open escapes the
-// read-only check; bbolt then refuses what it cannot read).
+// create makes a new state file and opens it. The state is made whole in a temporary file
+// beside path and then linked to path, so that path only ever names a complete state: a
+// creation that fails part way (a full disk, a file size limit, a kill) leaves no file that
+// every later run would have to refuse as truncated, and a process that loses the race to
+// create the file opens the winner's instead of touching it.
 func create(path string, opts Options, deadline time.Time) (*Store, error) {
-	db, err := boltOpen(path, false, opts, deadline)
+	made, err := makeFile(path, opts, deadline)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, version: FormatVersion}
-	fresh := false
-	err = guard(path, func() error {
-		return db.Update(func(tx *bolt.Tx) error {
-			empty := true
-			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
-			if !empty {
-				return nil
-			}
-			fresh = true
-			return initialise(tx, state.NewLineage())
-		})
-	})
-	if err == nil && fresh {
+	s, err := openExisting(path, opts, deadline)
+	if err == nil && made {
 		// The new file's name must survive a power loss as surely as the records in it.
 		err = syncDir(filepath.Dir(path))
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 	}
-	if err == nil && !fresh {
-		s.version, err = checkMeta(path, db)
-		if err == nil && s.version < FormatVersion {
-			var note string
-			note, err = s.migrate()
-			s.Notes = append(s.Notes, note)
+	return s, err
+}
+
+// makeFile writes an empty state to a temporary file in path's directory and links it to
+// path; made is false when another process linked its own first.
+func makeFile(path string, opts Options, deadline time.Time) (made bool, err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return false, fmt.Errorf("state: creating %s: %w", path, err)
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	if err := tmp.Chmod(FileMode); err != nil {
+		_ = tmp.Close()
+		return false, fmt.Errorf("state: creating %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return false, fmt.Errorf("state: creating %s: %w", path, err)
+	}
+	var db *bolt.DB
+	err = guard(path, func() error {
+		var err error
+		if db, err = bolt.Open(name, FileMode, &bolt.Options{Timeout: max(time.Until(deadline), time.Nanosecond)}); err != nil {
+			return err
+		}
+		return db.Update(func(tx *bolt.Tx) error { return initialise(tx, state.NewLineage()) })
+	})
+	if db != nil {
+		if cerr := db.Close(); err == nil {
+			err = cerr
 		}
 	}
 	if err != nil {
-		_ = db.Close()
-		return nil, err
+		return false, fmt.Errorf("state: creating %s: %w (nothing was written to %s)", path, err, path)
 	}
-	return s, nil
+	if err := os.Link(name, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return false, nil // another invoiceform made it first: open theirs
+		}
+		return false, fmt.Errorf("state: creating %s: %w", path, err)
+	}
+	return true, nil
 }
 
 func syncDir(dir string) error {
