@@ -139,94 +139,32 @@ func (a *stateArgs) where() string { return a.loc.name }
 // open opens the state; read-only opens never create or change anything. writers is the
 // number of goroutines that will Put at once (0 for the default).
 func (a *stateArgs) open(e *env, readOnly bool, writers int) (state.Store, error) {
-	s, notes, err := a.openQuiet(readOnly, writers)
-	for _, n := range notes {
-		fmt.Fprintf(e.stderr, "Note: %s\n", n)
-	}
-	return s, err
-}
-
-// openQuiet is open, returning the store's notes instead of printing them.
-func (a *stateArgs) openQuiet(readOnly bool, writers int) (state.Store, []string, error) {
+	var (
+		s     state.Store
+		notes []string
+	)
 	if a.loc.pg {
 		ctx, cancel := context.WithTimeout(context.Background(), a.lockTimeout+time.Minute)
 		defer cancel()
 		ps, err := pgstate.Open(ctx, a.loc.connStr, pgstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout, Writers: writers, Workspace: a.loc.workspace})
 		if err != nil {
 			if errors.Is(err, state.ErrNotFound) {
-				return nil, nil, noPGState{a.loc.name, err}
+				return nil, noPGState{a.loc.name, err}
 			}
-			return nil, nil, err
+			return nil, err
 		}
-		return ps, ps.Notes, nil
+		s, notes = ps, ps.Notes
+	} else {
+		bs, err := boltstate.Open(a.loc.path, boltstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout, Writers: writers})
+		if err != nil {
+			return nil, err
+		}
+		s, notes = bs, bs.Notes
 	}
-	bs, err := boltstate.Open(a.loc.path, boltstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout, Writers: writers})
-	if err != nil {
-		return nil, nil, err
-	}
-	return bs, bs.Notes, nil
-}
-
-// snapshotQuiet reads the state read-only; a missing state is an empty one, and is not
-// created. found says whether there was one.
-func (a *stateArgs) snapshotQuiet() (snap *state.Snapshot, found bool, notes []string, err error) {
-	s, notes, err := a.openQuiet(true, 0)
-	if errors.Is(err, state.ErrNotFound) {
-		return &state.Snapshot{Records: map[string]*state.Record{}}, false, notes, nil
-	}
-	if err != nil {
-		return nil, false, notes, err
-	}
-	defer s.Close()
-	snap, err = s.Snapshot(context.Background())
-	return snap, true, notes, err
-}
-
-// earlyRead is a snapshot of a state file read while the configuration loads, on whatever
-// core loading leaves idle (see startEarly).
-type earlyRead struct {
-	loc   location
-	done  chan struct{}
-	snap  *state.Snapshot
-	found bool
-	notes []string
-	err   error
-}
-
-// startEarly starts reading the state file before the configuration is loaded when its place
-// does not hang on the configuration but for a backend block in its settings: -state was
-// given, or no connection string is in the environment. The read is read-only under a shared
-// lock, so a guess the settings overturn costs only the read; take checks the guess.
-func (a *stateArgs) startEarly(e *env) *earlyRead {
-	guess := *a
-	if err := guess.configure(e, nil); err != nil || guess.loc.pg {
-		return nil
-	}
-	r := &earlyRead{loc: guess.loc, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.snap, r.found, r.notes, r.err = guess.snapshotQuiet()
-	}()
-	return r
-}
-
-// wait waits for the read to end; call it before printing anything, and always.
-func (r *earlyRead) wait() {
-	if r != nil {
-		<-r.done
-	}
-}
-
-// take returns the early snapshot if the configured state is the one it read (ok false
-// otherwise: read it now), printing its notes.
-func (r *earlyRead) take(e *env, a *stateArgs) (snap *state.Snapshot, found, ok bool, err error) {
-	if r == nil || r.loc != a.loc {
-		return nil, false, false, nil
-	}
-	for _, n := range r.notes {
+	for _, n := range notes {
 		fmt.Fprintf(e.stderr, "Note: %s\n", n)
 	}
-	return r.snap, r.found, true, r.err
+	return s, nil
 }
 
 // noPGState is a workspace nothing was applied to yet; it matches state.ErrNotFound.

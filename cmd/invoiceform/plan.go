@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -112,18 +113,20 @@ func keyFingerprint(e *env) string {
 // readSnapshot reads the state read-only; a missing state file is an empty state, and is not
 // created.
 func readSnapshot(e *env, a stateArgs) (*state.Snapshot, bool, error) {
-	snap, found, notes, err := a.snapshotQuiet()
-	for _, n := range notes {
-		fmt.Fprintf(e.stderr, "Note: %s\n", n)
+	s, err := a.open(e, true, 0)
+	if errors.Is(err, state.ErrNotFound) {
+		return &state.Snapshot{Records: map[string]*state.Record{}}, false, nil
 	}
-	return snap, found, err
+	if err != nil {
+		return nil, false, err
+	}
+	defer s.Close()
+	snap, err := s.Snapshot(context.Background())
+	return snap, true, err
 }
 
 func runPlan(e *env, a planArgs) error {
-	// The state is read while the configuration loads, when its place can be told without it.
-	early := a.state.startEarly(e)
 	cfg, ep, diags := loadConfig(e, a.vars)
-	early.wait()
 	if diags.HasErrors() {
 		if err := printDiags(e, cfg.Files, diags, a.view.json, a.view.noColor); err != nil {
 			return err
@@ -133,10 +136,7 @@ func runPlan(e *env, a planArgs) error {
 	if err := a.state.configure(e, &cfg.Settings); err != nil {
 		return err
 	}
-	snap, _, ok, err := early.take(e, &a.state)
-	if !ok {
-		snap, _, err = readSnapshot(e, a.state)
-	}
+	snap, _, err := readSnapshot(e, a.state)
 	if err != nil {
 		return err
 	}
