@@ -573,11 +573,9 @@ func (s *Store) commit(group []*request) error {
 	return nil
 }
 
-// Bind implements state.Store. A binding that is already the state's is only read.
-func (s *Store) Bind(ctx context.Context, want state.Binding) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// inTx runs fn in one transaction on the store's connection, committed when fn returns nil;
+// errors are named op.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
 	done, err := s.use(true)
 	if err != nil {
 		return err
@@ -587,29 +585,42 @@ func (s *Store) Bind(ctx context.Context, want state.Binding) error {
 	defer s.connMu.Unlock()
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
-		return s.wrap("bind", err)
+		return s.wrap(op, err)
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
-	var have state.Binding
-	err = tx.QueryRow(ctx, "SELECT endpoint, key_fingerprint FROM "+s.schema+".states WHERE workspace = $1 FOR UPDATE", s.workspace).
-		Scan(&have.Endpoint, &have.KeyFingerprint)
-	if err != nil {
-		return s.wrap("bind", err)
-	}
-	if err := state.CheckBinding(have, want); err != nil || have == want {
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.where, err)
-		}
-		return nil
-	}
-	if _, err := tx.Exec(ctx, "UPDATE "+s.schema+".states SET endpoint = $2, key_fingerprint = $3, serial = serial + 1 WHERE workspace = $1",
-		s.workspace, want.Endpoint, want.KeyFingerprint); err != nil {
-		return s.wrap("bind", err)
+	if err := fn(tx); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return s.wrap("bind", err)
+		return s.wrap(op, err)
 	}
 	return nil
+}
+
+// Bind implements state.Store. A binding that is already the state's is only read.
+func (s *Store) Bind(ctx context.Context, want state.Binding) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "bind", func(tx pgx.Tx) error {
+		var have state.Binding
+		err := tx.QueryRow(ctx, "SELECT endpoint, key_fingerprint FROM "+s.schema+".states WHERE workspace = $1 FOR UPDATE", s.workspace).
+			Scan(&have.Endpoint, &have.KeyFingerprint)
+		if err != nil {
+			return s.wrap("bind", err)
+		}
+		if err := state.CheckBinding(have, want); err != nil {
+			return fmt.Errorf("%s: %w", s.where, err)
+		}
+		if have == want {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, "UPDATE "+s.schema+".states SET endpoint = $2, key_fingerprint = $3, serial = serial + 1 WHERE workspace = $1",
+			s.workspace, want.Endpoint, want.KeyFingerprint); err != nil {
+			return s.wrap("bind", err)
+		}
+		return nil
+	})
 }
 
 // Import implements state.Store: records are copied with COPY, the lineage, serial and
@@ -623,44 +634,31 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 			return err
 		}
 	}
-	done, err := s.use(true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	tx, err := s.conn.Begin(ctx)
-	if err != nil {
-		return s.wrap("import", err)
-	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
-	var n int
-	var endpoint string
-	err = tx.QueryRow(ctx, "SELECT endpoint, (SELECT count(*) FROM "+s.schema+".records WHERE workspace = $1) FROM "+s.schema+".states WHERE workspace = $1 FOR UPDATE", s.workspace).
-		Scan(&endpoint, &n)
-	if err != nil {
-		return s.wrap("import", err)
-	}
-	if n > 0 || endpoint != "" {
-		return fmt.Errorf("state: %s: import: %w: it has %d records and binding %q", s.where, state.ErrNotEmpty, n, endpoint)
-	}
-	rows := make([][]any, 0, len(snap.Records))
-	for _, r := range state.SortedRecords(snap) {
-		rows = append(rows, append([]any{s.workspace}, recordValues(r)...))
-	}
-	cols := append([]string{"workspace"}, recordColumnList...)
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.where.schema, "records"}, cols, pgx.CopyFromRows(rows)); err != nil {
-		return s.wrap("import", err)
-	}
-	if _, err := tx.Exec(ctx, "UPDATE "+s.schema+".states SET lineage = $2, serial = $3, endpoint = $4, key_fingerprint = $5 WHERE workspace = $1",
-		s.workspace, snap.Lineage, int64(snap.Serial), snap.Binding.Endpoint, snap.Binding.KeyFingerprint); err != nil {
-		return s.wrap("import", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return s.wrap("import", err)
-	}
-	return nil
+	return s.inTx(ctx, "import", func(tx pgx.Tx) error {
+		var n int
+		var endpoint string
+		err := tx.QueryRow(ctx, "SELECT endpoint, (SELECT count(*) FROM "+s.schema+".records WHERE workspace = $1) FROM "+s.schema+".states WHERE workspace = $1 FOR UPDATE", s.workspace).
+			Scan(&endpoint, &n)
+		if err != nil {
+			return s.wrap("import", err)
+		}
+		if n > 0 || endpoint != "" {
+			return fmt.Errorf("state: %s: import: %w: it has %d records and binding %q", s.where, state.ErrNotEmpty, n, endpoint)
+		}
+		rows := make([][]any, 0, len(snap.Records))
+		for _, r := range state.SortedRecords(snap) {
+			rows = append(rows, append([]any{s.workspace}, recordValues(r)...))
+		}
+		cols := append([]string{"workspace"}, recordColumnList...)
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.where.schema, "records"}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return s.wrap("import", err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE "+s.schema+".states SET lineage = $2, serial = $3, endpoint = $4, key_fingerprint = $5 WHERE workspace = $1",
+			s.workspace, snap.Lineage, int64(snap.Serial), snap.Binding.Endpoint, snap.Binding.KeyFingerprint); err != nil {
+			return s.wrap("import", err)
+		}
+		return nil
+	})
 }
 
 // Close implements state.Store: it waits for queued writes, releases the lock and the
