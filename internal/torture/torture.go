@@ -243,6 +243,12 @@ func (w *World) Errorf(format string, args ...any) {
 	w.t.Errorf("%s\n(seed %d; replay: %s)", fmt.Sprintf(format, args...), w.opts.Seed, w.opts.Repro)
 }
 
+// Logf logs to the test's log.
+func (w *World) Logf(format string, args ...any) {
+	w.t.Helper()
+	w.t.Logf(format, args...)
+}
+
 // Fatalf is Errorf, then stops the test.
 func (w *World) Fatalf(format string, args ...any) {
 	w.t.Helper()

@@ -127,14 +127,21 @@ func backends() []torture.Backend { return []torture.Backend{torture.Bolt(), tor
 // injects faults and every round declares more invoices; every few rounds and at the end it
 // applies to convergence and checks that every invoice was created once and none was lost.
 func TestKill(t *testing.T) {
+	scenario(t, 200, rounds*3, 30, 10, kill)
+}
+
+// scenario runs a torture on every backend: a world declaring start invoices, n rounds each
+// declaring grow more and running round, convergence and the checks every `every` rounds and
+// at the end.
+func scenario(t *testing.T, start, n, grow, every int, round func(w *torture.World, round int)) {
 	for _, b := range backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			w := world(t, b)
-			w.Declare(200)
-			for round := 1; round <= rounds*3; round++ {
-				w.Declare(w.Declared() + 30)
-				kill(w, round)
-				if round%10 == 0 {
+			w.Declare(start)
+			for r := 1; r <= n; r++ {
+				w.Declare(w.Declared() + grow)
+				round(w, r)
+				if r%every == 0 {
 					w.Converge(8)
 					w.Check()
 				}
@@ -162,24 +169,11 @@ func kill(w *torture.World, round int) {
 // finished), and the next applies converge with no duplicate. One round in four sends a
 // second SIGINT soon after the first, which ends the process at once.
 func TestInterrupt(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			w := world(t, b)
-			w.Declare(100)
-			var slowest time.Duration
-			defer func() { t.Logf("slowest stop after SIGINT: %s", slowest.Round(time.Millisecond)) }()
-			for round := 1; round <= rounds; round++ {
-				w.Declare(w.Declared() + 60)
-				slowest = max(slowest, interrupt(w, round))
-				if round%3 == 0 {
-					w.Converge(8)
-					w.Check()
-				}
-			}
-			w.Converge(8)
-			w.Check()
-		})
-	}
+	var slowest time.Duration // the backends' subtests run one after the other
+	defer func() { t.Logf("slowest stop after SIGINT: %s", slowest.Round(time.Millisecond)) }()
+	scenario(t, 100, rounds, 60, 3, func(w *torture.World, round int) {
+		slowest = max(slowest, interrupt(w, round))
+	})
 }
 
 // interrupt is a round of TestInterrupt. It returns how long the apply took to stop after
@@ -223,22 +217,7 @@ func interrupt(w *torture.World, round int) time.Duration {
 // other waits for the lock (-lock-timeout) or fails at once saying the state is locked; no
 // invoice is created twice.
 func TestTwoApplies(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			w := world(t, b)
-			w.Declare(100)
-			for round := 1; round <= rounds; round++ {
-				w.Declare(w.Declared() + 60)
-				twoApplies(w, round)
-				if round%3 == 0 {
-					w.Converge(8)
-					w.Check()
-				}
-			}
-			w.Converge(8)
-			w.Check()
-		})
-	}
+	scenario(t, 100, rounds, 60, 3, twoApplies)
 }
 
 // twoApplies is a round of TestTwoApplies: one apply with -lock-timeout=60s and one with 60s
@@ -291,7 +270,7 @@ func TestStateWriteFails(t *testing.T) {
 			w.Converge(8)
 			for round := 1; round <= rounds; round++ {
 				w.Declare(w.Declared() + 80)
-				writeFails(t, w, round, round%2 == 1, round%3 == 0)
+				writeFails(w, round, round%2 == 1, round%3 == 0)
 				w.Converge(8)
 				w.Check()
 			}
@@ -299,7 +278,7 @@ func TestStateWriteFails(t *testing.T) {
 				// Every apply finished before its limit came: one more round, limited from its
 				// start, whose first state write must fail.
 				w.Declare(w.Declared() + 80)
-				writeFails(t, w, rounds+1, true, true)
+				writeFails(w, rounds+1, true, true)
 				w.Converge(8)
 				w.Check()
 			}
@@ -310,77 +289,60 @@ func TestStateWriteFails(t *testing.T) {
 	}
 }
 
-// writeFails is a round of TestStateWriteFails. With low, the limit is 8 KiB, which fails
-// every write past bbolt's meta pages; otherwise it is drawn below the file's size. With
-// early, the limit is set as the process starts, before it opens the state.
-func writeFails(t *testing.T, w *torture.World, round int, low, early bool) {
-	if w.State.Cut != nil {
-		cutConnections(t, w, round, early)
-		return
-	}
+// writeFails is a round of TestStateWriteFails: the running apply's state writes start to
+// fail at a random moment once it is under way, or, with early, as it starts. On a file the
+// apply's file size limit is lowered (with low to 8 KiB, which fails every write past bbolt's
+// meta pages; otherwise to a size drawn below the file's); on a database the server ends
+// every connection of the apply, its lock's included.
+func writeFails(w *torture.World, round int, low, early bool) {
 	w.Counts.Rounds++
-	var size int64 // no file yet (a first round of TestMixed): the apply makes it
-	if fi, err := os.Stat(w.State.File); err == nil {
-		size = fi.Size()
-	} else if !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	// Below 8 KiB lie bbolt's two meta pages; a limit there would tear them, which a full
-	// disk never does (it refuses whole new blocks).
-	limit := uint64(8192)
-	if !low && size > 8192 {
-		limit += uint64(w.Rand.Int64N(size - 8192))
+	var how string
+	var fail func(p *torture.Proc) error
+	if w.State.Cut != nil {
+		how = "its state connections were cut"
+		fail = func(*torture.Proc) error { return w.State.Cut() }
+	} else {
+		var size int64 // no file yet (a first round of TestMixed): the apply makes it
+		if fi, err := os.Stat(w.State.File); err == nil {
+			size = fi.Size()
+		} else if !os.IsNotExist(err) {
+			w.Fatalf("%v", err)
+		}
+		// Below 8 KiB lie bbolt's two meta pages; a limit there would tear them, which a full
+		// disk never does (it refuses whole new blocks).
+		limit := uint64(8192)
+		if !low && size > 8192 {
+			limit += uint64(w.Rand.Int64N(size - 8192))
+		}
+		how = fmt.Sprintf("its state writes fail (limit %d bytes)", limit)
+		fail = func(p *torture.Proc) error { return torture.LimitFileSize(p.Pid(), limit) }
 	}
 	before := w.Created()
 	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
-	if !early && (!w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20)) {
+	switch {
+	case early && w.State.Cut != nil:
+		// A connection is made a moment after the start: cut somewhere in those moments.
+		time.Sleep(time.Duration(w.Rand.IntN(150)) * time.Millisecond)
+	case !early && (!w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20)):
 		p.Wait(time.Minute)
 		return
 	}
-	if err := torture.LimitFileSize(p.Pid(), limit); err != nil {
+	if err := fail(p); err != nil {
 		if !p.Running() {
 			p.Wait(time.Minute)
 			return
 		}
-		w.Fatalf("cannot make the state's writes fail: %v", err)
+		w.Fatalf("round %d: cannot make the state's writes fail: %v", round, err)
 	}
 	code, out := p.Wait(time.Minute)
 	switch {
-	case code == 1 && strings.Contains(out, w.State.File) && strings.Contains(out, "file too large"):
+	case code == 1 && strings.Contains(out, w.State.Name) && (w.State.File == "" || strings.Contains(out, "file too large")):
 		w.Counts.WriteFailures++
-		t.Logf("round %d: the apply stopped on a failing write (limit %d bytes):\n%s", round, limit, tail(out, 4))
+		w.Logf("round %d: the apply stopped when %s:\n%s", round, how, tail(out, 4))
 	case code == 0:
-		// Finished, or every write it still made fitted under the limit.
+		// Finished before the failure came, or every write it still made got through.
 	default:
-		w.Errorf("round %d: apply whose state writes fail (limit %d bytes) exited %d; want 1 and a message naming %s:\n%s", round, limit, code, w.State.File, out)
-	}
-}
-
-// cutConnections is a round of TestStateWriteFails on a database: the server ends every
-// connection of the apply (its lock's and its writers') at a random moment once it is under
-// way, or, with early, as soon as it has started.
-func cutConnections(t *testing.T, w *torture.World, round int, early bool) {
-	w.Counts.Rounds++
-	before := w.Created()
-	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
-	if early {
-		time.Sleep(time.Duration(w.Rand.IntN(150)) * time.Millisecond)
-	} else if !w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20) {
-		p.Wait(time.Minute)
-		return
-	}
-	if err := w.State.Cut(); err != nil {
-		w.Fatalf("cannot end the apply's connections to the state: %v", err)
-	}
-	code, out := p.Wait(time.Minute)
-	switch {
-	case code == 1 && strings.Contains(out, w.State.Name):
-		w.Counts.WriteFailures++
-		t.Logf("round %d: the apply stopped when its state connections were cut:\n%s", round, tail(out, 4))
-	case code == 0:
-		// Finished before the cut, or had not connected yet.
-	default:
-		w.Errorf("round %d: apply whose state connections were cut exited %d; want 1 and a message naming %s:\n%s", round, code, w.State.Name, out)
+		w.Errorf("round %d: apply exited %d when %s; want 1 and a message naming %s:\n%s", round, code, how, w.State.Name, out)
 	}
 }
 
@@ -388,31 +350,18 @@ func cutConnections(t *testing.T, w *torture.World, round int, early bool) {
 // or failing state writes, without converging in between; so an apply meets the leftovers
 // of any other (pending records of a killed run, a file a failed write grew, and so on).
 func TestMixed(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			w := world(t, b)
-			w.Declare(150)
-			for round := 1; round <= rounds*2; round++ {
-				w.Declare(w.Declared() + 40)
-				switch w.Rand.IntN(4) {
-				case 0:
-					kill(w, round)
-				case 1:
-					interrupt(w, round)
-				case 2:
-					twoApplies(w, round)
-				case 3:
-					writeFails(t, w, round, w.Rand.IntN(2) == 0, w.Rand.IntN(3) == 0)
-				}
-				if round%8 == 0 {
-					w.Converge(8)
-					w.Check()
-				}
-			}
-			w.Converge(8)
-			w.Check()
-		})
-	}
+	scenario(t, 150, rounds*2, 40, 8, func(w *torture.World, round int) {
+		switch w.Rand.IntN(4) {
+		case 0:
+			kill(w, round)
+		case 1:
+			interrupt(w, round)
+		case 2:
+			twoApplies(w, round)
+		case 3:
+			writeFails(w, round, w.Rand.IntN(2) == 0, w.Rand.IntN(3) == 0)
+		}
+	})
 }
 
 // tail is the last n lines of s.
