@@ -7,8 +7,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/invoiceform/invoiceform/config/rules"
 )
 
 // Attribute names of an invoice block that are not request fields.
@@ -54,13 +52,6 @@ type decl struct {
 	// fixed holds, for for_each blocks, the values of attributes that do not use each:
 	// evaluated once instead of once per instance.
 	fixed map[string]cty.Value
-	// urlChecks caches the URL rule's verdict for fixed URL fields (by field name).
-	urlChecks map[string]urlCheck
-}
-
-type urlCheck struct {
-	url string
-	err error
 }
 
 type instance struct {
@@ -268,14 +259,6 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 			if !vdiags.HasErrors() {
 				v, _ = v.Unmark()
 				d.fixed[field] = v
-			}
-		}
-	}
-	d.urlChecks = map[string]urlCheck{}
-	for _, f := range []string{"url_success", "url_failed"} {
-		if v, ok := d.fixed[f]; ok && !v.IsNull() {
-			if sv, err := convertTo(v, cty.String); err == nil {
-				d.urlChecks[f] = urlCheck{sv.AsString(), rules.CheckURL(sv.AsString())}
 			}
 		}
 	}

@@ -254,7 +254,8 @@ func (l *loader) load(names []string) {
 			u.diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
 			return
 		}
-		if l.opts.SettingsOnly && !mayHoldHeader(src) {
+		header := mayHoldHeader(src)
+		if l.opts.SettingsOnly && !header {
 			// Only invoices: a directory of 100,000 literal blocks takes seconds to parse.
 			return
 		}
@@ -266,7 +267,7 @@ func (l *loader) load(names []string) {
 			u.file, u.diags = sourceOnly(src), hcl.Diagnostics{d}
 			return
 		}
-		u.src, u.header = src, mayHoldHeader(src)
+		u.src, u.header = src, header
 	})
 	var headers, rest []*unit
 	for _, u := range units {

@@ -65,7 +65,7 @@ func (e *evaluator) validate() {
 			v = r.URLFailed
 		}
 		if e.set.has(f) {
-			err := e.checkURL(f, v)
+			err := e.l.urls.check(v) // once per distinct URL of the load
 			if err != nil {
 				e.errorf(f, e.subject(f), "Invalid "+f, "The API sends the customer to %s after payment, so it must be an https URL on a public domain name: it %s.", f, err)
 			}
@@ -83,16 +83,9 @@ func (e *evaluator) validate() {
 	e.checkSender(r)
 }
 
-// checkURL applies the URL rule, once per block for a URL that is the same in every instance.
-func (e *evaluator) checkURL(field, v string) error {
-	if c, ok := e.d.urlChecks[field]; ok && c.url == v {
-		return c.err
-	}
-	return e.l.urls.check(v)
-}
-
-// urlCache remembers the URL rule's verdicts across blocks: literal invoice blocks by the
-// thousand mostly repeat the same few success and failure URLs. It stops growing at
+// urlCache remembers the URL rule's verdicts for the whole load: the instances of a for_each
+// block, and literal invoice blocks by the thousand, mostly repeat the same few success and
+// failure URLs. It stops growing at
 // urlCacheMax distinct URLs, after which new ones are checked every time.
 type urlCache struct {
 	m sync.Map // URL -> error (nil: valid)
