@@ -46,7 +46,9 @@ type scenario struct {
 	// every run, outside the measurement.
 	setup func() error
 	run   func() (sample, error)
-	// bound is the latency bound of an apply scenario, 0 otherwise.
+	// apply marks an apply scenario, whose throughput is reported; bound is its latency
+	// bound (0 without latency).
+	apply bool
 	bound time.Duration
 	// needs names the inputs (manifests, states) the scenario reads; each is made once.
 	needs []string
@@ -106,7 +108,7 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 		}
 		litDir := filepath.Join(work, fmt.Sprintf("literal-%d", n))
 		full := filepath.Join(work, fmt.Sprintf("full-%d.state", n))
-		none := "-state=" + filepath.Join(work, "none.state")
+		none := filepath.Join(work, "none.state")
 		b.inputs[csvDir] = func() error { return manifestgen.CSV(csvDir, n) }
 		b.inputs[litDir] = func() error { return manifestgen.Literal(litDir, n, files) }
 		b.inputs[full] = func() error {
@@ -117,11 +119,11 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 			return nil
 		}
 		scs = append(scs,
-			scenario{name: fmt.Sprintf("validate-csv %s", count(n)), n: n, run: b.cmd(csvDir, "validate"), needs: []string{csvDir}},
-			scenario{name: fmt.Sprintf("validate-literal %s (%d files)", count(n), files), n: n, run: b.cmd(litDir, "validate"), needs: []string{litDir}},
-			scenario{name: fmt.Sprintf("plan-csv %s, empty state", count(n)), n: n, run: b.cmd(csvDir, "plan", "-no-color", none), needs: []string{csvDir}},
-			scenario{name: fmt.Sprintf("plan-csv %s, full state", count(n)), n: n, run: b.cmd(csvDir, "plan", "-no-color", "-state="+full), needs: []string{csvDir, full}},
-			scenario{name: fmt.Sprintf("plan-literal %s (%d files), empty state", count(n), files), n: n, run: b.cmd(litDir, "plan", "-no-color", none), needs: []string{litDir}},
+			scenario{name: fmt.Sprintf("validate-csv %s", count(n)), n: n, run: b.cmd(csvDir, "", "validate"), needs: []string{csvDir}},
+			scenario{name: fmt.Sprintf("validate-literal %s (%d files)", count(n), files), n: n, run: b.cmd(litDir, "", "validate"), needs: []string{litDir}},
+			scenario{name: fmt.Sprintf("plan-csv %s, empty state", count(n)), n: n, run: b.cmd(csvDir, none, "plan", "-no-color"), needs: []string{csvDir}},
+			scenario{name: fmt.Sprintf("plan-csv %s, full state", count(n)), n: n, run: b.cmd(csvDir, full, "plan", "-no-color"), needs: []string{csvDir, full}},
+			scenario{name: fmt.Sprintf("plan-literal %s (%d files), empty state", count(n), files), n: n, run: b.cmd(litDir, none, "plan", "-no-color"), needs: []string{litDir}},
 		)
 	}
 	applyDir := filepath.Join(work, fmt.Sprintf("apply-%d", applyN))
@@ -131,7 +133,7 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 		name := fmt.Sprintf("apply-csv %s, -parallelism=%d, emulator latency %s", count(applyN), parallelism, lat)
 		bound := time.Duration(applyN) * lat / time.Duration(parallelism)
 		scs = append(scs, scenario{
-			name: name, n: applyN, bound: bound,
+			name: name, n: applyN, bound: bound, apply: true,
 			setup: func() error { return os.Remove(applyState) },
 			run:   b.apply(applyDir, applyState, lat, parallelism),
 			needs: []string{applyDir},
@@ -179,7 +181,7 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 		cpu := med(ss, func(s sample) float64 { return s.cpu.Seconds() })
 		rss := med(ss, func(s sample) float64 { return s.rssMB })
 		tput := ""
-		if strings.HasPrefix(sc.name, "apply") {
+		if sc.apply {
 			tput = fmt.Sprintf("%.0f invoices/s", float64(sc.n)/wall.mid)
 			if sc.bound > 0 {
 				tput += fmt.Sprintf("; %.2f× the bound of %.2f s", wall.mid/sc.bound.Seconds(), sc.bound.Seconds())
@@ -199,14 +201,17 @@ type bench struct {
 	endpoints map[string]string
 }
 
-// cmd runs the binary in dir with args; the output is discarded (plan's exit code 0).
-func (b *bench) cmd(dir string, args ...string) func() (sample, error) {
+// cmd runs the binary in dir with args and, unless state is "", -state=state; the output is
+// discarded (plan's exit code 0).
+func (b *bench) cmd(dir, state string, args ...string) func() (sample, error) {
+	argv := append([]string{"-chdir=" + dir}, args...)
+	if state != "" {
+		argv = append(argv, "-state="+state)
+	}
 	return func() (sample, error) {
-		c := exec.Command(b.bin, append([]string{"-chdir=" + dir}, args...)...)
-		for _, a := range args {
-			if ep, ok := b.endpoints[strings.TrimPrefix(a, "-state=")]; ok {
-				c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+ep)
-			}
+		c := exec.Command(b.bin, argv...)
+		if ep, ok := b.endpoints[state]; ok {
+			c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+ep)
 		}
 		return measure(c)
 	}
