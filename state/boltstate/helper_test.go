@@ -1,12 +1,9 @@
 package boltstate_test
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"syscall"
 
 	"github.com/invoiceform/invoiceform/state/boltstate"
@@ -28,38 +25,13 @@ func runHelper(kind, path string) {
 		s.Close()
 		os.Exit(0)
 	case "crash":
-		// Put records from many goroutines until killed, printing each foreign_id only
-		// after its Put returned: every printed id is an acknowledged write.
+		// Put records until killed (statetest.WriteUntilKilled).
 		s, err := boltstate.Open(path, boltstate.Options{Writers: 16})
 		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
-		out := bufio.NewWriter(os.Stdout)
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for w := range 16 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					id := fmt.Sprintf("%s-w%02d-%06d", os.Getenv("BOLTSTATE_ROUND"), w, i)
-					if err := s.Put(context.Background(), statetest.FullRecord(id)); err != nil {
-						mu.Lock()
-						fmt.Fprintln(out, "error:", err)
-						out.Flush()
-						mu.Unlock()
-						os.Exit(1)
-					}
-					mu.Lock()
-					fmt.Fprintln(out, id)
-					out.Flush()
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		os.Exit(0)
+		statetest.WriteUntilKilled(s, os.Getenv("BOLTSTATE_ROUND"))
 	case "create-limited":
 		// Create a state with writes limited to 8 KiB, as on a full disk: the creation
 		// must fail and leave nothing behind.

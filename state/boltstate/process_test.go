@@ -6,17 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/invoiceform/invoiceform/state"
 	"github.com/invoiceform/invoiceform/state/boltstate"
+	"github.com/invoiceform/invoiceform/state/statetest"
 )
 
 // helper starts this test binary as a helper process (runHelper) and makes sure it is killed
@@ -107,39 +106,12 @@ func TestCrashConsistency(t *testing.T) {
 	if s := os.Getenv("BOLTSTATE_CRASH_SEED"); s != "" {
 		fmt.Sscan(s, &seed)
 	}
-	rng := rand.New(rand.NewPCG(seed, 0))
 	path := newPath(t)
-	acked := map[string]bool{}
-	const rounds = 5
-	for round := range rounds {
+	start := func(round int) (*exec.Cmd, *bufio.Scanner) {
 		cmd, _, out := helper(t, "crash", path, fmt.Sprintf("BOLTSTATE_ROUND=r%d", round))
-		// Wait until writes are flowing, then let a random number more be acknowledged.
-		killAfter := 50 + rng.IntN(1500)
-		n := 0
-		for out.Scan() {
-			line := out.Text()
-			if strings.HasPrefix(line, "error:") {
-				t.Fatalf("seed %d round %d: helper: %s", seed, round, line)
-			}
-			acked[line] = true
-			if n++; n == killAfter {
-				break
-			}
-		}
-		if n < killAfter {
-			t.Fatalf("seed %d round %d: helper stopped after %d writes: %v", seed, round, n, out.Err())
-		}
-		// Let the helper run on a little so the kill lands anywhere in a batch.
-		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		// Ids printed before the kill was delivered were acknowledged too.
-		for out.Scan() {
-			acked[out.Text()] = true
-		}
-		_ = cmd.Wait()
-
+		return cmd, out
+	}
+	statetest.KillRounds(t, seed, 5, start, func(seed uint64, round int) *state.Snapshot {
 		s, err := boltstate.Open(path, boltstate.Options{})
 		if err != nil {
 			t.Fatalf("seed %d round %d: open after SIGKILL: %v", seed, round, err)
@@ -149,15 +121,9 @@ func TestCrashConsistency(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d round %d: snapshot after SIGKILL: %v", seed, round, err)
 		}
-		for id := range acked {
-			if snap.Records[id] == nil {
-				t.Fatalf("seed %d round %d: acknowledged record %s is missing after SIGKILL (%d acknowledged, %d in the file)",
-					seed, round, id, len(acked), len(snap.Records))
-			}
-		}
 		checkConsistent(t, path)
-		t.Logf("round %d: %d acknowledged, %d in the file", round, len(acked), len(snap.Records))
-	}
+		return snap
+	})
 }
 
 // TestCreationThatFailsLeavesNoFile: a process whose writes fail while it creates the state
