@@ -34,12 +34,7 @@ func BenchmarkCreate(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := requestFor(fmt.Sprintf("bench-%d", seq.Add(1)))
-			body, err := r.Encode()
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if _, err := c.CreateInvoice(ctx, body); err != nil {
+			if _, err := c.CreateInvoice(ctx, r.Encode()); err != nil {
 				b.Error(err)
 				return
 			}

@@ -11,14 +11,14 @@ import (
 
 var emptyObject = []byte(`{}`)
 
-// CreateInvoice sends POST /invoices/create with body, the canonical JSON request body (see
-// CreateRequest.Encode and the config package): exactly these bytes are signed and sent.
+// CreateInvoice sends POST /invoices/create with body, the canonical JSON request body
+// (invoice.Request.Encode): exactly these bytes are signed and sent.
 // Any 2xx with the documented envelope gives the invoice; a 2xx with another body is an
 // Uncertain ResponseError (the invoice may exist).
 func (c *Client) CreateInvoice(ctx context.Context, body []byte) (*Invoice, error) {
 	const op = "POST /invoices/create"
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' || !json.Valid(body) {
-		return nil, &RequestError{Op: op, Reason: "the body is not a JSON object; build it with CreateRequest.Encode or the config package"}
+		return nil, &RequestError{Op: op, Reason: "the body is not a JSON object; build it with invoice.Request.Encode"}
 	}
 	a, err := c.post(ctx, "/invoices/create", body, true)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/invoiceform/invoiceform/api"
 	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 const contractKey = "contract-key"
@@ -78,20 +79,16 @@ func contractClient(t *testing.T, endpoint string, mod ...func(*api.Config)) *ap
 	return newClient(t, endpoint, append([]func(*api.Config){func(c *api.Config) { c.Key = contractKey }}, mod...)...)
 }
 
-func requestFor(foreignID string) api.CreateRequest {
-	return api.CreateRequest{
-		Title: "Invoice Title", Currency: "EUR", Amount: "106.75", ForeignID: foreignID, EndUserReference: "12345",
+func requestFor(foreignID string) invoice.Request {
+	return invoice.Request{
+		Title: "Invoice Title", Currency: "EUR", Amount: invoice.MustParseAmount("106.75"), ForeignID: foreignID, EndUserReference: "12345",
 		URLSuccess: "https://shop.example.com/success", URLFailed: "https://shop.example.com/failed", EmailUser: "buyer@example.com",
 	}
 }
 
-func body(t *testing.T, r api.CreateRequest) []byte {
+func body(t *testing.T, r invoice.Request) []byte {
 	t.Helper()
-	b, err := r.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return r.Encode()
 }
 
 var pageURL = regexp.MustCompile(`^https://[^/]+/invoice/[0-9A-Za-z]{6}$`)
@@ -142,7 +139,7 @@ func TestContractSuccesses(t *testing.T) {
 			// Type 3: a timer and a fixed currency, sender data required.
 			r = requestFor(tg.id("type-3"))
 			r.Timer, r.SenderCurrency, r.SenderType = true, "BTC", "natural"
-			r.SenderData = &api.SenderData{FirstName: "Friedrich", LastName: "Müller", DateOfBirth: "1995-08-17"}
+			r.SenderData = &invoice.SenderData{FirstName: "Friedrich", LastName: "Müller", DateOfBirth: "1995-08-17"}
 			inv, err = c.CreateInvoice(ctx, body(t, r))
 			if err != nil {
 				t.Fatalf("type 3: %v", err)
@@ -173,7 +170,7 @@ func TestContractRefusals(t *testing.T) {
 	}
 
 	small := requestFor(tg.id("small"))
-	small.Amount = "9.99"
+	small.Amount = invoice.MustParseAmount("9.99")
 	_, err = c.CreateInvoice(ctx, body(t, small))
 	var ve *api.ValidationError
 	if !errors.As(err, &ve) || ve.Fields["amount"] != "The amount is too small. The minimum amount is 10.00 EUR." || errors.Is(err, api.ErrAlreadyTaken) {

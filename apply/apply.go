@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -14,7 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/invoiceform/invoiceform/api"
-	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -108,13 +107,6 @@ type Event struct {
 	Elapsed             time.Duration
 }
 
-// Total is the exact sum of the invoices issued by this run in one currency.
-type Total struct {
-	Currency string
-	Count    int
-	Amount   config.Amount
-}
-
 // Result is what a run did, each list in foreign_id order.
 type Result struct {
 	Issued        []Item
@@ -124,7 +116,7 @@ type Result struct {
 	Pending       []Item // still pending: the next apply resolves them
 	Skipped       []Item // not started because the run stopped
 	Warnings      []string
-	Totals        []Total // of Issued and AlreadyIssued
+	Totals        []invoice.Total // of Issued and AlreadyIssued, by currency (Group is "")
 	Elapsed       time.Duration
 }
 
@@ -365,7 +357,7 @@ func (r *runner) journal(ctx context.Context, c *plan.Change) job {
 		}
 		body := c.Body()
 		now := r.opts.Now().UTC()
-		j.rec = &state.Record{ForeignID: c.ForeignID, Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}
+		j.rec = &state.Record{ForeignID: c.ForeignID, Phase: state.Pending, Body: body, BodyHash: invoice.Hash(body), CreatedAt: now, UpdatedAt: now}
 		if err := r.store.Put(durable(ctx), j.rec); err != nil {
 			r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
 			j.it.Kind, j.it.Err, j.done = Failed, fmt.Errorf("not sent: the pending record could not be written: %w", err), true
@@ -639,7 +631,7 @@ func (r *runner) result() *Result {
 	defer r.mu.Unlock()
 	res := &Result{Elapsed: time.Since(r.start)}
 	sort.Slice(r.items, func(i, j int) bool { return r.items[i].ForeignID < r.items[j].ForeignID })
-	totals := map[string]*Total{}
+	var totals invoice.Totals
 	for _, it := range r.items {
 		if it.Warning != "" {
 			res.Warnings = append(res.Warnings, it.Warning)
@@ -659,38 +651,9 @@ func (r *runner) result() *Result {
 			res.Skipped = append(res.Skipped, it)
 		}
 		if (it.Kind == Issued || it.Kind == AlreadyIssued || it.Kind == Adopted) && it.Record != nil {
-			cur, amt, ok := requested(it.Record)
-			if !ok {
-				continue
-			}
-			t := totals[cur]
-			if t == nil {
-				t = &Total{Currency: cur}
-				totals[cur] = t
-			}
-			t.Count++
-			t.Amount = t.Amount.Add(amt)
+			totals.AddBody("", it.Record.Body, it.ForeignID)
 		}
 	}
-	for _, t := range totals {
-		res.Totals = append(res.Totals, *t)
-	}
-	sort.Slice(res.Totals, func(i, j int) bool { return res.Totals[i].Currency < res.Totals[j].Currency })
+	res.Totals = totals.List(nil)
 	return res
-}
-
-// requested is the currency and amount of a record's request body.
-func requested(rec *state.Record) (string, config.Amount, bool) {
-	var b struct {
-		Currency string      `json:"currency"`
-		Amount   json.Number `json:"amount"`
-	}
-	if json.Unmarshal(rec.Body, &b) != nil || b.Currency == "" {
-		return "", config.Amount{}, false
-	}
-	a, err := config.ParseAmount(b.Amount.String())
-	if err != nil {
-		return "", config.Amount{}, false
-	}
-	return b.Currency, a, true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/invoiceform/invoiceform/apply"
 	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 	"github.com/invoiceform/invoiceform/state/boltstate"
@@ -200,7 +201,7 @@ func TestCreateThenNoOp(t *testing.T) {
 		}
 	}
 	if len(res.Totals) != 1 || res.Totals[0].Currency != "EUR" || res.Totals[0].Count != 25 ||
-		res.Totals[0].Amount.Cmp(config.MustParseAmount("562.5")) != 0 {
+		res.Totals[0].Sum.Cmp(invoice.MustParseAmount("562.5")) != 0 {
 		t.Errorf("totals: %+v", res.Totals)
 	}
 	e.checkExactlyOnce(ss)
@@ -305,7 +306,7 @@ func TestResolve(t *testing.T) {
 	now := time.Now().UTC()
 	for i, ch := range p.Changes {
 		body := ch.Body()
-		if err := e.store.Put(context.Background(), &state.Record{ForeignID: ch.ForeignID, Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := e.store.Put(context.Background(), &state.Record{ForeignID: ch.ForeignID, Phase: state.Pending, Body: body, BodyHash: invoice.Hash(body), CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
@@ -425,7 +426,7 @@ func TestResolveRefusedStaysPending(t *testing.T) {
 	e.write(ss)
 	body := e.plan().Changes[0].Body()
 	now := time.Now().UTC()
-	if err := e.store.Put(context.Background(), &state.Record{ForeignID: "inv-0000", Phase: state.Pending, Body: body, BodyHash: state.HashBody(body), CreatedAt: now, UpdatedAt: now}); err != nil {
+	if err := e.store.Put(context.Background(), &state.Record{ForeignID: "inv-0000", Phase: state.Pending, Body: body, BodyHash: invoice.Hash(body), CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.apply(context.Background(), e.client(emulator.DefaultSecret, 0), apply.Options{})

@@ -16,5 +16,6 @@
 // and are recorded. Nothing is ever sent without its pending record, so whatever is killed when,
 // the next apply resolves what was in flight and no invoice is created twice or forgotten.
 //
-// apply imports plan, state and api; never the emulator, never the command.
+// apply imports plan, state, api and invoice (the money in its summary); never config (the plan
+// carries what it needs), the emulator or the command.
 package apply

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // MaxURLsListed bounds the invoices listed with their URL in the summary.
@@ -67,7 +69,7 @@ func SummaryLine(res *Result) string {
 	if len(res.Totals) > 0 {
 		parts := make([]string, len(res.Totals))
 		for i, t := range res.Totals {
-			parts[i] = fmt.Sprintf("%s %s (%d)", t.Currency, t.Amount.Format(max(2, t.Amount.Places())), t.Count)
+			parts[i] = fmt.Sprintf("%s %s (%d)", t.Currency, invoice.FormatMoney(t.Currency, t.Sum), t.Count)
 		}
 		s += " Issued: " + strings.Join(parts, "; ") + "."
 	}
@@ -133,7 +135,7 @@ func WriteJSONSummary(w io.Writer, res *Result, runErr error) error {
 		Cancelled: len(res.Cancelled), Failed: len(res.Failed), Pending: len(res.Pending), NotStarted: len(res.Skipped),
 		Totals: []total{}, ElapsedMS: res.Elapsed.Milliseconds()}
 	for _, t := range res.Totals {
-		out.Totals = append(out.Totals, total{t.Currency, t.Count, t.Amount.String()})
+		out.Totals = append(out.Totals, total{t.Currency, t.Count, t.Sum.String()})
 	}
 	if runErr != nil {
 		out.Error = runErr.Error()

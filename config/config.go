@@ -3,6 +3,8 @@ package config
 import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // DefaultEndpoint is the production API, used when neither settings nor INVOICEFORM_ENDPOINT
@@ -78,55 +80,13 @@ type Invoice struct {
 	// Cancel asks for the issued invoice to be cancelled.
 	Cancel bool
 	// Request holds the normalised create-invoice fields.
-	Request Request
-	// Body is the canonical create-invoice request body: the exact bytes apply signs and sends.
+	Request invoice.Request
+	// Body is Request.Encode(): the exact bytes apply signs and sends.
 	Body []byte
-	// Hash is the lowercase hex SHA-256 of Body, which plan compares with the state.
+	// Hash is invoice.Hash(Body), which plan compares with the state.
 	Hash string
 	// DeclRange is the block header (`invoice "LABEL" {`), where plan and apply point.
 	DeclRange hcl.Range
 	// idRange is where the foreign_id is set (the attribute, or the label).
 	idRange hcl.Range
 }
-
-// Request is the create-invoice request (reference §3.1), with API field names in the JSON
-// tags. Empty strings are fields that were not set and are not sent.
-type Request struct {
-	Timer            bool        `json:"timer"`
-	Title            string      `json:"title"`
-	Description      string      `json:"description,omitempty"`
-	Currency         string      `json:"currency"`
-	SenderCurrency   string      `json:"sender_currency,omitempty"`
-	Amount           Amount      `json:"amount"`
-	ForeignID        string      `json:"foreign_id"`
-	EndUserReference string      `json:"end_user_reference"`
-	URLSuccess       string      `json:"url_success"`
-	URLFailed        string      `json:"url_failed"`
-	EmailUser        string      `json:"email_user"`
-	Type             string      `json:"type,omitempty"`
-	SenderType       string      `json:"sender_type,omitempty"`
-	SenderData       *SenderData `json:"sender_data,omitempty"`
-}
-
-// SenderData is the sender_data object: natural persons use the name and birth date, legal
-// persons the company name and country (reference §3.1, S14).
-type SenderData struct {
-	FirstName             string `json:"first_name,omitempty"`
-	LastName              string `json:"last_name,omitempty"`
-	DateOfBirth           string `json:"date_of_birth,omitempty"`
-	Email                 string `json:"email,omitempty"`
-	LegalName             string `json:"legal_name,omitempty"`
-	CountryOfRegistration string `json:"country_of_registration,omitempty"`
-}
-
-// Invoice types (the API's `type` field) and sender types.
-const (
-	TypeFillOrKill       = "fill_or_kill"
-	TypeGoodUntilExpired = "good_until_expired"
-	SenderNatural        = "natural"
-	SenderLegal          = "legal"
-)
-
-// PersonalFields are the request fields that hold personal data; outputs redact them unless
-// asked not to.
-var PersonalFields = []string{"email_user", "sender_data"}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // evaluator evaluates one invoice instance.
@@ -53,7 +55,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	e.inv.Cancel = e.boolean(attrCancel)
 	if j.d.senderData != nil {
 		e.set.add("sender_data")
-		r.SenderData = &SenderData{
+		r.SenderData = &invoice.SenderData{
 			FirstName:             e.str("sender_data.first_name"),
 			LastName:              e.str("sender_data.last_name"),
 			DateOfBirth:           e.str("sender_data.date_of_birth"),
@@ -69,7 +71,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	e.validate()
 	if !e.diags.HasErrors() {
 		e.inv.Body = r.Encode()
-		e.inv.Hash = Hash(e.inv.Body)
+		e.inv.Hash = invoice.Hash(e.inv.Body)
 	}
 	return e.inv, e.diags
 }
@@ -142,27 +144,27 @@ func (e *evaluator) boolean(field string) bool {
 	return b.True()
 }
 
-func (e *evaluator) amount(field string) Amount {
+func (e *evaluator) amount(field string) invoice.Amount {
 	v, a, ok := e.value(field)
 	if !ok {
-		return Amount{}
+		return invoice.Amount{}
 	}
-	var amt Amount
+	var amt invoice.Amount
 	var err error
 	switch v.Type() {
 	case cty.Number:
-		amt, err = AmountFromBigFloat(v.AsBigFloat())
+		amt, err = invoice.AmountFromBigFloat(v.AsBigFloat())
 	case cty.String:
-		amt, err = ParseAmount(v.AsString())
+		amt, err = invoice.ParseAmount(v.AsString())
 	default:
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
 		e.set.del(field)
-		return Amount{}
+		return invoice.Amount{}
 	}
 	if err != nil {
 		e.errorf(field, a.Expr.Range(), "Invalid amount", "The amount %s.", err)
 		e.set.del(field)
-		return Amount{}
+		return invoice.Amount{}
 	}
 	return amt
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // writeDir writes files into a new temporary directory and returns it.
@@ -95,7 +96,7 @@ invoice "x" {
 	if diff := cmp.Diff(want, string(cfg.Invoices[0].Body)); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
-	if got, want := cfg.Invoices[0].Hash, config.Hash([]byte(want)); got != want {
+	if got, want := cfg.Invoices[0].Hash, invoice.Hash([]byte(want)); got != want {
 		t.Errorf("hash %s, want %s", got, want)
 	}
 }

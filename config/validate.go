@@ -13,6 +13,7 @@ import (
 	"github.com/agext/levenshtein"
 
 	"github.com/invoiceform/invoiceform/config/rules"
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // required are the fields the current API docs require (reference §8, "Required set").
@@ -39,7 +40,7 @@ func (e *evaluator) validate() {
 		e.currency("currency", r.Currency)
 	}
 	if e.set.has("sender_currency") {
-		if c, ok := e.currency("sender_currency", r.SenderCurrency); ok && c.Kind != rules.Crypto {
+		if c, ok := e.currency("sender_currency", r.SenderCurrency); ok && c.Kind != invoice.Crypto {
 			e.errorf("sender_currency", e.subject("sender_currency"), "Invalid sender_currency", "sender_currency is the cryptocurrency the customer pays in; %s is %s. Use a crypto code such as \"BTC\", or leave it out to let the customer choose.", c.Code, c.Kind)
 		}
 	}
@@ -76,9 +77,9 @@ func (e *evaluator) validate() {
 			e.errorf("email_user", e.subject("email_user"), "Invalid email_user", "email_user is not a valid e-mail address: it %s.", err)
 		}
 	}
-	if e.set.has("type") && r.Type != TypeFillOrKill && r.Type != TypeGoodUntilExpired {
+	if e.set.has("type") && r.Type != invoice.TypeFillOrKill && r.Type != invoice.TypeGoodUntilExpired {
 		e.errorf("type", e.subject("type"), "Invalid invoice type", "type must be %q (pay in full or fail; the default) or %q (partial payments allowed until the invoice expires), not %q%s.",
-			TypeFillOrKill, TypeGoodUntilExpired, r.Type, suggestName(r.Type, []string{TypeFillOrKill, TypeGoodUntilExpired}))
+			invoice.TypeFillOrKill, invoice.TypeGoodUntilExpired, r.Type, suggestName(r.Type, []string{invoice.TypeFillOrKill, invoice.TypeGoodUntilExpired}))
 	}
 	e.checkSender(r)
 }
@@ -142,8 +143,8 @@ func (e *evaluator) singleLine(field, v string) {
 	}
 }
 
-func (e *evaluator) currency(field, code string) (rules.Currency, bool) {
-	c, ok := rules.LookupCurrency(code)
+func (e *evaluator) currency(field, code string) (invoice.Currency, bool) {
+	c, ok := invoice.LookupCurrency(code)
 	if ok {
 		return c, true
 	}
@@ -154,24 +155,24 @@ func (e *evaluator) currency(field, code string) (rules.Currency, bool) {
 		hint = fmt.Sprintf(" Did you mean %q?", s)
 	}
 	e.errorf(field, e.subject(field), "Unknown currency", "%q is not a currency code of the API.%s Known codes: %s.", code, hint, currencyList())
-	return rules.Currency{}, false
+	return invoice.Currency{}, false
 }
 
 func currencyList() string {
 	var codes []string
-	for _, c := range rules.Currencies() {
+	for _, c := range invoice.Currencies() {
 		codes = append(codes, c.Code)
 	}
 	return strings.Join(codes, ", ")
 }
 
-func (e *evaluator) checkAmount(r *Request) {
+func (e *evaluator) checkAmount(r *invoice.Request) {
 	rng := e.subject("amount")
 	if r.Amount.Sign() <= 0 {
 		e.errorf("amount", rng, "Invalid amount", "The amount must be greater than zero; it is %s.", r.Amount)
 		return
 	}
-	c, ok := rules.LookupCurrency(r.Currency)
+	c, ok := invoice.LookupCurrency(r.Currency)
 	if !ok {
 		return // reported at currency
 	}
@@ -201,20 +202,20 @@ func (e *evaluator) noPersonalData(field, v string) {
 	}
 }
 
-func (e *evaluator) checkSender(r *Request) {
+func (e *evaluator) checkSender(r *invoice.Request) {
 	inv := e.inv
-	if e.set.has("sender_type") && r.SenderType != SenderNatural && r.SenderType != SenderLegal {
-		e.errorf("sender_type", e.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", SenderNatural, SenderLegal, r.SenderType, suggestName(r.SenderType, []string{SenderNatural, SenderLegal}))
+	if e.set.has("sender_type") && r.SenderType != invoice.SenderNatural && r.SenderType != invoice.SenderLegal {
+		e.errorf("sender_type", e.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", invoice.SenderNatural, invoice.SenderLegal, r.SenderType, suggestName(r.SenderType, []string{invoice.SenderNatural, invoice.SenderLegal}))
 		return
 	}
 	if r.Timer && r.SenderCurrency != "" && r.SenderType == "" {
-		e.errorf("sender_type", inv.DeclRange, "Missing sender_type", "An invoice with timer = true and a sender_currency fixes the currency and amount at once, and the API then requires the sender: add sender_type (%q or %q) and a sender_data block.", SenderNatural, SenderLegal)
+		e.errorf("sender_type", inv.DeclRange, "Missing sender_type", "An invoice with timer = true and a sender_currency fixes the currency and amount at once, and the API then requires the sender: add sender_type (%q or %q) and a sender_data block.", invoice.SenderNatural, invoice.SenderLegal)
 		return
 	}
 	sd := r.SenderData
 	if r.SenderType == "" {
 		if sd != nil {
-			e.errorf("sender_data", e.subject("sender_data"), "sender_data without sender_type", "sender_data is read according to sender_type; add sender_type = %q or %q.", SenderNatural, SenderLegal)
+			e.errorf("sender_data", e.subject("sender_data"), "sender_data without sender_type", "sender_data is read according to sender_type; add sender_type = %q or %q.", invoice.SenderNatural, invoice.SenderLegal)
 		}
 		return
 	}
@@ -228,9 +229,9 @@ func (e *evaluator) checkSender(r *Request) {
 			e.errorf("sender_data."+f, sdRange, "Missing sender_data attribute", "A %s sender needs %s in sender_data.", r.SenderType, f)
 		}
 	}
-	other := SenderLegal
-	if r.SenderType == SenderLegal {
-		other = SenderNatural
+	other := invoice.SenderLegal
+	if r.SenderType == invoice.SenderLegal {
+		other = invoice.SenderNatural
 	}
 	for _, f := range senderRequired(other) {
 		if e.set.has("sender_data." + f) {
@@ -264,13 +265,13 @@ func (e *evaluator) checkSender(r *Request) {
 }
 
 func senderRequired(senderType string) []string {
-	if senderType == SenderLegal {
+	if senderType == invoice.SenderLegal {
 		return []string{"legal_name", "country_of_registration"}
 	}
 	return []string{"first_name", "last_name", "date_of_birth"}
 }
 
-func senderValue(sd *SenderData, f string) string {
+func senderValue(sd *invoice.SenderData, f string) string {
 	switch f {
 	case "first_name":
 		return sd.FirstName

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -80,10 +81,10 @@ type fileChange struct {
 	Cancel    bool       `json:"cancel,omitempty"`
 	Body      *string    `json:"body,omitempty"`
 	// Currency and Amount repeat the body's, so reading a plan need not parse 100,000 bodies.
-	Currency string        `json:"currency,omitempty"`
-	Amount   config.Amount `json:"amount,omitzero"`
-	BodyHash string        `json:"body_hash,omitempty"`
-	Before   *state.Record `json:"before,omitempty"`
+	Currency string         `json:"currency,omitempty"`
+	Amount   invoice.Amount `json:"amount,omitzero"`
+	BodyHash string         `json:"body_hash,omitempty"`
+	Before   *state.Record  `json:"before,omitempty"`
 }
 
 // Encode writes p as a plan file's bytes. A plan with errors cannot be saved: apply could
@@ -259,7 +260,7 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 			inv := &config.Invoice{Address: fc.Address, ForeignID: fc.ForeignID, Cancel: fc.Cancel, Hash: fc.BodyHash, DeclRange: c.Range}
 			if fc.Body != nil {
 				inv.Body = []byte(*fc.Body)
-				if state.HashBody(inv.Body) != fc.BodyHash {
+				if invoice.Hash(inv.Body) != fc.BodyHash {
 					return nil, time.Time{}, fmt.Errorf("%w: change %q: body does not match its hash", ErrCorrupt, fc.ForeignID)
 				}
 				inv.Request.Currency, inv.Request.Amount = fc.Currency, fc.Amount

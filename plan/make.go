@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config"
-	"github.com/invoiceform/invoiceform/config/rules"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -205,7 +205,7 @@ func conflictDiag(inv *config.Invoice, rec *state.Record) *hcl.Diagnostic {
 
 // FieldDiff compares two request bodies field by field, in the order of the newer body's
 // fields then any only in the older, and says "name old → new" for each change. Personal
-// fields (config.PersonalFields) say only "name changed". Amounts are written with the
+// fields (invoice.PersonalFields) say only "name changed". Amounts are written with the
 // currency's places, as "amount 10.00 → 99.00".
 func FieldDiff(before, after []byte) []string {
 	bf, bOK := Fields(before)
@@ -224,12 +224,8 @@ func FieldDiff(before, after []byte) []string {
 			return "(unset)"
 		}
 		if name == "amount" {
-			if a, err := config.ParseAmount(string(v)); err == nil {
-				places := 0
-				if c, ok := rules.LookupCurrency(cur); ok {
-					places = int(c.Precision)
-				}
-				return a.Format(places)
+			if a, err := invoice.ParseAmount(string(v)); err == nil {
+				return invoice.FormatMoney(cur, a)
 			}
 		}
 		return string(v)
@@ -246,7 +242,7 @@ func FieldDiff(before, after []byte) []string {
 		if ok && bytes.Equal(old, f.Value) {
 			continue
 		}
-		if IsPersonal(f.Name) {
+		if invoice.IsPersonal(f.Name) {
 			out = append(out, f.Name+" changed")
 			continue
 		}
@@ -256,7 +252,7 @@ func FieldDiff(before, after []byte) []string {
 		if am[f.Name] {
 			continue
 		}
-		if IsPersonal(f.Name) {
+		if invoice.IsPersonal(f.Name) {
 			out = append(out, f.Name+" changed")
 			continue
 		}
@@ -270,9 +266,6 @@ func stringField(v json.RawMessage) string {
 	_ = json.Unmarshal(v, &s)
 	return s
 }
-
-// IsPersonal reports whether a top-level request field holds personal data.
-func IsPersonal(name string) bool { return slices.Contains(config.PersonalFields, name) }
 
 // Field is one top-level field of a request body, its value the exact JSON text.
 type Field struct {

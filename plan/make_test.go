@@ -8,18 +8,10 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
-
-// TestHashesComparable: plan compares config.Invoice.Hash with state.Record.BodyHash; both
-// must be the same function of the same bytes.
-func TestHashesComparable(t *testing.T) {
-	i := inv("a", "EUR", "10")
-	if got, want := state.HashBody(i.Body), config.Hash(i.Body); got != want {
-		t.Fatalf("state.HashBody = %s, config.Hash = %s", got, want)
-	}
-}
 
 type row struct {
 	id     string
@@ -44,7 +36,7 @@ type diag struct {
 func TestMake(t *testing.T) {
 	a10 := inv("a", "EUR", "10")
 	a99 := inv("a", "EUR", "99")
-	aMail := inv("a", "EUR", "10", func(r *config.Request) { r.EmailUser = "other@example.com"; r.Title = "New" })
+	aMail := inv("a", "EUR", "10", func(r *invoice.Request) { r.EmailUser = "other@example.com"; r.Title = "New" })
 	tests := []struct {
 		name     string
 		invoices []*config.Invoice

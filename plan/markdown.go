@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // MaxMarkdown is the size the Markdown view stays under, in bytes (so in characters too):
@@ -31,8 +33,8 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 	if len(d.Totals) > 0 {
 		b.WriteString("| Action | Currency | Count | Total | Largest invoice |\n|---|---|--:|--:|---|\n")
 		for _, t := range d.Totals {
-			p := places(t.Currency)
-			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s (`%s`) |\n", t.Action, mdEscape(t.Currency), t.Count, t.total.Format(p), t.largest.Format(p), mdCode(t.LargestForeignID))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s (`%s`) |\n", t.Action, mdEscape(t.Currency), t.Count,
+				invoice.FormatMoney(t.Currency, t.total), invoice.FormatMoney(t.Currency, t.largest), mdCode(t.LargestForeignID))
 		}
 		b.WriteString("\n")
 	}
@@ -113,7 +115,7 @@ func mdChange(d *Document, i int) string {
 		fmt.Fprintf(&b, " %s", mdEscape(a))
 	}
 	if cur, amt, ok := c.Money(); ok {
-		fmt.Fprintf(&b, " — %s %s", mdEscape(cur), amt.Format(places(cur)))
+		fmt.Fprintf(&b, " — %s %s", mdEscape(cur), invoice.FormatMoney(cur, amt))
 	}
 	if c.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", mdEscape(c.Reason))

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // Limits that keep the human view readable at 100,000 invoices; the JSON view lists all.
@@ -135,8 +135,8 @@ func writeChange(w io.Writer, dc DocChange, paint func(string, string) string) {
 		for _, f := range fields {
 			v := string(f.Value)
 			if f.Name == "amount" && dc.Currency != "" {
-				if a, err := config.ParseAmount(v); err == nil {
-					v = a.Format(places(dc.Currency))
+				if a, err := invoice.ParseAmount(v); err == nil {
+					v = invoice.FormatMoney(dc.Currency, a)
 				}
 			}
 			if v == `"(sensitive)"` {
@@ -158,7 +158,7 @@ func SummaryLine(d *Document) string {
 		var parts []string
 		for _, t := range d.Totals {
 			if t.Action == action {
-				parts = append(parts, t.Currency+" "+t.total.Format(places(t.Currency)))
+				parts = append(parts, t.Currency+" "+invoice.FormatMoney(t.Currency, t.total))
 			}
 		}
 		if len(parts) == 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -22,9 +23,9 @@ var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
 // everyAction is a small plan with every action and a warning, and no errors: a conflict is
 // in its own plan (conflictPlan), so that this one can also be saved to a file.
 func everyAction() *plan.Plan {
-	sd := func(r *config.Request) {
+	sd := func(r *invoice.Request) {
 		r.SenderType = "natural"
-		r.SenderData = &config.SenderData{FirstName: "Friedrich", LastName: "Müller", DateOfBirth: "1995-08-17"}
+		r.SenderData = &invoice.SenderData{FirstName: "Friedrich", LastName: "Müller", DateOfBirth: "1995-08-17"}
 	}
 	create1 := inv("order-1", "EUR", "1234.5", sd)
 	create2 := inv("order-2", "BTC", "0.5")
@@ -243,7 +244,7 @@ func TestRedactRequest(t *testing.T) {
 // TestAppendChangeMatchesEncodingJSON: the hand-written encoder of changes writes what
 // encoding/json writes, including strings that need escaping.
 func TestAppendChangeMatchesEncodingJSON(t *testing.T) {
-	odd := inv("odd", "EUR", "1", func(r *config.Request) { r.Title = "Quote \" back \\ tab \t é <b> \u2028" })
+	odd := inv("odd", "EUR", "1", func(r *invoice.Request) { r.Title = "Quote \" back \\ tab \t é <b> \u2028" })
 	odd.Address = `invoice.odd["k\"ey"]`
 	p := plan.Make([]*config.Invoice{odd}, snapshot(rec(inv("gone", "EUR", "2"), state.Issued, "created")), plan.Options{})
 	d := plan.NewDocument(p, plan.ViewOptions{})

@@ -4,6 +4,7 @@
 // PostgreSQL database; an in-memory store, NewMemory, serves tests and apply -emulator), the sentinel errors callers match with
 // errors.Is, and the export document used for backups and moves between stores.
 //
-// state imports nothing of invoiceform: amounts are kept as the exact decimal strings the API
-// answered or the config produced, and the request body as the exact bytes that were signed.
+// state imports only invoice (the body hash and the redaction of personal fields): amounts are
+// kept as the exact decimal strings the API answered, and the request body as the exact bytes
+// that were signed.
 package state

@@ -2,12 +2,12 @@ package state
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // Phase is where a record is in the exactly-once creation protocol (DESIGN.md).
@@ -60,12 +60,6 @@ type Record struct {
 	LastError string    `json:"last_error,omitempty"` // the last uncertain failure, for the operator
 }
 
-// HashBody is the BodyHash of body.
-func HashBody(body []byte) string {
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
-}
-
 // Validate checks what every store relies on: a foreign_id, a known phase, and a body that
 // matches its hash. Stores refuse to write a record that fails it.
 func (r *Record) Validate() error {
@@ -79,7 +73,7 @@ func (r *Record) Validate() error {
 	case !utf8.Valid(r.Body):
 		// Bodies are JSON, which is UTF-8; requiring it keeps exports exact.
 		return fmt.Errorf("state: record %q: body is not UTF-8", r.ForeignID)
-	case r.BodyHash != HashBody(r.Body):
+	case !invoice.HashMatches(r.Body, r.BodyHash):
 		return fmt.Errorf("state: record %q: body_hash does not match the body", r.ForeignID)
 	}
 	return nil
@@ -131,67 +125,11 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// SensitiveFields are the request fields that hold personal data (DESIGN.md): printed as
-// "(sensitive)" unless the operator asks for them.
-var SensitiveFields = []string{"email_user", "sender_data"}
-
 // Redacted returns a copy whose Body has the personal data replaced by "(sensitive)". The
 // copy's Body no longer matches BodyHash: it is for showing, never for sending or storing. A
 // body that is not a JSON object is replaced whole, since what it holds cannot be known.
 func (r *Record) Redacted() *Record {
 	c := r.Clone()
-	c.Body = RedactBody(r.Body)
+	c.Body = invoice.RedactBody(r.Body)
 	return c
-}
-
-// RedactBody replaces the SensitiveFields of a JSON object body by "(sensitive)", keeping the
-// order of the other fields.
-func RedactBody(body []byte) []byte {
-	if len(body) == 0 {
-		return body
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var out bytes.Buffer
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return []byte(`"(sensitive)"`)
-	}
-	out.WriteByte('{')
-	for first := true; dec.More(); first = false {
-		tok, err := dec.Token()
-		key, ok := tok.(string)
-		if err != nil || !ok {
-			return []byte(`"(sensitive)"`)
-		}
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return []byte(`"(sensitive)"`)
-		}
-		if !first {
-			out.WriteByte(',')
-		}
-		k, _ := json.Marshal(key)
-		out.Write(k)
-		out.WriteByte(':')
-		if isSensitive(key) {
-			out.WriteString(`"(sensitive)"`)
-		} else {
-			out.Write(val)
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return []byte(`"(sensitive)"`)
-	}
-	out.WriteByte('}')
-	return out.Bytes()
-}
-
-func isSensitive(key string) bool {
-	for _, s := range SensitiveFields {
-		if key == s {
-			return true
-		}
-	}
-	return false
 }

@@ -10,8 +10,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
-	"github.com/invoiceform/invoiceform/config"
-	"github.com/invoiceform/invoiceform/config/rules"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -83,7 +82,7 @@ type stateTotal struct {
 	Currency string      `json:"currency"`
 	Count    int         `json:"count"`
 	Total    string      `json:"total"`
-	total    config.Amount
+	total    invoice.Amount
 }
 
 func summarise(path string, snap *state.Snapshot, exists bool) *stateSummary {
@@ -93,12 +92,8 @@ func summarise(path string, snap *state.Snapshot, exists bool) *stateSummary {
 	totals := map[[2]string]*stateTotal{}
 	for _, r := range snap.Records {
 		phases[[2]string{string(r.Phase), r.Status}]++
-		amount, currency := r.Amount, r.Currency
-		if amount == "" {
-			amount, currency = requested(r.Body)
-		}
-		a, err := config.ParseAmount(amount)
-		if err != nil || currency == "" {
+		currency, a, ok := recordMoney(r)
+		if !ok {
 			continue
 		}
 		k := [2]string{string(r.Phase), currency}
@@ -173,7 +168,7 @@ func runShowState(e *env, a showArgs) error {
 		tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "PHASE\tCURRENCY\tCOUNT\tTOTAL\t")
 		for _, t := range s.Totals {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\n", t.Phase, t.Currency, t.Count, t.total.Format(currencyPlaces(t.Currency)))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\n", t.Phase, t.Currency, t.Count, invoice.FormatMoney(t.Currency, t.total))
 		}
 		return tw.Flush()
 	}
@@ -196,16 +191,9 @@ func writeStateMarkdown(w io.Writer, s *stateSummary) error {
 	if len(s.Totals) > 0 {
 		b.WriteString("\n| Phase | Currency | Count | Total |\n|---|---|--:|--:|\n")
 		for _, t := range s.Totals {
-			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", t.Phase, t.Currency, t.Count, t.total.Format(currencyPlaces(t.Currency)))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", t.Phase, t.Currency, t.Count, invoice.FormatMoney(t.Currency, t.total))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func currencyPlaces(code string) int {
-	if c, ok := rules.LookupCurrency(code); ok {
-		return int(c.Precision)
-	}
-	return 0
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -103,7 +104,9 @@ func runStateList(e *env, a stateArgs, asJSON bool) error {
 	for _, r := range state.SortedRecords(snap) {
 		amount, currency := r.Amount, r.Currency
 		if amount == "" {
-			amount, currency = requested(r.Body)
+			if cur, a, ok := invoice.Money(r.Body); ok {
+				amount, currency = a.String(), cur
+			}
 		}
 		le := listEntry{ForeignID: r.ForeignID, Phase: r.Phase, Status: r.Status, Amount: amount, Currency: currency, ID: r.ID}
 		if !r.IssuedAt.IsZero() {
@@ -141,19 +144,14 @@ func dash(s string) string {
 	return s
 }
 
-// requested reads the amount and currency of the request body, for records the API has not
-// answered yet. The amount is the JSON number's exact text.
-func requested(body []byte) (amount, currency string) {
-	var req struct {
-		Amount   json.Number `json:"amount"`
-		Currency string      `json:"currency"`
+// recordMoney is the record's currency and amount: the API's answer, or the requested ones
+// while the answer is unknown.
+func recordMoney(r *state.Record) (currency string, amount invoice.Amount, ok bool) {
+	if r.Amount != "" {
+		a, err := invoice.ParseAmount(r.Amount)
+		return r.Currency, a, err == nil && r.Currency != ""
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if dec.Decode(&req) != nil {
-		return "", ""
-	}
-	return req.Amount.String(), req.Currency
+	return invoice.Money(r.Body)
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -1,6 +1,7 @@
 // Package rules holds the field-value rules of the CryptoProcessing (CoinsPaid) create-invoice
 // API as pure functions, so that the config package can check every value before anything
-// leaves the machine: the known currency codes and their precision, the HTTPS-with-a-domain
+// leaves the machine: suggestions for mistyped currency codes (the table itself, with each
+// currency's precision, is the invoice package's), the HTTPS-with-a-domain
 // rule for url_success and url_failed, e-mail syntax, date_of_birth, ISO 3166-1 alpha-3
 // countries, foreign_id characters that would break the cancel URL, and the check that an
 // identifier carries no personal data. The facts come from the project's API reference

@@ -3,9 +3,7 @@ package boltstate
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -350,10 +349,7 @@ func checkMeta(path string, db *bolt.DB) (uint64, error) {
 // checkRecord is Record.Validate without its allocations. bbolt has no checksums of its data
 // pages; the body hash catches damage to the bytes that would be resent.
 func checkRecord(r *state.Record) error {
-	sum := sha256.Sum256(r.Body)
-	var hexSum [2 * sha256.Size]byte
-	hex.Encode(hexSum[:], sum[:])
-	if r.BodyHash != string(hexSum[:]) || !r.Phase.Valid() || r.ForeignID == "" {
+	if !invoice.HashMatches(r.Body, r.BodyHash) || !r.Phase.Valid() || r.ForeignID == "" {
 		return r.Validate() // says what is wrong
 	}
 	if !utf8.Valid(r.Body) {

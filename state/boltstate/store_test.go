@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 	"github.com/invoiceform/invoiceform/state/boltstate"
 	"github.com/invoiceform/invoiceform/state/statetest"
@@ -249,7 +250,7 @@ func TestRefusesInvalidFiles(t *testing.T) {
 		}, nil /* refused when migrating, below */},
 		{"v0 record with a wrong hash", func(p string) {
 			r := *badRecord
-			r.BodyHash = state.HashBody(nil)
+			r.BodyHash = invoice.Hash(nil)
 			j, _ := r.MarshalJSON()
 			writeBolt(t, p, map[string]map[string][]byte{"meta": validMeta(0), "records": {"x": j}})
 		}, nil},
@@ -317,7 +318,7 @@ func snapshotFile(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("%d bytes %x %v", len(b), state.HashBody(b), fi.Mode())
+	return fmt.Sprintf("%d bytes %x %v", len(b), invoice.Hash(b), fi.Mode())
 }
 
 func TestMigrateV0(t *testing.T) {

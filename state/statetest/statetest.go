@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -76,7 +77,7 @@ func FullRecord(id string) *state.Record {
 	created := time.Date(2026, 11, 24, 3, 4, 5, 123456789, time.UTC)
 	return &state.Record{
 		ForeignID: id, Phase: state.Issued,
-		BodyHash: state.HashBody(body), Body: body,
+		BodyHash: invoice.Hash(body), Body: body,
 		ID: 1<<40 + int64(len(id)), URL: "https://invoices.example/invoice/" + id, Address: "bc1q" + id,
 		Status: "created", Currency: "EUR", Amount: "106.75000000", SenderCurrency: "BTC",
 		SenderAmount: "0.00123456", FixedAt: &fixed, ReleaseAt: &release, DetailsKnown: true,
@@ -89,7 +90,7 @@ func FullRecord(id string) *state.Record {
 func PendingRecord(id string) *state.Record {
 	body := []byte(`{"foreign_id":"` + id + `"}`)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return &state.Record{ForeignID: id, Phase: state.Pending, BodyHash: state.HashBody(body), Body: body, CreatedAt: now, UpdatedAt: now}
+	return &state.Record{ForeignID: id, Phase: state.Pending, BodyHash: invoice.Hash(body), Body: body, CreatedAt: now, UpdatedAt: now}
 }
 
 func snapshot(t *testing.T, s state.Store) *state.Snapshot {
@@ -122,7 +123,7 @@ func testRoundTrip(t *testing.T, h Harness) {
 		"full":              FullRecord("full"),
 		"pending":           PendingRecord("pending"),
 		"ünïcode/☃ ?#%\\":   FullRecord("ünïcode/☃ ?#%\\"),
-		"adopted-no-detail": {ForeignID: "adopted-no-detail", Phase: state.Issued, BodyHash: state.HashBody(nil)},
+		"adopted-no-detail": {ForeignID: "adopted-no-detail", Phase: state.Issued, BodyHash: invoice.Hash(nil)},
 	}
 	neg := int64(-5)
 	want["full"].ReleaseAt = &neg // negative and absent pointers must survive too
@@ -166,13 +167,13 @@ func testDelete(t *testing.T, h Harness) {
 func testInvalid(t *testing.T, h Harness) {
 	s := open(t, h)
 	badHash := PendingRecord("bad-hash")
-	badHash.BodyHash = state.HashBody([]byte("other"))
+	badHash.BodyHash = invoice.Hash([]byte("other"))
 	badPhase := PendingRecord("bad-phase")
 	badPhase.Phase = "failed"
 	notUTF8 := PendingRecord("not-utf8")
 	notUTF8.Body = []byte{'"', 0xff, '"'}
-	notUTF8.BodyHash = state.HashBody(notUTF8.Body)
-	for _, bad := range []*state.Record{badHash, badPhase, notUTF8, {Phase: state.Pending, BodyHash: state.HashBody(nil)}, nil} {
+	notUTF8.BodyHash = invoice.Hash(notUTF8.Body)
+	for _, bad := range []*state.Record{badHash, badPhase, notUTF8, {Phase: state.Pending, BodyHash: invoice.Hash(nil)}, nil} {
 		// A valid record in the same call must not be written either: Put is all or nothing.
 		if err := s.Put(context.Background(), PendingRecord("good"), bad); err == nil {
 			t.Fatalf("Put accepted invalid record %+v", bad)

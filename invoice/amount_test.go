@@ -1,11 +1,11 @@
-package config_test
+package invoice_test
 
 import (
 	"math/big"
 	"strings"
 	"testing"
 
-	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 func TestParseAmount(t *testing.T) {
@@ -37,7 +37,7 @@ func TestParseAmount(t *testing.T) {
 		{"0." + strings.Repeat("1", 31), "", 0, "too many decimal places"},
 	}
 	for _, c := range cases {
-		a, err := config.ParseAmount(c.in)
+		a, err := invoice.ParseAmount(c.in)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("ParseAmount(%q) error %v, want one containing %q", c.in, err, c.err)
@@ -61,20 +61,20 @@ func TestAmountFromBigFloat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := config.AmountFromBigFloat(f)
+		a, err := invoice.AmountFromBigFloat(f)
 		if err != nil || a.String() != lit {
 			t.Errorf("AmountFromBigFloat(%s) = %s, %v", lit, a, err)
 		}
 	}
-	if _, err := config.AmountFromBigFloat(new(big.Float).SetInf(false)); err == nil {
+	if _, err := invoice.AmountFromBigFloat(new(big.Float).SetInf(false)); err == nil {
 		t.Error("infinity accepted")
 	}
 }
 
 func TestAmountArithmeticAndFormat(t *testing.T) {
-	sum := config.Amount{}
+	sum := invoice.Amount{}
 	for _, s := range []string{"0.1", "0.2", "1234.5", "0.00000001"} {
-		sum = sum.Add(config.MustParseAmount(s))
+		sum = sum.Add(invoice.MustParseAmount(s))
 	}
 	if sum.String() != "1234.80000001" {
 		t.Errorf("sum %s", sum)
@@ -93,14 +93,14 @@ func TestAmountArithmeticAndFormat(t *testing.T) {
 		{"-1234.5", 2, "-1,234.50"},
 	}
 	for _, c := range cases {
-		if got := config.MustParseAmount(c.in).Format(c.places); got != c.want {
+		if got := invoice.MustParseAmount(c.in).Format(c.places); got != c.want {
 			t.Errorf("Format(%s, %d) = %s, want %s", c.in, c.places, got, c.want)
 		}
 	}
-	if config.MustParseAmount("10.50").Cmp(config.MustParseAmount("10.5")) != 0 {
+	if invoice.MustParseAmount("10.50").Cmp(invoice.MustParseAmount("10.5")) != 0 {
 		t.Error("10.50 != 10.5")
 	}
-	var a config.Amount
+	var a invoice.Amount
 	if err := a.UnmarshalText([]byte("12.30")); err != nil || a.String() != "12.3" {
 		t.Errorf("UnmarshalText: %s %v", a, err)
 	}

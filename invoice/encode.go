@@ -1,4 +1,4 @@
-package config
+package invoice
 
 import (
 	"crypto/sha256"
@@ -8,10 +8,17 @@ import (
 	"unicode/utf8"
 )
 
-// Encode writes the canonical request body: compact JSON with the fields in the fixed order of
-// the Request type, optional fields left out when empty, the amount as a JSON number written
-// from the exact decimal (no exponent, no trailing zeros), and strings escaped minimally (no
-// HTML escaping), so equal requests always give equal bytes.
+// Encode writes the canonical request body, the one encoding of a request in this module: the
+// bytes apply signs and sends, plan and state hash, and a plan file carries. Compact JSON with
+// the fields in the fixed order timer, title, description, currency, sender_currency, amount,
+// foreign_id, end_user_reference, url_success, url_failed, email_user, type, sender_type,
+// sender_data{first_name, last_name, date_of_birth, email, legal_name,
+// country_of_registration}. The required fields are always written; description,
+// sender_currency, type, sender_type and every sender_data field are left out when empty, and
+// sender_data is left out when it has no field. The amount is a JSON number written from the
+// exact decimal (no exponent, no trailing zeros). Strings are escaped minimally: `"` and `\`,
+// \n \r \t, other control characters as \u00XX (so \b is \u0008), U+2028 and U+2029 as
+// \u2028/\u2029, invalid UTF-8 as \ufffd; no HTML escaping. Equal requests give equal bytes.
 func (r *Request) Encode() []byte {
 	bp := encodeBuffers.Get().(*[]byte)
 	b := r.appendTo((*bp)[:0])
@@ -40,7 +47,7 @@ func (r *Request) appendTo(b []byte) []byte {
 	b = appendField(b, "email_user", r.EmailUser, false)
 	b = appendField(b, "type", r.Type, true)
 	b = appendField(b, "sender_type", r.SenderType, true)
-	if sd := r.SenderData; sd != nil {
+	if sd := r.SenderData; sd != nil && *sd != (SenderData{}) {
 		b = append(b, `,"sender_data":{`...)
 		n := len(b)
 		b = appendField(b, "first_name", sd.FirstName, true)
@@ -57,7 +64,8 @@ func (r *Request) appendTo(b []byte) []byte {
 	return append(b, '}')
 }
 
-// Hash returns the lowercase hex SHA-256 of a canonical body.
+// Hash returns the lowercase hex SHA-256 of a body: the hash plan compares with the state, and
+// the state checks its stored bodies against.
 func Hash(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
@@ -115,4 +123,13 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// HashMatches reports whether hash is Hash(body), without allocating: stores check every
+// record they read with it.
+func HashMatches(body []byte, hash string) bool {
+	sum := sha256.Sum256(body)
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	return hash == string(h[:])
 }

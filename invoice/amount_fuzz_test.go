@@ -1,11 +1,11 @@
-package config_test
+package invoice_test
 
 import (
 	"math/big"
 	"strings"
 	"testing"
 
-	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 )
 
 // FuzzParseAmount checks ParseAmount against an independent reading of the same text with
@@ -24,7 +24,7 @@ func FuzzParseAmount(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		a, err := config.ParseAmount(s)
+		a, err := invoice.ParseAmount(s)
 		want, ok := plainDecimal(s)
 		if err != nil {
 			if err.Error() == "" {
@@ -54,11 +54,11 @@ func FuzzParseAmount(f *testing.F) {
 		if a.Sign() != want.Sign() {
 			t.Fatalf("ParseAmount(%q): Sign %d, want %d", s, a.Sign(), want.Sign())
 		}
-		again, err := config.ParseAmount(canon)
+		again, err := invoice.ParseAmount(canon)
 		if err != nil || again.String() != canon || again.Cmp(a) != 0 {
 			t.Fatalf("ParseAmount(%q) = %s, which parses back as %s, %v", s, canon, again, err)
 		}
-		var u config.Amount
+		var u invoice.Amount
 		if text, _ := a.MarshalText(); u.UnmarshalText(text) != nil || u.String() != canon {
 			t.Fatalf("ParseAmount(%q) = %s: text round trip gives %s", s, canon, u)
 		}
@@ -69,7 +69,7 @@ func FuzzParseAmount(f *testing.F) {
 		// The HCL path: the same value as a 512-bit float, when it is exact there.
 		if bf, _, err := big.ParseFloat(canon, 10, 512, big.ToNearestEven); err == nil {
 			if r, _ := bf.Rat(nil); r != nil && r.Cmp(want) == 0 {
-				if b, err := config.AmountFromBigFloat(bf); err != nil || b.Cmp(a) != 0 {
+				if b, err := invoice.AmountFromBigFloat(bf); err != nil || b.Cmp(a) != 0 {
 					t.Fatalf("AmountFromBigFloat(%s) = %s, %v", canon, b, err)
 				}
 			}

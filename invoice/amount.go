@@ -1,4 +1,4 @@
-package config
+package invoice
 
 import (
 	"errors"
@@ -93,7 +93,7 @@ func AmountFromBigFloat(f *big.Float) (Amount, error) {
 func MustParseAmount(s string) Amount {
 	a, err := ParseAmount(s)
 	if err != nil {
-		panic(fmt.Sprintf("config.MustParseAmount(%q): %v", s, err))
+		panic(fmt.Sprintf("invoice.MustParseAmount(%q): %v", s, err))
 	}
 	return a
 }
@@ -123,7 +123,7 @@ func (a Amount) Add(b Amount) Amount {
 	// maxAmountPlaces with room for the sums of any realistic number of invoices.
 	ctx := apd.Context{Precision: 80, MaxExponent: apd.MaxExponent, MinExponent: apd.MinExponent, Traps: apd.DefaultTraps | apd.Inexact | apd.Rounded}
 	if _, err := ctx.Add(&r.d, &a.d, &b.d); err != nil {
-		panic(fmt.Sprintf("config: exact addition of %s and %s: %v", a, b, err))
+		panic(fmt.Sprintf("invoice: exact addition of %s and %s: %v", a, b, err))
 	}
 	r.d.Reduce(&r.d)
 	return r
