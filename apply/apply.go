@@ -41,7 +41,7 @@ type Options struct {
 	// MaxAttempts bounds the attempts per invoice; 0 means DefaultMaxAttempts. When they run
 	// out on uncertain outcomes, the record stays pending for the next apply to resolve.
 	MaxAttempts int
-	// BackoffBase and BackoffMax shape the exponential backoff with full jitter between
+	// BackoffBase and BackoffMax shape the exponential backoff with equal jitter between
 	// attempts; a Retry-After of the server is waited at least.
 	BackoffBase, BackoffMax time.Duration
 	// Progress, if set, receives an event for every attempt that fails and every invoice
@@ -611,7 +611,7 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// backoff is the wait before retry n (1-based): full jitter over an exponential bound, and at
+// backoff is the wait before retry n (1-based): equal jitter over an exponential bound, and at
 // least the server's Retry-After.
 func (r *runner) backoff(n int, err error) time.Duration {
 	bound := r.opts.BackoffBase << min(n-1, 20)

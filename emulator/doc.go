@@ -9,10 +9,18 @@
 // It exists because the real API cannot be reached from development machines or CI, and an
 // invoice created twice or created and forgotten costs money: the client and the apply engine
 // must be tested against something that behaves like the real service, including its failures.
-// Where the upstream documentation is silent, the emulator follows the "safest assumption"
-// column of shared/reference/cryptoprocessing-invoices-api.md; such behaviour is marked [I] in
-// comments and in docs/api-emulator.md. Endpoints under /_emulator/ are emulator-only controls
-// (no auth, loopback only) and are not part of the real API.
+// Where the upstream documentation is silent, the emulator follows the safest assumption
+// listed in docs/api.md ("What is not documented"); such behaviour is marked [I] in comments
+// and in docs/emulator.md, and behaviour that exists only here is marked [E]. Endpoints under
+// /_emulator/ are emulator-only controls (no auth, loopback only) and are not part of the real
+// API.
+//
+// The files: server.go (Server, New, Start, routing, latency and fault draws, counters),
+// options.go (Options, merchants, flags), api.go (signature checks and the signed endpoints),
+// validate.go (the create request's field rules), invoices.go (the invoice store: create,
+// cancel, duplicates, the status lifecycle), currencies.go (the /currencies/list table and
+// the made-up rates), callbacks.go (signed invoice callbacks and their retry schedule) and
+// control.go (the /_emulator/ endpoints).
 //
 // The package deliberately imports nothing of package api: written independently from the
 // same reference, a misreading of the docs on one side cannot hide in the other.

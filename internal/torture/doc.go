@@ -6,5 +6,9 @@
 // state's writes fail, then apply to convergence and Check, through /_emulator/ and
 // `invoiceform state list -json`, that every declared foreign_id was created exactly once and
 // is issued in the state. The Backend is a parameter so that the same torture runs on every
-// state store; only the bbolt file exists today.
+// state store: Bolt (a state file) and Postgres (a workspace of its own on the test server,
+// whose connections Cut ends to make the state's writes fail). Build compiles the binary,
+// with -race when the tests run under it. The scenarios (TestKill, TestInterrupt,
+// TestTwoApplies, TestStateWriteFails, TestMixed) are in torture_test.go; docs/reliability.md
+// describes them and how to replay a failure from its seed.
 package torture
