@@ -16,7 +16,7 @@ import (
 	"github.com/invoiceform/invoiceform/invoice"
 )
 
-// required are the fields the current API docs require (reference §8, "Required set").
+// required are the fields the current API docs require (docs/api.md "What is not documented", "Required set").
 var required = []string{"title", "currency", "amount", "timer", "foreign_id", "end_user_reference", "url_success", "url_failed", "email_user"}
 
 // validate applies every rule of the reference and DESIGN.md to an evaluated invoice.

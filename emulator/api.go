@@ -32,7 +32,7 @@ func sign(secret string, body []byte) string {
 }
 
 // handleAPI authenticates and answers one signed request. The checks run in the order of
-// the reference's §8 [I]: key present, key known, signature present, signature matches,
+// docs/api.md "What is not documented" [I]: key present, key known, signature present, signature matches,
 // then Content-Type and JSON, then the endpoint's own validation. committed reports that a
 // create stored a new invoice: it is that invoice's foreign_id (the drop
 // fault only cuts those).
@@ -55,7 +55,7 @@ func (s *Server) handleAPI(r *http.Request, rt route) (status int, body []byte, 
 		return http.StatusBadRequest, bodyBadContentFormat, "", key
 	}
 	// Lowercase hex compared exactly, in constant time: an uppercase signature is refused,
-	// as the docs ask for lowercase [D S7, §8].
+	// as the docs ask for lowercase [D S7, "What is not documented"].
 	if !hmac.Equal([]byte(sig), []byte(sign(secret, raw))) {
 		return http.StatusForbidden, bodyBadHeaderSignature, "", key
 	}
@@ -63,7 +63,7 @@ func (s *Server) handleAPI(r *http.Request, rt route) (status int, body []byte, 
 		return http.StatusBadRequest, bodyBadContentFormat, "", key
 	}
 	// The body must be a JSON object or array, even where the endpoint takes no
-	// parameters [D S19, §2.4].
+	// parameters [D S19, "Authentication"].
 	trimmed := bytes.TrimLeft(raw, " \t\r\n")
 	if !json.Valid(raw) || len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') {
 		return http.StatusBadRequest, bodyBadContentFormat, "", key

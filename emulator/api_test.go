@@ -236,7 +236,7 @@ func TestCreateValidation(t *testing.T) {
 		{"fiat sender currency", []edit{set("sender_currency", "USD")}, map[string]string{"sender_currency": "The selected sender currency is invalid."}},
 		{"amount not numeric", []edit{set("amount", "ten")}, map[string]string{"amount": "The amount must be a number."}},
 		{"amount boolean", []edit{set("amount", true)}, map[string]string{"amount": "The amount must be a number."}},
-		{"amount with two dots (§7.1)", []edit{set("amount", "0.106.75")}, map[string]string{"amount": "The amount must be a number."}},
+		{"amount with two dots (docs disagree)", []edit{set("amount", "0.106.75")}, map[string]string{"amount": "The amount must be a number."}},
 		{"amount huge exponent", []edit{set("amount", json.Number("1e999999999"))}, map[string]string{"amount": "The amount must be a number."}},
 		{"amount zero", []edit{set("amount", json.Number("0"))}, map[string]string{"amount": "The amount must be greater than 0."}},
 		{"amount negative", []edit{set("amount", json.Number("-20"))}, map[string]string{"amount": "The amount must be greater than 0."}},
@@ -335,7 +335,7 @@ func TestDuplicateForeignIDPerMerchant(t *testing.T) {
 	if r.status != 400 || r.body != foreignIDTaken {
 		t.Fatalf("second create: %d %s, want 400 %s", r.status, r.body, foreignIDTaken)
 	}
-	// Another merchant may use the same foreign_id [§8: per merchant].
+	// Another merchant may use the same foreign_id ["What is not documented": per merchant].
 	if r := signedAs(t, base, "/invoices/create", "other", "other-secret", body); r.status != 200 {
 		t.Fatalf("other merchant: %d %s", r.status, r.body)
 	}

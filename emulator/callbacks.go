@@ -46,7 +46,7 @@ func (c *cbState) stop() {
 // The invoice callback payload [D S11, S20]. All amounts are decimal strings; confirmations
 // is a string too.
 type cbPayload struct {
-	ID               int64      `json:"id"` // the invoice id [I, §8]
+	ID               int64      `json:"id"` // the invoice id [I, "What is not documented"]
 	ForeignID        string     `json:"foreign_id"`
 	EndUserReference string     `json:"end_user_reference"`
 	Type             string     `json:"type"`

@@ -21,7 +21,7 @@ const (
 )
 
 // releaseAfter is the timer of timer invoices: release_at = fixed_at + 900 in every example
-// [D S23, §8].
+// [D S23, "What is not documented"].
 const releaseAfter = 900
 
 // invoice is one stored invoice. Guarded by Server.mu.
@@ -242,7 +242,7 @@ func (s *Server) cancel(key, foreignID string) (int, []byte) {
 	return http.StatusOK, []byte(`[]`)
 }
 
-// canMove is the lifecycle of §5.1: confirmed and failed are final.
+// canMove is the lifecycle of "Invoice statuses and callbacks": confirmed and failed are final.
 func canMove(from, to string) bool {
 	switch from {
 	case StatusConfirmed, StatusFailed:

@@ -120,7 +120,7 @@ type Options struct {
 	SlowPastTimeout float64       // process the request, then hold the answer for SlowDelay
 	SlowDelay       time.Duration
 
-	// Status201 answers successful creates with 201 instead of 200 (the docs conflict, §7.11).
+	// Status201 answers successful creates with 201 instead of 200 (the docs conflict, "Where the docs disagree").
 	Status201 bool
 
 	// CallbackURL receives a signed invoice callback on every status change. Empty: none.

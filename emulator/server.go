@@ -381,7 +381,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.log.Info("fault: 429", "path", path)
 		secs := int64(math.Ceil(s.opts.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		// The documented 429 body, which is not valid JSON [D S19, §4.4].
+		// The documented 429 body, which is not valid JSON [D S19, "Rate limits"].
 		writeRaw(w, http.StatusTooManyRequests, []byte(`{"errors": {"error code: 1015"}}`))
 		return
 	}

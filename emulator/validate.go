@@ -125,7 +125,7 @@ func (v *validator) email(field string, required bool) (string, bool) {
 	return s, true
 }
 
-// amount accepts a JSON number or a numeric string [§8 I], greater than 0, with at most 8
+// amount accepts a JSON number or a numeric string ["What is not documented" I], greater than 0, with at most 8
 // decimals.
 func (v *validator) amount(field string) (*big.Rat, bool) {
 	val, present := v.fields[field]
@@ -172,8 +172,8 @@ func parseNumeric(text string) (*big.Rat, bool) {
 	return new(big.Rat).SetString(text)
 }
 
-// validateCreate checks a create body against the documented rules (§3.1) and the
-// reference's required set (§8: timer, title, currency, amount, foreign_id,
+// validateCreate checks a create body against the documented rules ("Creating an invoice") and the
+// reference's required set ("What is not documented": timer, title, currency, amount, foreign_id,
 // end_user_reference, url_success, url_failed, email_user). Unknown fields are ignored.
 // The foreign_id uniqueness check is left to the caller, which holds the store lock.
 func (s *Server) validateCreate(fields map[string]any) (createRequest, map[string]string) {

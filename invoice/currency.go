@@ -34,7 +34,7 @@ type Currency struct {
 	Precision int32 // decimal places accepted: fiat 2, crypto 8
 }
 
-// currencies is the table of reference §6: the crypto codes from S33 (the CoinsPaid
+// currencies is the table of docs/api.md "Currencies": the crypto codes from S33 (the CoinsPaid
 // confirmations-and-limits page), the fiat codes from S19. The API documents precision only per
 // currency through /currencies/list (BTC = 8) and echoes every amount with 8 decimals, so every
 // crypto currency gets 8; fiat gets the 2 decimals of its minor unit. The names are ours, for

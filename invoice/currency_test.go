@@ -64,7 +64,7 @@ func TestLookupCurrency(t *testing.T) {
 	}
 }
 
-// TestCurrenciesTable pins the table to reference §6: exactly these codes, with fiat at 2
+// TestCurrenciesTable pins the table to docs/api.md "Currencies": exactly these codes, with fiat at 2
 // decimals and crypto at 8.
 func TestCurrenciesTable(t *testing.T) {
 	fiat := []string{"EUR", "USD"}

@@ -294,7 +294,7 @@ var reservedAlpha2 = map[string]string{
 }
 
 // CheckCountryAlpha3 checks sender_data.country_of_registration: one of the officially assigned
-// ISO 3166-1 alpha-3 codes, in upper case (reference §3.1 and §8: the only example is "DEU").
+// ISO 3166-1 alpha-3 codes, in upper case (docs/api.md "Creating an invoice" and "What is not documented": the only example is "DEU").
 // Lower case, alpha-2 codes and surrounding spaces get a hint with the code to write instead.
 func CheckCountryAlpha3(s string) error {
 	if alpha3Codes[s] {

@@ -8,7 +8,7 @@ import (
 // minBirthYear is the earliest year of birth accepted: anything before is a typo.
 const minBirthYear = 1900
 
-// CheckDateOfBirth checks sender_data.date_of_birth: exactly YYYY-MM-DD (reference §3.1, the
+// CheckDateOfBirth checks sender_data.date_of_birth: exactly YYYY-MM-DD (docs/api.md "Creating an invoice", the
 // example "1995-08-17"), a real calendar date, in 1900 or later and strictly before the calendar
 // date of today in today's own location, so that a birthday is judged by the operator's
 // calendar, not by the instant in UTC. Messages never repeat the date: it is personal data.

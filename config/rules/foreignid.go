@@ -8,10 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// CheckForeignID checks the merchant's invoice id (reference §3.1: foreign_id, max 255). The
+// CheckForeignID checks the merchant's invoice id (docs/api.md "Creating an invoice": foreign_id, max 255). The
 // limit is counted in bytes, not characters: the API does not say which, a UTF-8 string never
 // has more characters than bytes, so an id within 255 bytes is within 255 characters too.
-// Because the cancel endpoint puts the id into its URL path (reference §3.2,
+// Because the cancel endpoint puts the id into its URL path (docs/api.md "Cancelling an invoice",
 // /invoices/{foreign_id}/cancel/), characters that end or escape a path segment (/ ? # % \) are
 // refused, and so are "." and "..", which a path resolver would swallow; whitespace, control
 // and invisible characters are refused because they make two ids look alike.

@@ -6,19 +6,19 @@ import "unicode/utf8"
 // checked with RuneLen; MaxForeignID and MaxURL are checked in bytes (see CheckForeignID and
 // CheckURL).
 const (
-	// MaxTitle is the longest title: reference §3.1, title length 1-50.
+	// MaxTitle is the longest title: docs/api.md "Creating an invoice", title length 1-50.
 	MaxTitle = 50
-	// MaxDescription is the longest description: reference §3.1, description max 1000.
+	// MaxDescription is the longest description: docs/api.md "Creating an invoice", description max 1000.
 	MaxDescription = 1000
-	// MaxForeignID is the longest foreign_id: reference §3.1, foreign_id max 255.
+	// MaxForeignID is the longest foreign_id: docs/api.md "Creating an invoice", foreign_id max 255.
 	MaxForeignID = 255
-	// MaxEndUserReference is the longest end_user_reference: reference §3.1 and §8, not stated
+	// MaxEndUserReference is the longest end_user_reference: docs/api.md "Creating an invoice" and "What is not documented", not stated
 	// for invoices; the 255 of withdrawals is applied.
 	MaxEndUserReference = 255
 	// MaxSenderField is the longest sender_data string (first_name, last_name, legal_name...):
-	// reference §8, not stated; "keep ≤ 255" is the safest assumption.
+	// docs/api.md "What is not documented", not stated; "keep ≤ 255" is the safest assumption.
 	MaxSenderField = 255
-	// MaxURL is the longest url_success or url_failed: the reference gives no limit (§3.1, §6
+	// MaxURL is the longest url_success or url_failed: the reference gives no limit ("Creating an invoice", "Currencies"
 	// only require https and a domain); 2048 is the conventional practical URL limit, our choice.
 	MaxURL = 2048
 )

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// CheckURL applies the rule of url_success and url_failed (reference §3.1, §6): an absolute
+// CheckURL applies the rule of url_success and url_failed (docs/api.md "Creating an invoice", "Currencies"): an absolute
 // https URL whose host is a public domain name, not an IP address or localhost. It also refuses
 // what the API or a browser would read differently from the user: user info before the host
 // (the classic "https://bank.com@evil.example" disguise), percent-encoded hosts, whitespace,
