@@ -138,17 +138,27 @@ func (l *loader) finishInvoices(units []*unit) {
 		if r.inv == nil || r.inv.ForeignID == "" {
 			return // no foreign_id to compare: its error is reported already
 		}
-		if prev, ok := seen[r.inv.ForeignID]; ok {
-			l.diags = append(l.diags, &hcl.Diagnostic{
+		// Keyed by the lower-case id: whether the API tells "A-1" from "a-1" is not
+		// documented, so two ids that differ only in case are refused as if equal.
+		// strings.ToLower returns an id without upper-case letters as it is, unallocated.
+		key := strings.ToLower(r.inv.ForeignID)
+		if prev, ok := seen[key]; ok {
+			d := &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duplicate foreign_id",
 				Detail: fmt.Sprintf("%s has foreign_id %q, which %s at %s already has. The API accepts each foreign_id once per merchant; give every invoice its own.",
 					r.inv.Address, r.inv.ForeignID, prev.Address, prev.DeclRange),
 				Subject: r.inv.idRange.Ptr(),
-			})
+			}
+			if prev.ForeignID != r.inv.ForeignID {
+				d.Summary = "foreign_ids differ only in letter case"
+				d.Detail = fmt.Sprintf("%s has foreign_id %q and %s at %s has %q. Whether the API treats ids that differ only in letter case as one invoice is not documented, so invoiceform refuses them; make them differ in more than case.",
+					r.inv.Address, r.inv.ForeignID, prev.Address, prev.DeclRange, prev.ForeignID)
+			}
+			l.diags = append(l.diags, d)
 			return
 		}
-		seen[r.inv.ForeignID] = r.inv
+		seen[key] = r.inv
 		l.cfg.Invoices = append(l.cfg.Invoices, r.inv)
 	}
 	for _, u := range units {

@@ -1,0 +1,21 @@
+invoice "Order-1" {
+  title = "Order 1"
+  currency = "EUR"
+  amount = "10.50"
+  timer = false
+  end_user_reference = "cust-1"
+  url_success = "https://shop.example.com/ok"
+  url_failed = "https://shop.example.com/failed"
+  email_user = "buyer@example.com"
+}
+
+invoice "order-1" { # ERROR: foreign_ids differ only in letter case
+  title = "Order 1"
+  currency = "EUR"
+  amount = "10.50"
+  timer = false
+  end_user_reference = "cust-1"
+  url_success = "https://shop.example.com/ok"
+  url_failed = "https://shop.example.com/failed"
+  email_user = "buyer@example.com"
+}
