@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"time"
 	"unsafe"
@@ -13,9 +14,21 @@ import (
 	"github.com/invoiceform/invoiceform/state"
 )
 
-// codecV1 leads every record value written by format 1. A value that starts with '{' is a
-// format 0 record (JSON), readable so that a read-only open of an old file still works.
-const codecV1 = 1
+// codecV2 leads every record value written by format 2: the fields of codecV1 followed by a
+// CRC-32C of everything before it, so that a flipped byte anywhere in a record (an amount, an
+// id, a status, not only the body its hash covers) is found when it is read. codecV1 values
+// (format 1, no checksum) and values that start with '{' (format 0, JSON) are still read, so
+// that a read-only open of an old file works; a writable open migrates them.
+const (
+	codecV1 = 1
+	codecV2 = 2
+)
+
+// crcTable is CRC-32C (Castagnoli), computed in hardware on amd64 and arm64.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// errChecksum is returned for a record whose bytes do not match their checksum.
+var errChecksum = errors.New("checksum mismatch: the record's bytes were changed after it was written")
 
 var errShort = errors.New("value ends early")
 
@@ -23,7 +36,8 @@ var errShort = errors.New("value ends early")
 // order, strings as uvarint length and bytes, integers as varints, optional values behind a
 // presence byte, times as Unix seconds and nanoseconds (UTC).
 func encodeRecord(buf []byte, r *state.Record) []byte {
-	buf = append(buf, codecV1)
+	start := len(buf)
+	buf = append(buf, codecV2)
 	for _, s := range []string{r.ForeignID, string(r.Phase), r.BodyHash} {
 		buf = appendString(buf, s)
 	}
@@ -43,7 +57,7 @@ func encodeRecord(buf []byte, r *state.Record) []byte {
 	for _, t := range []time.Time{r.CreatedAt, r.UpdatedAt, r.IssuedAt} {
 		buf = appendTime(buf, t)
 	}
-	return buf
+	return binary.BigEndian.AppendUint32(buf, crc32.Checksum(buf[start:], crcTable))
 }
 
 func appendString(buf []byte, s string) []byte {
@@ -105,13 +119,25 @@ func decodeInto(v []byte, r *state.Record, ints *[2]int64, a *arena) error {
 		}
 		return err
 	}
-	if v[0] != codecV1 {
+	fields := v[1:]
+	switch v[0] {
+	case codecV1:
+	case codecV2:
+		if len(v) < 1+crc32.Size {
+			return errShort
+		}
+		n := len(v) - crc32.Size
+		if crc32.Checksum(v[:n], crcTable) != binary.BigEndian.Uint32(v[n:]) {
+			return errChecksum
+		}
+		fields = v[1:n]
+	default:
 		return fmt.Errorf("unknown record encoding %d", v[0])
 	}
-	// One copy of the whole value; the string fields and the body are slices of it. The copy
-	// is never written to (Body has no spare capacity and is its own region), which is what
-	// makes viewing it as a string sound.
-	own := a.copy(v[1:])
+	// One copy of the fields; the string fields and the body are slices of it. The copy is
+	// never written to (Body has no spare capacity and is its own region), which is what makes
+	// viewing it as a string sound.
+	own := a.copy(fields)
 	d := decoder{s: unsafe.String(unsafe.SliceData(own), len(own))}
 	r.ForeignID = d.str()
 	r.Phase = state.Phase(d.str())

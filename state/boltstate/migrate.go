@@ -12,9 +12,11 @@ import (
 )
 
 // migrations[v] upgrades a file of format v to v+1 inside one transaction. Format 0 was the
-// development layout: the same buckets, with records stored as JSON documents.
+// development layout: the same buckets, with records stored as JSON documents. Format 1 had
+// binary records without a checksum; format 2 adds a CRC-32C over every field (codec.go).
 var migrations = map[uint64]func(tx *bolt.Tx) error{
 	0: migrateV0,
+	1: rewriteRecords,
 }
 
 // migrate brings an older file up to FormatVersion. It first writes a consistent copy of the
@@ -97,6 +99,36 @@ func migrateV0(tx *bolt.Tx) error {
 		r, err := decodeV0(v)
 		if err != nil {
 			return fmt.Errorf("record %q: %w", k, err)
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		if r.ForeignID != string(k) {
+			return fmt.Errorf("record %q is filed under %q: %w", r.ForeignID, k, state.ErrCorrupt)
+		}
+		out = append(out, kv{[]byte(string(k)), encodeRecord(nil, r)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range out {
+		if err := b.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewriteRecords writes every record again in the current encoding, checking each first.
+func rewriteRecords(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketRecords)
+	type kv struct{ k, v []byte }
+	var out []kv
+	err := b.ForEach(func(k, v []byte) error {
+		r, err := decodeRecord(v)
+		if err != nil {
+			return fmt.Errorf("record %q: %w: %w", k, state.ErrCorrupt, err)
 		}
 		if err := r.Validate(); err != nil {
 			return err

@@ -22,7 +22,7 @@ import (
 
 // FormatVersion is the layout this package writes. Files of an older version are migrated
 // when opened for writing (after a backup, migrate.go); newer ones are refused.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Magic is stored in the meta bucket: a bbolt file without it belongs to another program.
 const Magic = "invoiceform-state"

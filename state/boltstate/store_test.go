@@ -238,7 +238,7 @@ func TestRefusesInvalidFiles(t *testing.T) {
 		}, state.ErrCorrupt},
 		{"no records bucket", func(p string) { writeBolt(t, p, map[string]map[string][]byte{"meta": validMeta(1)}) }, state.ErrCorrupt},
 		{"newer format", func(p string) {
-			writeBolt(t, p, map[string]map[string][]byte{"meta": validMeta(2), "records": {}})
+			writeBolt(t, p, map[string]map[string][]byte{"meta": validMeta(boltstate.FormatVersion + 1), "records": {}})
 		}, state.ErrNewerFormat},
 		{"a directory", func(p string) {
 			if err := os.Mkdir(p, 0o700); err != nil {
@@ -356,7 +356,7 @@ func TestMigrateV0(t *testing.T) {
 
 	// A writer migrates it, after a backup.
 	w := open(t, path, boltstate.Options{})
-	if len(w.Notes) != 1 || !strings.Contains(w.Notes[0], "upgraded from format 0 to 1") {
+	if len(w.Notes) != 1 || !strings.Contains(w.Notes[0], fmt.Sprintf("upgraded from format 0 to %d", boltstate.FormatVersion)) {
 		t.Fatalf("notes %q, want one about the upgrade", w.Notes)
 	}
 	got, err = w.Snapshot(context.Background())
@@ -376,10 +376,10 @@ func TestMigrateV0(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket([]byte("records")).Get([]byte("a")); len(v) == 0 || v[0] != 1 {
-			t.Errorf("migrated record starts with %q, want the v1 encoding", v[:min(len(v), 10)])
+		if v := tx.Bucket([]byte("records")).Get([]byte("a")); len(v) == 0 || v[0] != 2 {
+			t.Errorf("migrated record starts with %q, want the v2 encoding", v[:min(len(v), 10)])
 		}
-		if v := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(v, be(1)) {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(v, be(boltstate.FormatVersion)) {
 			t.Errorf("format after migration is %x", v)
 		}
 		return nil
