@@ -187,7 +187,7 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 		}
 	}
 
-	t, err := openTarget(e, a, ep, key, secret)
+	t, err := openTarget(ctx, e, a, ep, key, secret)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 
 // openTarget opens the state and the client: the real ones, or with -emulator an in-process
 // emulator and an in-memory state.
-func openTarget(e *env, a applyArgs, ep, key, secret string) (*applyTarget, error) {
+func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string) (*applyTarget, error) {
 	if a.emulator {
 		srv, err := emulator.New(emulator.Options{})
 		if err != nil {
@@ -322,7 +322,7 @@ func openTarget(e *env, a applyArgs, ep, key, secret string) (*applyTarget, erro
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.state.open(e, false, a.parallelism)
+	s, err := a.state.open(ctx, e, false, a.parallelism)
 	if err != nil {
 		return nil, err
 	}

@@ -68,14 +68,14 @@ The endpoint is INVOICEFORM_ENDPOINT, else settings { endpoint }, else productio
 records it, and the fingerprint of INVOICEFORM_API_KEY when that is set.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
-		Exec: func(_ context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) error {
 			if err := noArgs("plan", args); err != nil {
 				return err
 			}
 			if err := a.view.check(); err != nil {
 				return err
 			}
-			return runPlan(e, a)
+			return runPlan(ctx, e, a)
 		},
 	}
 }
@@ -112,20 +112,19 @@ func keyFingerprint(e *env) string {
 
 // readSnapshot reads the state read-only; a missing state file is an empty state, and is not
 // created.
-func readSnapshot(e *env, a stateArgs) (*state.Snapshot, bool, error) {
-	s, err := a.open(e, true, 0)
+func readSnapshot(ctx context.Context, e *env, a stateArgs) (*state.Snapshot, bool, error) {
+	s, snap, err := openSnapshot(ctx, e, &a, true)
 	if errors.Is(err, state.ErrNotFound) {
 		return &state.Snapshot{Records: map[string]*state.Record{}}, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	defer s.Close()
-	snap, err := s.Snapshot(context.Background())
-	return snap, true, err
+	_ = s.Close()
+	return snap, true, nil
 }
 
-func runPlan(e *env, a planArgs) error {
+func runPlan(ctx context.Context, e *env, a planArgs) error {
 	cfg, ep, diags := loadConfig(e, a.vars)
 	if diags.HasErrors() {
 		if err := printDiags(e, cfg.Files, diags, a.view.json, a.view.noColor); err != nil {
@@ -136,7 +135,7 @@ func runPlan(e *env, a planArgs) error {
 	if err := a.state.configure(e, &cfg.Settings); err != nil {
 		return err
 	}
-	snap, _, err := readSnapshot(e, a.state)
+	snap, _, err := readSnapshot(ctx, e, a.state)
 	if err != nil {
 		return err
 	}
