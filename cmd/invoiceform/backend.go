@@ -122,7 +122,7 @@ func (a *stateArgs) configureFromDir(e *env) error {
 	}
 	cfg, diags := config.Load(".", config.LoadOptions{SettingsOnly: true, Environ: e.environ})
 	if len(diags) > 0 {
-		if err := printDiags(e, cfg.Files, diags, false, false); err != nil {
+		if err := humanPlanView(e, viewArgs{}).Diagnostics(cfg.Files, diags); err != nil {
 			return err
 		}
 		if diags.HasErrors() {

@@ -40,10 +40,9 @@ records per phase and status, and totals per currency.`,
 				if err != nil {
 					return err
 				}
-				if !a.view.json && !a.view.markdown {
-					fmt.Fprintf(e.stderr, "Plan saved %s against state serial %d, for %s.\n", created.Format("2006-01-02 15:04:05 MST"), p.Serial, p.Binding.Endpoint)
-				}
-				return showPlan(e, p, a.view, nil)
+				v := newPlanView(e, a.view)
+				v.Saved(p, created)
+				return v.Plan(p, nil)
 			default:
 				return usageError{fmt.Sprintf("show takes at most one PLANFILE, got %d arguments", len(args))}
 			}
