@@ -19,7 +19,20 @@ const MaxURLsListed = 50
 // WriteSummary writes the human summary of a run: the invoices issued (with their URL for
 // small runs), the failures with the API's message and config line, what stays pending, the
 // warnings and the totals per currency.
-func WriteSummary(w io.Writer, res *Result) error {
+func WriteSummary(w io.Writer, res *Result) error { return writeSummary(w, res, nil) }
+
+// writeSummary is WriteSummary with hint, when not nil, adding advice to the message of a
+// failed or pending invoice.
+func writeSummary(w io.Writer, res *Result, hint func(error) string) error {
+	message := func(it Item) string {
+		m := it.Message()
+		if hint != nil && it.Err != nil {
+			if h := hint(it.Err); h != "" {
+				m += " (" + h + ")"
+			}
+		}
+		return m
+	}
 	var b strings.Builder
 	issued := append(append([]Item{}, res.Issued...), res.AlreadyIssued...)
 	if n := len(issued); n > 0 && n <= MaxURLsListed {
@@ -39,13 +52,13 @@ func WriteSummary(w io.Writer, res *Result) error {
 	if len(res.Failed) > 0 {
 		b.WriteString("\nFailed (nothing was created for these):\n")
 		for _, it := range res.Failed {
-			fmt.Fprintf(&b, "  %s\n", it.Message())
+			fmt.Fprintf(&b, "  %s\n", message(it))
 		}
 	}
 	if len(res.Pending) > 0 {
 		b.WriteString("\nOutcome unknown, kept pending (the next apply resolves them without creating any twice):\n")
 		for _, it := range res.Pending {
-			fmt.Fprintf(&b, "  %s\n", it.Message())
+			fmt.Fprintf(&b, "  %s\n", message(it))
 		}
 	}
 	if len(res.Skipped) > 0 {
@@ -228,6 +241,8 @@ type HumanView struct {
 	TTY bool
 	// Epilogue, when set, is a paragraph written after the summary.
 	Epilogue string
+	// Hint, when set, is the advice added to the message of a failed or pending invoice.
+	Hint func(error) string
 }
 
 func (v HumanView) PlanErrors() {
@@ -243,7 +258,7 @@ func (v HumanView) Progress() (func(Event), func()) {
 }
 
 func (v HumanView) Summary(res *Result, _ error) error {
-	if err := WriteSummary(v.Stdout, res); err != nil {
+	if err := writeSummary(v.Stdout, res, v.Hint); err != nil {
 		return err
 	}
 	if v.Epilogue != "" {
@@ -260,6 +275,8 @@ func (HumanView) Error(error) {}
 type JSONView struct {
 	plan.JSONView
 	Stderr io.Writer
+	// Hint, when set, gives the error event's advice.
+	Hint func(error) string
 }
 
 func (v JSONView) Plan(p *plan.Plan, _ map[string]*hcl.File) error {
@@ -288,8 +305,13 @@ func (v JSONView) Summary(res *Result, runErr error) error {
 // Error writes an error event: a pipeline step reading the events learns why there were
 // none.
 func (v JSONView) Error(err error) {
-	_ = json.NewEncoder(v.Stdout).Encode(struct {
+	ev := struct {
 		Type  string `json:"type"`
 		Error string `json:"error"`
-	}{"error", err.Error()})
+		Hint  string `json:"hint,omitempty"`
+	}{Type: "error", Error: err.Error()}
+	if v.Hint != nil {
+		ev.Hint = v.Hint(err)
+	}
+	_ = json.NewEncoder(v.Stdout).Encode(ev)
 }

@@ -185,9 +185,9 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 // newApplyView picks the view of apply from -json, once.
 func newApplyView(e *env, a applyArgs) apply.View {
 	if a.view.json {
-		return apply.JSONView{JSONView: plan.JSONView{Stdout: e.stdout, ShowSensitive: a.view.showSensitive}, Stderr: e.stderr}
+		return apply.JSONView{JSONView: plan.JSONView{Stdout: e.stdout, ShowSensitive: a.view.showSensitive}, Stderr: e.stderr, Hint: advice}
 	}
-	v := apply.HumanView{HumanView: humanPlanView(e, a.view), TTY: isTerminal(e.stderr)}
+	v := apply.HumanView{HumanView: humanPlanView(e, a.view), TTY: isTerminal(e.stderr), Hint: advice}
 	if a.emulator {
 		v.Epilogue = "These invoices live in an in-process emulator that has now stopped; the real state was not touched. Run apply without -emulator, with INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET set, to issue them for real."
 	}
@@ -280,7 +280,7 @@ func checkCredentials(ctx context.Context, a *applyArgs, t *applyTarget) error {
 	case err == nil:
 		return nil
 	case api.OutcomeOf(err) == api.Fatal:
-		return fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature (check INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET, the endpoint, and the IP whitelist): %w", err)
+		return fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature: %w", err)
 	}
 	return fmt.Errorf("credentials check failed, nothing was applied: %w", err)
 }

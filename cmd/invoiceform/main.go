@@ -148,7 +148,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		fmt.Fprintf(e.stderr, "Error: %s\n\nRun \"invoiceform -help\" for the commands, or \"invoiceform COMMAND -help\" for one.\n", usage.msg)
 		return exitError
 	default:
-		fmt.Fprintf(e.stderr, "Error: %s\n", err)
+		fmt.Fprintf(e.stderr, "Error: %s\n", withAdvice(err))
 		return exitError
 	}
 }

@@ -56,6 +56,9 @@ const DefaultStatementTimeout = 60 * time.Second
 // operating system's defaults would wait for hours.
 var keepAlive = net.KeepAliveConfig{Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3}
 
+// ErrConnString is returned by Open when the connection string cannot be parsed.
+var ErrConnString = errors.New("state: the PostgreSQL connection string is not valid")
+
 // backquoted is how pgx quotes a connection string in its errors.
 var backquoted = regexp.MustCompile("`[^`]*`")
 
@@ -137,8 +140,7 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 		// pgx quotes the string, masking the password only where it can find one: in a string
 		// it cannot parse it may not. Quote nothing of it.
 		msg := backquoted.ReplaceAllString(err.Error(), "(the connection string)")
-		return nil, fmt.Errorf("state: the PostgreSQL connection string (%s, or conn_str in settings { backend \"pg\" }) is not valid: %s",
-			"INVOICEFORM_PG_CONN_STR", secretScrubber{passwordOf(connStr)}.scrub(msg))
+		return nil, fmt.Errorf("%w: %s", ErrConnString, secretScrubber{passwordOf(connStr)}.scrub(msg))
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 15 * time.Second
