@@ -88,11 +88,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	switch {
 	case cfg.Key == "":
-		return nil, errors.New("api: no API key; set INVOICEFORM_API_KEY")
+		return nil, ErrNoKey
 	case cfg.Secret == "":
-		return nil, errors.New("api: no API secret; set INVOICEFORM_API_SECRET")
+		return nil, ErrNoSecret
 	case !headerSafe(cfg.Key):
-		return nil, errors.New("api: the API key holds spaces or control characters; check INVOICEFORM_API_KEY for a stray newline")
+		return nil, ErrKeyUnsafe
 	case cfg.Timeout < 0:
 		return nil, fmt.Errorf("api: timeout %s is negative", cfg.Timeout)
 	}
@@ -137,16 +137,16 @@ func defaultTransport() *http.Transport {
 }
 
 func checkEndpoint(raw string) (string, error) {
-	const hint = "use https://app.cryptoprocessing.com/api/v2 or https://app.sandbox.cryptoprocessing.com/api/v2 (INVOICEFORM_ENDPOINT)"
+	const hint = "use https://app.cryptoprocessing.com/api/v2 or https://app.sandbox.cryptoprocessing.com/api/v2"
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return "", fmt.Errorf("api: endpoint %q is not an absolute URL; %s", redactURL(raw), hint)
+		return "", fmt.Errorf("%w: %q is not an absolute URL; %s", ErrEndpoint, redactURL(raw), hint)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("api: endpoint %s carries credentials; put them in INVOICEFORM_API_KEY/INVOICEFORM_API_SECRET instead", u.Redacted())
+		return "", fmt.Errorf("%w: %s; they belong in the key and the secret", ErrEndpointCredentials, u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("api: endpoint %s has a query or fragment; %s", u.Redacted(), hint)
+		return "", fmt.Errorf("%w: %s has a query or fragment; %s", ErrEndpoint, u.Redacted(), hint)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
@@ -154,10 +154,10 @@ func checkEndpoint(raw string) (string, error) {
 		host := u.Hostname()
 		ip := net.ParseIP(host)
 		if !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
-			return "", fmt.Errorf("api: endpoint %s uses plain http to a non-loopback host; use https (plain http is only for a local emulator on 127.0.0.1, ::1 or localhost)", u.Redacted())
+			return "", fmt.Errorf("%w: %s uses plain http to a non-loopback host; use https (plain http is only for a local emulator on 127.0.0.1, ::1 or localhost)", ErrEndpoint, u.Redacted())
 		}
 	default:
-		return "", fmt.Errorf("api: endpoint %s must be https; %s", u.Redacted(), hint)
+		return "", fmt.Errorf("%w: %s must be https; %s", ErrEndpoint, u.Redacted(), hint)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }

@@ -201,9 +201,9 @@ func TestNewChecksTheConfig(t *testing.T) {
 		{"credentials in the URL", func(c *api.Config) { c.Endpoint = "https://k:" + leakySecret + "@app.cryptoprocessing.com/api/v2" }, "carries credentials"},
 		{"unparsable URL with credentials", func(c *api.Config) { c.Endpoint = "https://k:" + leakySecret + "@app.crypto processing.com/%zz" }, "not an absolute URL"},
 		{"query", func(c *api.Config) { c.Endpoint = "https://app.cryptoprocessing.com/api/v2?x=1" }, "query"},
-		{"no key", func(c *api.Config) { c.Key = "" }, "INVOICEFORM_API_KEY"},
+		{"no key", func(c *api.Config) { c.Key = "" }, "no API key"},
 		{"key with a newline", func(c *api.Config) { c.Key = "k\n" }, "stray newline"},
-		{"no secret", func(c *api.Config) { c.Secret = "" }, "INVOICEFORM_API_SECRET"},
+		{"no secret", func(c *api.Config) { c.Secret = "" }, "no API secret"},
 		{"negative timeout", func(c *api.Config) { c.Timeout = -time.Second }, "negative"},
 		{"insecure TLS", func(c *api.Config) { c.HTTPClient = insecure }, "TLS verification"},
 	}

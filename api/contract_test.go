@@ -216,7 +216,7 @@ func TestContractRefusals(t *testing.T) {
 	}
 	wrongSecret := tg.client(t, func(c *api.Config) { c.Secret = "not-the-secret" })
 	_, err = wrongSecret.CreateInvoice(ctx, body(t, requestFor(tg.id("never"))))
-	if !errors.As(err, &ae) || ae.Code != "bad_header_signature" || !strings.Contains(err.Error(), "INVOICEFORM_API_SECRET") {
+	if !errors.As(err, &ae) || ae.Code != "bad_header_signature" || !strings.Contains(err.Error(), "signature does not match") {
 		t.Fatalf("wrong secret: %v", err)
 	}
 	wrongPath := newClient(t, strings.TrimSuffix(base, "/api/v2")+"/api/v1", func(c *api.Config) { c.Key, c.Secret = tg.key, tg.secret })

@@ -117,16 +117,16 @@ func TestErrorClassification(t *testing.T) {
 		inMsg   []string
 	}{
 		{name: "403 required_header_key", status: 403, body: `{"error":"No key header","code":"required_header_key"}`, outcome: api.Fatal,
-			check: auth("required_header_key", "INVOICEFORM_API_KEY"), inMsg: []string{"HTTP 403", "POST /invoices/create"}},
+			check: auth("required_header_key", "key header was missing"), inMsg: []string{"HTTP 403", "POST /invoices/create"}},
 		{name: "403 bad_header_key", status: 403, body: `{"error":"Bad key header","code":"bad_header_key"}`, outcome: api.Fatal,
-			check: auth("bad_header_key", "sandbox keys")},
+			check: auth("bad_header_key", "not known at this endpoint")},
 		{name: "403 required_header_signature", status: 403, body: `{"error":"No signature header","code":"required_header_signature"}`, outcome: api.Fatal,
 			check: auth("required_header_signature", "bug")},
 		{name: "403 bad_header_signature", status: 403, body: `{"error":"Bad signature header","code":"bad_header_signature"}`, outcome: api.Fatal,
-			check: auth("bad_header_signature", "check INVOICEFORM_API_SECRET")},
+			check: auth("bad_header_signature", "signature does not match")},
 		{name: "403 HTML from a firewall", status: 403, body: `<html>Forbidden</html>`, outcome: api.Fatal,
 			check: auth("", "IP whitelist")},
-		{name: "401", status: 401, body: `{"message":"Unauthenticated."}`, outcome: api.Fatal, check: auth("", "INVOICEFORM_API_KEY")},
+		{name: "401", status: 401, body: `{"message":"Unauthenticated."}`, outcome: api.Fatal, check: auth("", "access was refused")},
 		{name: "400 bad_content_format", status: 400, body: `{"error":"Bad content format","code":"bad_content_format"}`, outcome: api.Definite,
 			check: func(t *testing.T, err error) {
 				var e *api.BusinessError

@@ -70,6 +70,19 @@ func Retryable(err error) bool {
 
 // Sentinels for errors.Is.
 var (
+	// ErrNoKey is returned by New when the configuration has no API key.
+	ErrNoKey = errors.New("api: no API key")
+	// ErrNoSecret is returned by New when the configuration has no API secret.
+	ErrNoSecret = errors.New("api: no API secret")
+	// ErrKeyUnsafe is returned by New when the API key holds spaces or control characters,
+	// which cannot go into a header (a stray newline, usually).
+	ErrKeyUnsafe = errors.New("api: the API key holds spaces or control characters (a stray newline?)")
+	// ErrEndpoint is returned by New when the endpoint cannot be the API's: not an absolute
+	// URL, a query or fragment, plain http to a host that is not loopback, another scheme.
+	ErrEndpoint = errors.New("api: invalid endpoint")
+	// ErrEndpointCredentials is returned by New when the endpoint URL carries credentials.
+	ErrEndpointCredentials = errors.New("api: the endpoint URL carries credentials")
+
 	// ErrAlreadyTaken is matched by a ValidationError whose foreign_id message says "already
 	// been taken": an invoice with that foreign_id exists for this key. After an uncertain
 	// create it means the earlier request did create the invoice.
@@ -94,20 +107,20 @@ type AuthError struct {
 func (e *AuthError) Outcome() Outcome { return Fatal }
 
 func (e *AuthError) Error() string {
-	var hint string
+	var fault string
 	switch e.Code {
 	case "required_header_key":
-		hint = "the key header was missing or the URL is not an API endpoint; check INVOICEFORM_API_KEY and that the endpoint ends in /api/v2"
+		fault = "the key header was missing or the URL is not an API endpoint"
 	case "bad_header_key":
-		hint = "the API key is not known here; check INVOICEFORM_API_KEY, and that sandbox keys go with the sandbox endpoint"
+		fault = "the API key is not known at this endpoint"
 	case "required_header_signature":
-		hint = "the request carried no signature; this is a bug in invoiceform, please report it"
+		fault = "the request carried no signature; this is a bug in invoiceform, please report it"
 	case "bad_header_signature":
-		hint = "check INVOICEFORM_API_SECRET: it must be the secret that belongs to INVOICEFORM_API_KEY"
+		fault = "the signature does not match: the secret is not the one that belongs to the key"
 	default:
-		hint = "access was refused; check INVOICEFORM_API_KEY, INVOICEFORM_API_SECRET and the key's IP whitelist in the dashboard"
+		fault = "access was refused: the key, the secret or the key's IP whitelist"
 	}
-	return fmt.Sprintf("api: %s: HTTP %d %s: %q; nothing was created; stop and %s", e.Op, e.Status, orDash(e.Code), e.Message, hint)
+	return fmt.Sprintf("api: %s: HTTP %d %s: %q; nothing was created; %s", e.Op, e.Status, orDash(e.Code), e.Message, fault)
 }
 
 // ValidationError is a 400 {"errors":{field: message}}: the server refused the request's
@@ -194,7 +207,7 @@ func (e *RateLimitError) Error() string {
 	if e.RetryAfter > 0 {
 		wait = "retry after " + e.RetryAfter.String()
 	}
-	return fmt.Sprintf("api: %s: HTTP %d rate limited (%s): %q; nothing was created; lower -rate or -parallelism", e.Op, e.Status, wait, e.Body)
+	return fmt.Sprintf("api: %s: HTTP %d rate limited (%s): %q; nothing was created", e.Op, e.Status, wait, e.Body)
 }
 
 // ServerError is a 5xx. For create and cancel it is Uncertain: the server may have

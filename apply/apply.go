@@ -133,13 +133,26 @@ var (
 	// ErrInterrupted: the context was cancelled; requests in flight were finished and recorded.
 	ErrInterrupted = errors.New("apply interrupted: no new requests were started; invoices whose outcome is unknown stay pending, and the next apply resolves them without creating any twice")
 	// ErrAuth: the API refused the key or the signature; the run stopped at once.
-	ErrAuth = errors.New("the API refused the key or the request signature (check INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET, the endpoint, and the IP whitelist); the run stopped")
+	ErrAuth = errors.New("the API refused the key or the request signature; the run stopped")
 	// ErrUnapplicable: the plan has errors (conflicts, invalid config) and cannot be applied.
 	ErrUnapplicable = errors.New("the plan has errors and cannot be applied")
 	// ErrState: the state could not be written; the run stopped, since no request may be sent
 	// without its journal entry.
 	ErrState = errors.New("the state could not be written; the run stopped")
 )
+
+// KeptPendingError is an invoice's error when the API refused a create definitely, but an
+// earlier attempt may have created the invoice: its record stays pending.
+type KeptPendingError struct {
+	ForeignID string
+	Err       error // the refusal
+}
+
+func (e *KeptPendingError) Error() string {
+	return fmt.Sprintf("%v; kept pending, since an earlier attempt may have created the invoice", e.Err)
+}
+
+func (e *KeptPendingError) Unwrap() error { return e.Err }
 
 // Run applies p's changes through client, journaling every create in store. It returns the
 // result whatever happens, and an error (ErrAuth, ErrInterrupted, ErrState) when the run was cut
@@ -423,7 +436,7 @@ func (r *runner) create(ctx context.Context, c *plan.Change, it Item, rec *state
 		lastErr = err
 		switch api.OutcomeOf(err) {
 		case api.Fatal:
-			r.setFatal(fmt.Errorf("%w: %v", ErrAuth, err))
+			r.setFatal(fmt.Errorf("%w: %w", ErrAuth, err))
 			return r.undo(ctx, it, rec, uncertain, err)
 		case api.Uncertain:
 			uncertain = true
@@ -475,7 +488,7 @@ func (r *runner) undo(ctx context.Context, it Item, rec *state.Record, uncertain
 		rec.UpdatedAt = r.opts.Now().UTC()
 		if err != nil {
 			rec.LastError = err.Error()
-			err = fmt.Errorf("%w; kept pending, since an earlier attempt may have created the invoice (if you know it did not, forget the record with: invoiceform state rm %s)", err, rec.ForeignID)
+			err = &KeptPendingError{ForeignID: rec.ForeignID, Err: err}
 		}
 		if perr := r.store.Put(durable(ctx), rec); perr != nil {
 			r.setFatal(fmt.Errorf("%w: %v", ErrState, perr))
@@ -549,7 +562,7 @@ func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
 			note = "the API refused to cancel: the invoice is already confirmed or failed"
 			it.Err = err
 		case api.OutcomeOf(err) == api.Fatal:
-			r.setFatal(fmt.Errorf("%w: %v", ErrAuth, err))
+			r.setFatal(fmt.Errorf("%w: %w", ErrAuth, err))
 			it.Kind, it.Err = Failed, err
 			return it
 		case api.Retryable(err) || api.OutcomeOf(err) == api.Uncertain:

@@ -244,7 +244,8 @@ func TestAuthFailureStopsTheRun(t *testing.T) {
 	ss := specs(40)
 	e.write(ss)
 	res, err := e.apply(context.Background(), e.client("wrong-secret", 0), apply.Options{Parallelism: 2})
-	if !errors.Is(err, apply.ErrAuth) || !strings.Contains(err.Error(), "INVOICEFORM_API_SECRET") {
+	var ae *api.AuthError
+	if !errors.Is(err, apply.ErrAuth) || !errors.As(err, &ae) || ae.Code != "bad_header_signature" {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
 	if len(res.Issued) != 0 || len(res.Skipped) == 0 {
@@ -430,7 +431,8 @@ func TestResolveRefusedStaysPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := e.apply(context.Background(), e.client(emulator.DefaultSecret, 0), apply.Options{})
-	if err != nil || len(res.Pending) != 1 || !strings.Contains(res.Pending[0].Message(), "invoiceform state rm inv-0000") {
+	var kept *apply.KeptPendingError
+	if err != nil || len(res.Pending) != 1 || !errors.As(res.Pending[0].Err, &kept) || kept.ForeignID != "inv-0000" {
 		t.Fatalf("%v %+v", err, res)
 	}
 	if r := e.snapshot().Records["inv-0000"]; r == nil || r.Phase != state.Pending || r.LastError == "" {

@@ -8,7 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/invoiceform/invoiceform/diagview"
 	"github.com/invoiceform/invoiceform/invoice"
+	"github.com/invoiceform/invoiceform/plan"
 )
 
 // MaxURLsListed bounds the invoices listed with their URL in the summary.
@@ -17,7 +21,20 @@ const MaxURLsListed = 50
 // WriteSummary writes the human summary of a run: the invoices issued (with their URL for
 // small runs), the failures with the API's message and config line, what stays pending, the
 // warnings and the totals per currency.
-func WriteSummary(w io.Writer, res *Result) error {
+func WriteSummary(w io.Writer, res *Result) error { return writeSummary(w, res, nil) }
+
+// writeSummary is WriteSummary with hint, when not nil, adding advice to the message of a
+// failed or pending invoice.
+func writeSummary(w io.Writer, res *Result, hint func(error) string) error {
+	message := func(it Item) string {
+		m := it.Message()
+		if hint != nil && it.Err != nil {
+			if h := hint(it.Err); h != "" {
+				m += " (" + h + ")"
+			}
+		}
+		return m
+	}
 	var b strings.Builder
 	issued := append(append([]Item{}, res.Issued...), res.AlreadyIssued...)
 	if n := len(issued); n > 0 && n <= MaxURLsListed {
@@ -37,13 +54,13 @@ func WriteSummary(w io.Writer, res *Result) error {
 	if len(res.Failed) > 0 {
 		b.WriteString("\nFailed (nothing was created for these):\n")
 		for _, it := range res.Failed {
-			fmt.Fprintf(&b, "  %s\n", it.Message())
+			fmt.Fprintf(&b, "  %s\n", message(it))
 		}
 	}
 	if len(res.Pending) > 0 {
 		b.WriteString("\nOutcome unknown, kept pending (the next apply resolves them without creating any twice):\n")
 		for _, it := range res.Pending {
-			fmt.Fprintf(&b, "  %s\n", it.Message())
+			fmt.Fprintf(&b, "  %s\n", message(it))
 		}
 	}
 	if len(res.Skipped) > 0 {
@@ -200,4 +217,103 @@ func TextProgress(w io.Writer, tty bool, interval time.Duration) (hook func(Even
 		}
 	}
 	return hook, flush
+}
+
+// View shows an apply: the plan before it, the progress, and the summary after it. The
+// command picks HumanView or JSONView once, from -json.
+type View interface {
+	plan.View
+	// PlanErrors says that the plan has errors and nothing was applied.
+	PlanErrors()
+	// NoChanges says that there is nothing to apply.
+	NoChanges()
+	// Progress returns the hook for Options.Progress, and a flush to call after Run.
+	Progress() (hook func(Event), flush func())
+	// Summary shows what the run did; runErr is Run's error.
+	Summary(res *Result, runErr error) error
+	// Error shows an error that ended the command, for a reader of the output who would
+	// otherwise see no reason for its end.
+	Error(err error)
+}
+
+// HumanView writes the plan and the summary on Stdout, the progress on Stderr.
+type HumanView struct {
+	plan.HumanView
+	// TTY says that Stderr is a terminal: the progress is one line, redrawn.
+	TTY bool
+	// Epilogue, when set, is a paragraph written after the summary.
+	Epilogue string
+	// Hint, when set, is the advice added to the message of a failed or pending invoice.
+	Hint func(error) string
+}
+
+func (v HumanView) PlanErrors() {
+	fmt.Fprintln(v.Stderr, "The plan has errors: nothing was applied.")
+}
+
+func (v HumanView) NoChanges() {
+	fmt.Fprintln(v.Stdout, "\nNo changes. Every declared invoice is issued as declared.")
+}
+
+func (v HumanView) Progress() (func(Event), func()) {
+	return TextProgress(v.Stderr, v.TTY, 2*time.Second)
+}
+
+func (v HumanView) Summary(res *Result, _ error) error {
+	if err := writeSummary(v.Stdout, res, v.Hint); err != nil {
+		return err
+	}
+	if v.Epilogue != "" {
+		fmt.Fprintf(v.Stdout, "\n%s\n", v.Epilogue)
+	}
+	return nil
+}
+
+// Error writes nothing: the command prints the error on Stderr.
+func (HumanView) Error(error) {}
+
+// JSONView writes one JSON object per line on Stdout: the plan summary, each event, the
+// final summary, or an error. Stderr gets what people alone need.
+type JSONView struct {
+	plan.JSONView
+	Stderr io.Writer
+	// Hint, when set, gives the error event's advice.
+	Hint func(error) string
+}
+
+func (v JSONView) Plan(p *plan.Plan, _ map[string]*hcl.File) error {
+	d := plan.NewDocument(p, plan.ViewOptions{ShowSensitive: v.ShowSensitive})
+	return json.NewEncoder(v.Stdout).Encode(struct {
+		Type        string                `json:"type"`
+		PlanHash    string                `json:"plan_hash"`
+		Summary     plan.Summary          `json:"summary"`
+		Totals      []plan.Total          `json:"totals"`
+		Diagnostics []diagview.Diagnostic `json:"diagnostics"`
+	}{"plan", d.PlanHash, d.Summary, d.Totals, d.Diagnostics})
+}
+
+func (v JSONView) PlanErrors() {
+	fmt.Fprintln(v.Stderr, "The plan has errors: nothing was applied.")
+}
+
+func (JSONView) NoChanges() {}
+
+func (v JSONView) Progress() (func(Event), func()) { return JSONProgress(v.Stdout), func() {} }
+
+func (v JSONView) Summary(res *Result, runErr error) error {
+	return WriteJSONSummary(v.Stdout, res, runErr)
+}
+
+// Error writes an error event: a pipeline step reading the events learns why there were
+// none.
+func (v JSONView) Error(err error) {
+	ev := struct {
+		Type  string `json:"type"`
+		Error string `json:"error"`
+		Hint  string `json:"hint,omitempty"`
+	}{Type: "error", Error: err.Error()}
+	if v.Hint != nil {
+		ev.Hint = v.Hint(err)
+	}
+	_ = json.NewEncoder(v.Stdout).Encode(ev)
 }

@@ -30,7 +30,7 @@ const (
 // Sentinel errors of plan files and their checks.
 var (
 	// ErrCorrupt is returned when a plan file is truncated, altered or not a plan file.
-	ErrCorrupt = errors.New("not a valid invoiceform plan file (truncated, altered, or another kind of file); make a new one with invoiceform plan -out=FILE")
+	ErrCorrupt = errors.New("not a valid invoiceform plan file (truncated, altered, or another kind of file)")
 	// ErrNewerFormat is returned for a plan file written by a newer invoiceform.
 	ErrNewerFormat = errors.New("plan file was written by a newer invoiceform")
 	// ErrStale is returned when the state has moved since the plan was made, or is another

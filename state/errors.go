@@ -6,7 +6,7 @@ import "errors"
 var (
 	// ErrLocked is returned when another process holds the state's lock for longer than the
 	// lock timeout.
-	ErrLocked = errors.New("state is locked by another invoiceform process (wait for it to finish, or give it time with -lock-timeout=DURATION)")
+	ErrLocked = errors.New("state is locked by another invoiceform process")
 
 	// ErrForeign is returned when a state bound to one endpoint and API key is used with
 	// another: a state made against the sandbox must never be applied against production.

@@ -149,8 +149,7 @@ func CheckBinding(have, want Binding) error {
 	if have.IsZero() || have == want {
 		return nil
 	}
-	return fmt.Errorf("%w: the state was made with endpoint %s and API key %s…, now %s and key %s…; "+
-		"use the state that belongs to these credentials (-state=PATH)", ErrForeign,
+	return fmt.Errorf("%w: the state was made with endpoint %s and API key %s…, now %s and key %s…", ErrForeign,
 		have.Endpoint, have.KeyFingerprint, want.Endpoint, want.KeyFingerprint)
 }
 

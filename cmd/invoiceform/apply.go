@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -20,7 +19,6 @@ import (
 	"github.com/invoiceform/invoiceform/api"
 	"github.com/invoiceform/invoiceform/apply"
 	"github.com/invoiceform/invoiceform/config"
-	"github.com/invoiceform/invoiceform/diagview"
 	"github.com/invoiceform/invoiceform/emulator"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
@@ -92,14 +90,11 @@ state are used instead, and the credentials are not read.`,
 					return usageError{"-emulator plans afresh against its own empty state; it cannot apply a saved plan"}
 				}
 			}
-			err := runApply(ctx, e, a, file)
+			v := newApplyView(e, a)
+			err := runApply(ctx, e, &a, file, v)
 			var code exitCode
-			if err != nil && a.view.json && !errors.As(err, &code) {
-				// A pipeline step reading the events learns why there were none.
-				_ = json.NewEncoder(e.stdout).Encode(struct {
-					Type  string `json:"type"`
-					Error string `json:"error"`
-				}{"error", err.Error()})
+			if err != nil && !errors.As(err, &code) {
+				v.Error(err)
 			}
 			return err
 		},
@@ -138,158 +133,182 @@ func credentials(e *env) (key, secret string, err error) {
 	return key, secret, nil
 }
 
-func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
-	var (
-		key, secret string
-		err         error
-	)
-	if !a.emulator {
-		if key, secret, err = credentials(e); err != nil {
-			return err
-		}
+// runApply: the plan (saved, or made now against the state), shown; approval; the
+// credentials checked; the state bound to the endpoint and key; the run; its summary.
+func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.View) error {
+	key, secret, err := applyCredentials(e, a)
+	if err != nil {
+		return err
 	}
-
-	// The plan: a saved one, or made now.
-	var (
-		p     *plan.Plan
-		cfg   *config.Config
-		ep    string
-		saved bool
-	)
-	if file != "" {
-		if p, _, err = plan.ReadFile(file); err != nil {
-			return err // it names the file
-		}
-		saved = true
-		if !a.emulator {
-			if err := a.state.configureFromDir(e); err != nil {
-				return err
-			}
-		}
-		ep = e.getenv("INVOICEFORM_ENDPOINT")
-		if ep == "" {
-			ep = p.Binding.Endpoint
-		}
-	} else {
-		var diags hcl.Diagnostics
-		cfg, ep, diags = loadConfig(e, a.vars)
-		if diags.HasErrors() {
-			if err := printDiags(e, cfg.Files, diags, a.view.json, a.view.noColor); err != nil {
-				return err
-			}
-			return exitCode(exitError)
-		}
-		p = &plan.Plan{Diagnostics: diags}
-		if !a.emulator {
-			if err := a.state.configure(e, &cfg.Settings); err != nil {
-				return err
-			}
-		}
+	in, err := readApplyInput(e, a, file, v)
+	if err != nil {
+		return err
 	}
-
-	t, err := openTarget(e, a, ep, key, secret)
+	t, err := openTarget(ctx, e, *a, in.endpoint, key, secret)
 	if err != nil {
 		return err
 	}
 	defer t.cleanup()
-	snap, err := t.store.Snapshot(ctx)
+	p, err := apply.Prepare(ctx, t.store, t.binding, in.source(a, t))
 	if err != nil {
 		return err
 	}
-	if !snap.Binding.IsZero() {
-		if err := state.CheckBinding(snap.Binding, t.binding); err != nil {
-			return fmt.Errorf("%s: %w", a.state.where(), err)
-		}
-	}
-	if saved {
-		if err := plan.CheckFresh(p, snap, t.binding); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-	} else {
-		diags := p.Diagnostics
-		p = plan.Make(cfg.Invoices, snap, plan.Options{Targets: a.targets, Prune: a.prune, Endpoint: t.endpoint, KeyFingerprint: t.binding.KeyFingerprint})
-		p.Diagnostics = append(diags, p.Diagnostics...)
-	}
-
-	var files = map[string]*hcl.File{}
-	if cfg != nil {
-		files = cfg.Files
-	}
-	if a.view.json {
-		d := plan.NewDocument(p, plan.ViewOptions{ShowSensitive: a.view.showSensitive})
-		_ = json.NewEncoder(e.stdout).Encode(struct {
-			Type        string                `json:"type"`
-			PlanHash    string                `json:"plan_hash"`
-			Summary     plan.Summary          `json:"summary"`
-			Totals      []plan.Total          `json:"totals"`
-			Diagnostics []diagview.Diagnostic `json:"diagnostics"`
-		}{"plan", d.PlanHash, d.Summary, d.Totals, d.Diagnostics})
-	} else if err := showPlan(e, p, a.view, files); err != nil {
+	if err := v.Plan(p, in.files()); err != nil {
 		return err
 	}
-	if p.HasErrors() {
-		fmt.Fprintln(e.stderr, "The plan has errors: nothing was applied.")
+	switch {
+	case p.HasErrors():
+		v.PlanErrors()
 		return exitCode(exitError)
-	}
-	if !p.HasChanges() {
-		if !a.view.json {
-			fmt.Fprintln(e.stdout, "\nNo changes. Every declared invoice is issued as declared.")
-		}
+	case !p.HasChanges():
+		v.NoChanges()
 		return nil
 	}
-	if !a.autoApprove && !saved { // a saved plan was reviewed when it was made, as in Terraform
+	if !a.autoApprove && in.saved == nil { // a saved plan was reviewed when it was made, as in Terraform
 		if err := approve(e); err != nil {
 			return err
 		}
 	}
-	if a.emulator {
-		// The emulator's credentials always work; the check would only add noise.
-	} else if err := apply.CheckCredentials(ctx, func(ctx context.Context) error {
-		_, err := t.client.Accounts(ctx)
+	if err := checkCredentials(ctx, a, t); err != nil {
 		return err
-	}, apply.Options{MaxAttempts: 4}); err != nil {
-		if api.OutcomeOf(err) == api.Fatal {
-			return fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature (check INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET, the endpoint, and the IP whitelist): %w", err)
-		}
-		return fmt.Errorf("credentials check failed, nothing was applied: %w", err)
 	}
 	if err := t.store.Bind(ctx, t.binding); err != nil {
 		return err
 	}
+	res, runErr := execute(ctx, p, t, a, v)
+	if err := v.Summary(res, runErr); err != nil {
+		return err
+	}
+	return applyExit(a, res, runErr)
+}
 
-	// The first Ctrl-C stops starting requests; stopping the signal relay then lets a second
-	// one end the process at once (the journal still guarantees no duplicate).
+// newApplyView picks the view of apply from -json, once.
+func newApplyView(e *env, a applyArgs) apply.View {
+	if a.view.json {
+		return apply.JSONView{JSONView: plan.JSONView{Stdout: e.stdout, ShowSensitive: a.view.showSensitive}, Stderr: e.stderr, Hint: advice}
+	}
+	v := apply.HumanView{HumanView: humanPlanView(e, a.view), TTY: isTerminal(e.stderr), Hint: advice}
+	if a.emulator {
+		v.Epilogue = "These invoices live in an in-process emulator that has now stopped; the real state was not touched. Run apply without -emulator, with INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET set, to issue them for real."
+	}
+	return v
+}
+
+// applyCredentials are the API key and secret; -emulator needs none.
+func applyCredentials(e *env, a *applyArgs) (key, secret string, err error) {
+	if a.emulator {
+		return "", "", nil
+	}
+	return credentials(e)
+}
+
+// applyInput is what an apply starts from: a saved plan, or the loaded configuration.
+type applyInput struct {
+	saved    *plan.Plan
+	file     string // of the saved plan
+	cfg      *config.Config
+	diags    hcl.Diagnostics // the configuration's warnings
+	endpoint string
+}
+
+// readApplyInput reads the saved plan, or loads the configuration (showing its diagnostics
+// when it has errors), and finds the state.
+func readApplyInput(e *env, a *applyArgs, file string, v plan.View) (*applyInput, error) {
+	if file != "" {
+		p, _, err := plan.ReadFile(file)
+		if err != nil {
+			return nil, err // it names the file
+		}
+		if !a.emulator {
+			if err := a.state.configureFromDir(e); err != nil {
+				return nil, err
+			}
+		}
+		ep := e.getenv("INVOICEFORM_ENDPOINT")
+		if ep == "" {
+			ep = p.Binding.Endpoint
+		}
+		return &applyInput{saved: p, file: file, endpoint: ep}, nil
+	}
+	cfg, ep, diags := loadConfig(e, a.vars)
+	if diags.HasErrors() {
+		if err := v.Diagnostics(cfg.Files, diags); err != nil {
+			return nil, err
+		}
+		return nil, exitCode(exitError)
+	}
+	if !a.emulator {
+		if err := a.state.configure(e, &cfg.Settings); err != nil {
+			return nil, err
+		}
+	}
+	return &applyInput{cfg: cfg, diags: diags, endpoint: ep}, nil
+}
+
+// source says apply.Prepare where the plan comes from.
+func (in *applyInput) source(a *applyArgs, t *applyTarget) apply.Source {
+	src := apply.Source{Saved: in.saved, File: in.file, Where: a.state.where()}
+	if in.saved != nil {
+		return src
+	}
+	src.Make = func(snap *state.Snapshot) *plan.Plan {
+		p := plan.Make(in.cfg.Invoices, snap, plan.Options{Targets: a.targets, Prune: a.prune, Endpoint: t.endpoint, KeyFingerprint: t.binding.KeyFingerprint})
+		p.Diagnostics = append(in.diags, p.Diagnostics...) // the config's warnings, then the plan's
+		return p
+	}
+	return src
+}
+
+func (in *applyInput) files() map[string]*hcl.File {
+	if in.cfg == nil {
+		return map[string]*hcl.File{}
+	}
+	return in.cfg.Files
+}
+
+// checkCredentials proves the key and the secret with one call that changes nothing, before
+// anything is journalled.
+func checkCredentials(ctx context.Context, a *applyArgs, t *applyTarget) error {
+	if a.emulator {
+		return nil // The emulator's credentials always work; the check would only add noise.
+	}
+	err := apply.CheckCredentials(ctx, func(ctx context.Context) error {
+		_, err := t.client.Accounts(ctx)
+		return err
+	}, apply.Options{MaxAttempts: 4})
+	switch {
+	case err == nil:
+		return nil
+	case api.OutcomeOf(err) == api.Fatal:
+		return fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature: %w", err)
+	}
+	return fmt.Errorf("credentials check failed, nothing was applied: %w", err)
+}
+
+// execute runs the plan. The first Ctrl-C stops starting requests; stopping the signal
+// relay then lets a second one end the process at once (the journal still guarantees no
+// duplicate).
+func execute(ctx context.Context, p *plan.Plan, t *applyTarget, a *applyArgs, v apply.View) (*apply.Result, error) {
 	runCtx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 	go func() {
 		<-runCtx.Done()
 		stopSignals()
 	}()
-
-	opts := apply.Options{Parallelism: a.parallelism, Rate: a.rate}
-	flush := func() {}
-	if a.view.json {
-		opts.Progress = apply.JSONProgress(e.stdout)
-	} else {
-		opts.Progress, flush = apply.TextProgress(e.stderr, isTerminal(e.stderr), 2*time.Second)
-	}
-	res, runErr := apply.Run(runCtx, p, t.store, t.client, opts)
+	hook, flush := v.Progress()
+	res, err := apply.Run(runCtx, p, t.store, t.client, apply.Options{Parallelism: a.parallelism, Rate: a.rate, Progress: hook})
 	flush()
-	if a.view.json {
-		_ = apply.WriteJSONSummary(e.stdout, res, runErr)
-	} else if err := apply.WriteSummary(e.stdout, res); err != nil {
-		return err
-	}
-	if a.emulator && !a.view.json {
-		fmt.Fprintln(e.stdout, "\nThese invoices live in an in-process emulator that has now stopped; the real state was not touched. Run apply without -emulator, with INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET set, to issue them for real.")
-	}
-	if runErr != nil {
+	return res, err
+}
+
+// applyExit is the exit of a run that got as far as its summary.
+func applyExit(a *applyArgs, res *apply.Result, runErr error) error {
+	switch {
+	case runErr != nil:
 		return runErr
-	}
-	if !res.OK() {
+	case !res.OK():
 		return exitCode(exitError)
-	}
-	if a.detailed && res.Changed() {
+	case a.detailed && res.Changed():
 		return exitCode(exitChanges)
 	}
 	return nil
@@ -297,7 +316,7 @@ func runApply(ctx context.Context, e *env, a applyArgs, file string) error {
 
 // openTarget opens the state and the client: the real ones, or with -emulator an in-process
 // emulator and an in-memory state.
-func openTarget(e *env, a applyArgs, ep, key, secret string) (*applyTarget, error) {
+func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string) (*applyTarget, error) {
 	if a.emulator {
 		srv, err := emulator.New(emulator.Options{})
 		if err != nil {
@@ -322,7 +341,7 @@ func openTarget(e *env, a applyArgs, ep, key, secret string) (*applyTarget, erro
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.state.open(e, false, a.parallelism)
+	s, err := a.state.open(ctx, e, false, a.parallelism)
 	if err != nil {
 		return nil, err
 	}

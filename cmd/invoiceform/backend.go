@@ -122,7 +122,7 @@ func (a *stateArgs) configureFromDir(e *env) error {
 	}
 	cfg, diags := config.Load(".", config.LoadOptions{SettingsOnly: true, Environ: e.environ})
 	if len(diags) > 0 {
-		if err := printDiags(e, cfg.Files, diags, false, false); err != nil {
+		if err := humanPlanView(e, viewArgs{}).Diagnostics(cfg.Files, diags); err != nil {
 			return err
 		}
 		if diags.HasErrors() {
@@ -138,13 +138,13 @@ func (a *stateArgs) where() string { return a.loc.name }
 
 // open opens the state; read-only opens never create or change anything. writers is the
 // number of goroutines that will Put at once (0 for the default).
-func (a *stateArgs) open(e *env, readOnly bool, writers int) (state.Store, error) {
+func (a *stateArgs) open(ctx context.Context, e *env, readOnly bool, writers int) (state.Store, error) {
 	var (
 		s     state.Store
 		notes []string
 	)
 	if a.loc.pg {
-		ctx, cancel := context.WithTimeout(context.Background(), a.lockTimeout+time.Minute)
+		ctx, cancel := context.WithTimeout(ctx, a.lockTimeout+time.Minute)
 		defer cancel()
 		ps, err := pgstate.Open(ctx, a.loc.connStr, pgstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout, Writers: writers, Workspace: a.loc.workspace})
 		if err != nil {
@@ -180,12 +180,12 @@ func (e noPGState) Error() string {
 func (e noPGState) Unwrap() error { return e.err }
 
 // exists reports whether there is a state to change, without creating one.
-func (a *stateArgs) exists(e *env) (bool, error) {
+func (a *stateArgs) exists(ctx context.Context, e *env) (bool, error) {
 	if !a.loc.pg {
 		_, err := os.Stat(a.loc.path)
 		return !errors.Is(err, os.ErrNotExist), nil
 	}
-	s, err := a.open(e, true, 0)
+	s, err := a.open(ctx, e, true, 0)
 	if errors.Is(err, state.ErrNotFound) {
 		return false, nil
 	}
@@ -193,4 +193,28 @@ func (a *stateArgs) exists(e *env) (bool, error) {
 		return false, err
 	}
 	return true, s.Close()
+}
+
+// openSnapshot opens the state where configure found it and reads one snapshot. The caller
+// closes the store; a writable store keeps its lock until then.
+func openSnapshot(ctx context.Context, e *env, a *stateArgs, readOnly bool) (state.Store, *state.Snapshot, error) {
+	s, err := a.open(ctx, e, readOnly, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		_ = s.Close()
+		return nil, nil, err
+	}
+	return s, snap, nil
+}
+
+// openStateSnapshot is the start of the state subcommands: find the state from the settings
+// block (or -state), open it and read one snapshot.
+func openStateSnapshot(ctx context.Context, e *env, a *stateArgs, readOnly bool) (state.Store, *state.Snapshot, error) {
+	if err := a.configureFromDir(e); err != nil {
+		return nil, nil, err
+	}
+	return openSnapshot(ctx, e, a, readOnly)
 }

@@ -210,7 +210,7 @@ func TestHostileInputs(t *testing.T) {
 	deep := func(open, close string, n int) string {
 		return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
 	}
-	const badPlan = `p\.plan: not a valid invoiceform plan file \(truncated, altered, or another kind of file\); make a new one with invoiceform plan -out=FILE`
+	const badPlan = `p\.plan: not a valid invoiceform plan file \(truncated, altered, or another kind of file\).*\(make a new one with invoiceform plan -out=FILE\)`
 	const badState = `state: invoiceform\.state: not a valid invoiceform state \(%s\); the file was left as it is`
 	const outside = `is outside the configuration directory; file functions read only files inside it`
 

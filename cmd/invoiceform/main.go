@@ -45,7 +45,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "Warning: INVOICEFORM_CPUPROFILE: %v\n", err)
 		}
 	}
-	code := run(os.Args[1:], &env{
+	code := run(context.Background(), os.Args[1:], &env{
 		stdin:   os.Stdin,
 		stdout:  os.Stdout,
 		stderr:  os.Stderr,
@@ -123,7 +123,9 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func run(args []string, e *env) int {
+// run runs the command line args; ctx is the life of the whole run, which every call that
+// may block (the network, a lock) takes.
+func run(ctx context.Context, args []string, e *env) int {
 	root := rootCommand(e)
 	if err := root.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,7 +134,7 @@ func run(args []string, e *env) int {
 		// The flag package has already printed what was wrong and the command's usage.
 		return exitError
 	}
-	err := root.Run(context.Background())
+	err := root.Run(ctx)
 	var code exitCode
 	var usage usageError
 	switch {
@@ -146,7 +148,7 @@ func run(args []string, e *env) int {
 		fmt.Fprintf(e.stderr, "Error: %s\n\nRun \"invoiceform -help\" for the commands, or \"invoiceform COMMAND -help\" for one.\n", usage.msg)
 		return exitError
 	default:
-		fmt.Fprintf(e.stderr, "Error: %s\n", err)
+		fmt.Fprintf(e.stderr, "Error: %s\n", withAdvice(err))
 		return exitError
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/invoiceform/invoiceform/config"
-	"github.com/invoiceform/invoiceform/diagview"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -68,14 +67,14 @@ The endpoint is INVOICEFORM_ENDPOINT, else settings { endpoint }, else productio
 records it, and the fingerprint of INVOICEFORM_API_KEY when that is set.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
-		Exec: func(_ context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) error {
 			if err := noArgs("plan", args); err != nil {
 				return err
 			}
 			if err := a.view.check(); err != nil {
 				return err
 			}
-			return runPlan(e, a)
+			return runPlan(ctx, e, a, newPlanView(e, a.view))
 		},
 	}
 }
@@ -112,23 +111,22 @@ func keyFingerprint(e *env) string {
 
 // readSnapshot reads the state read-only; a missing state file is an empty state, and is not
 // created.
-func readSnapshot(e *env, a stateArgs) (*state.Snapshot, bool, error) {
-	s, err := a.open(e, true, 0)
+func readSnapshot(ctx context.Context, e *env, a stateArgs) (*state.Snapshot, bool, error) {
+	s, snap, err := openSnapshot(ctx, e, &a, true)
 	if errors.Is(err, state.ErrNotFound) {
 		return &state.Snapshot{Records: map[string]*state.Record{}}, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	defer s.Close()
-	snap, err := s.Snapshot(context.Background())
-	return snap, true, err
+	_ = s.Close()
+	return snap, true, nil
 }
 
-func runPlan(e *env, a planArgs) error {
+func runPlan(ctx context.Context, e *env, a planArgs, v plan.View) error {
 	cfg, ep, diags := loadConfig(e, a.vars)
 	if diags.HasErrors() {
-		if err := printDiags(e, cfg.Files, diags, a.view.json, a.view.noColor); err != nil {
+		if err := v.Diagnostics(cfg.Files, diags); err != nil {
 			return err
 		}
 		return exitCode(exitError)
@@ -136,13 +134,13 @@ func runPlan(e *env, a planArgs) error {
 	if err := a.state.configure(e, &cfg.Settings); err != nil {
 		return err
 	}
-	snap, _, err := readSnapshot(e, a.state)
+	snap, _, err := readSnapshot(ctx, e, a.state)
 	if err != nil {
 		return err
 	}
 	p := plan.Make(cfg.Invoices, snap, plan.Options{Targets: a.targets, Prune: a.prune, Endpoint: ep, KeyFingerprint: keyFingerprint(e)})
 	p.Diagnostics = append(diags, p.Diagnostics...) // the config's warnings, then the plan's
-	if err := showPlan(e, p, a.view, cfg.Files); err != nil {
+	if err := v.Plan(p, cfg.Files); err != nil {
 		return err
 	}
 	if p.HasErrors() {
@@ -163,18 +161,19 @@ func runPlan(e *env, a planArgs) error {
 	return nil
 }
 
-// showPlan renders a plan in the chosen view. Human output puts the diagnostics, with their
-// source lines, on stderr; JSON and Markdown carry them inside the document.
-func showPlan(e *env, p *plan.Plan, v viewArgs, files map[string]*hcl.File) error {
-	d := plan.NewDocument(p, plan.ViewOptions{ShowSensitive: v.showSensitive, Files: files})
+// newPlanView picks the view of a plan from -json and -markdown, once.
+func newPlanView(e *env, v viewArgs) plan.View {
 	switch {
 	case v.json:
-		return plan.WriteJSON(e.stdout, d)
+		return plan.JSONView{Stdout: e.stdout, ShowSensitive: v.showSensitive}
 	case v.markdown:
-		return plan.WriteMarkdown(e.stdout, d)
+		return plan.MarkdownView{HumanView: humanPlanView(e, v)}
 	}
-	if err := diagview.Text(e.stderr, files, p.Diagnostics, e.width(e.stderr), e.color(e.stderr, v.noColor)); err != nil {
-		return err
-	}
-	return plan.WriteText(e.stdout, d, plan.TextOptions{Color: e.color(e.stdout, v.noColor)})
+	return humanPlanView(e, v)
+}
+
+// humanPlanView writes for people: colour and wrapping as the terminal allows.
+func humanPlanView(e *env, v viewArgs) plan.HumanView {
+	return plan.HumanView{Stdout: e.stdout, Stderr: e.stderr, Color: e.color(e.stdout, v.noColor),
+		StderrColor: e.color(e.stderr, v.noColor), Width: e.width(e.stderr), ShowSensitive: v.showSensitive}
 }

@@ -9,13 +9,11 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/invoiceform/invoiceform/config"
-	"github.com/invoiceform/invoiceform/invoice"
+	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -45,17 +43,6 @@ and -lock-timeout=DURATION.`,
 	}
 }
 
-// listEntry is one element of `state list -json` (README, "State").
-type listEntry struct {
-	ForeignID string      `json:"foreign_id"`
-	Phase     state.Phase `json:"phase"`
-	Status    string      `json:"status,omitempty"`
-	Amount    string      `json:"amount,omitempty"`
-	Currency  string      `json:"currency,omitempty"`
-	ID        int64       `json:"id,omitempty"`
-	IssuedAt  *time.Time  `json:"issued_at,omitempty"`
-}
-
 func stateListCommand(e *env) *ffcli.Command {
 	var a stateArgs
 	var asJSON bool
@@ -71,87 +58,25 @@ for a pending record, the amount requested. Without a state file it says so and 
 has been applied here yet.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
-		Exec: func(_ context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) error {
 			if err := noArgs("state list", args); err != nil {
 				return err
 			}
-			return runStateList(e, a, asJSON)
+			return runStateList(ctx, e, a, newStateView(e, asJSON, false))
 		},
 	}
 }
 
-func runStateList(e *env, a stateArgs, asJSON bool) error {
-	if err := a.configureFromDir(e); err != nil {
-		return err
-	}
-	s, err := a.open(e, true, 0)
+func runStateList(ctx context.Context, e *env, a stateArgs, v stateView) error {
+	s, snap, err := openStateSnapshot(ctx, e, &a, true)
 	if errors.Is(err, state.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "No state at %s: nothing has been applied here yet.\n", a.where())
-		if asJSON {
-			fmt.Fprintln(e.stdout, "[]")
-		}
-		return nil
+		return v.List(a.where(), nil, false)
 	}
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	snap, err := s.Snapshot(context.Background())
-	if err != nil {
-		return err
-	}
-	entries := []listEntry{}
-	for _, r := range state.SortedRecords(snap) {
-		amount, currency := r.Amount, r.Currency
-		if amount == "" {
-			if cur, a, ok := invoice.Money(r.Body); ok {
-				amount, currency = a.String(), cur
-			}
-		}
-		le := listEntry{ForeignID: r.ForeignID, Phase: r.Phase, Status: r.Status, Amount: amount, Currency: currency, ID: r.ID}
-		if !r.IssuedAt.IsZero() {
-			t := r.IssuedAt.UTC()
-			le.IssuedAt = &t
-		}
-		entries = append(entries, le)
-	}
-	if asJSON {
-		return writeJSON(e.stdout, entries)
-	}
-	if len(entries) == 0 {
-		fmt.Fprintf(e.stderr, "The state %s has no records.\n", a.where())
-		return nil
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FOREIGN_ID\tPHASE\tSTATUS\tAMOUNT\tID\tISSUED")
-	for _, le := range entries {
-		id, issued := "-", "-"
-		if le.ID != 0 {
-			id = fmt.Sprint(le.ID)
-		}
-		if le.IssuedAt != nil {
-			issued = le.IssuedAt.Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", le.ForeignID, le.Phase, dash(le.Status), dash(strings.TrimSpace(le.Amount+" "+le.Currency)), id, issued)
-	}
-	return tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// recordMoney is the record's currency and amount: the API's answer, or the requested ones
-// while the answer is unknown.
-func recordMoney(r *state.Record) (currency string, amount invoice.Amount, ok bool) {
-	if r.Amount != "" {
-		a, err := invoice.ParseAmount(r.Amount)
-		return r.Currency, a, err == nil && r.Currency != ""
-	}
-	return invoice.Money(r.Body)
+	return v.List(a.where(), plan.ListState(snap), true)
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -179,28 +104,21 @@ the exact request body, with the personal data (email_user, sender_data) shown a
 "(sensitive)" unless -show-sensitive is given.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
-		Exec: func(_ context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Sprintf("state show takes one FOREIGN_ID, got %d arguments", len(args))}
 			}
-			return runStateShow(e, a, args[0], asJSON, sensitive)
+			return runStateShow(ctx, e, a, args[0], newStateView(e, asJSON, false), sensitive)
 		},
 	}
 }
 
-func runStateShow(e *env, a stateArgs, id string, asJSON, sensitive bool) error {
-	if err := a.configureFromDir(e); err != nil {
-		return err
-	}
-	s, err := a.open(e, true, 0)
+func runStateShow(ctx context.Context, e *env, a stateArgs, id string, v stateView, sensitive bool) error {
+	s, snap, err := openStateSnapshot(ctx, e, &a, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	snap, err := s.Snapshot(context.Background())
-	if err != nil {
-		return err
-	}
 	r := snap.Records[id]
 	if r == nil {
 		return fmt.Errorf("no record with foreign_id %q in %s; \"invoiceform state list\" lists them", id, a.where())
@@ -208,57 +126,7 @@ func runStateShow(e *env, a stateArgs, id string, asJSON, sensitive bool) error 
 	if !sensitive {
 		r = r.Redacted()
 	}
-	if asJSON {
-		return writeJSON(e.stdout, r)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	line := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
-		}
-	}
-	unix := func(p *int64) string {
-		if p == nil {
-			return ""
-		}
-		return fmt.Sprintf("%d (%s)", *p, time.Unix(*p, 0).UTC().Format(time.RFC3339))
-	}
-	stamp := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	line("foreign_id", r.ForeignID)
-	line("phase", string(r.Phase))
-	if r.Phase != state.Pending {
-		line("details_known", fmt.Sprint(r.DetailsKnown))
-	}
-	if r.ID != 0 {
-		line("id", fmt.Sprint(r.ID))
-	}
-	line("status", r.Status)
-	line("amount", strings.TrimSpace(r.Amount+" "+r.Currency))
-	line("sender_amount", strings.TrimSpace(r.SenderAmount+" "+r.SenderCurrency))
-	line("url", r.URL)
-	line("address", r.Address)
-	line("fixed_at", unix(r.FixedAt))
-	line("release_at", unix(r.ReleaseAt))
-	line("created_at", stamp(r.CreatedAt))
-	line("updated_at", stamp(r.UpdatedAt))
-	line("issued_at", stamp(r.IssuedAt))
-	line("last_error", r.LastError)
-	line("body_hash", r.BodyHash)
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	var body bytes.Buffer
-	if json.Indent(&body, r.Body, "  ", "  ") != nil {
-		body.Reset()
-		body.Write(r.Body)
-	}
-	_, err = fmt.Fprintf(e.stdout, "body:\n  %s\n", body.String())
-	return err
+	return v.Record(r)
 }
 
 func stateRmCommand(e *env) *ffcli.Command {
@@ -274,36 +142,32 @@ CryptoProcessing, and invoiceform will no longer know of them. All or nothing: i
 FOREIGN_ID is not in the state, nothing is removed and the command exits 1.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
-		Exec: func(_ context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) error {
 			if len(args) == 0 {
 				return usageError{"state rm needs at least one FOREIGN_ID"}
 			}
-			return runStateRm(e, a, args)
+			return runStateRm(ctx, e, a, args)
 		},
 	}
 }
 
-func runStateRm(e *env, a stateArgs, ids []string) error {
+func runStateRm(ctx context.Context, e *env, a stateArgs, ids []string) error {
 	if err := a.configureFromDir(e); err != nil {
 		return err
 	}
 	// A missing state is not created just to find that nothing is in it.
-	if ok, err := a.exists(e); err != nil {
+	if ok, err := a.exists(ctx, e); err != nil {
 		return err
 	} else if !ok {
 		return fmt.Errorf("no state at %s: nothing has been applied here yet", a.where())
 	}
-	s, err := a.open(e, false, 0)
+	// The exclusive lock is held from the snapshot to the Delete: no other process can change
+	// the records between the check and the removal.
+	s, snap, err := openSnapshot(ctx, e, &a, false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	// The exclusive lock is held from here to the Delete: no other process can change the
-	// records between the check and the removal.
-	snap, err := s.Snapshot(context.Background())
-	if err != nil {
-		return err
-	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	var missing []string
 	for _, id := range ids {
@@ -314,7 +178,7 @@ func runStateRm(e *env, a stateArgs, ids []string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("not in %s: %s; nothing was removed", a.where(), strings.Join(missing, ", "))
 	}
-	if err := s.Delete(context.Background(), ids...); err != nil {
+	if err := s.Delete(ctx, ids...); err != nil {
 		return err
 	}
 	pending := 0
@@ -350,22 +214,15 @@ another file or backend with "state import". It holds personal data: keep it as 
 state itself.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
-		Exec: func(_ context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) error {
 			if err := noArgs("state export", args); err != nil {
 				return err
 			}
-			if err := a.configureFromDir(e); err != nil {
-				return err
-			}
-			s, err := a.open(e, true, 0)
+			s, snap, err := openStateSnapshot(ctx, e, &a, true)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			snap, err := s.Snapshot(context.Background())
-			if err != nil {
-				return err
-			}
 			return state.WriteExport(e.stdout, snap)
 		},
 	}
@@ -384,11 +241,11 @@ keeping its lineage, serial and binding. Only into a state that is missing or em
 never merges, so it can never overwrite what was issued.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
-		Exec: func(_ context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Sprintf("state import takes one FILE, got %d arguments", len(args))}
 			}
-			return runStateImport(e, a, args[0])
+			return runStateImport(ctx, e, a, args[0])
 		},
 	}
 }
@@ -397,7 +254,7 @@ never merges, so it can never overwrite what was issued.`,
 // 100 MB.
 const maxExportSize = 4 << 30
 
-func runStateImport(e *env, a stateArgs, file string) error {
+func runStateImport(ctx context.Context, e *env, a stateArgs, file string) error {
 	in := e.stdin
 	if file != "-" {
 		// A regular file only: /dev/zero would be read until memory runs out.
@@ -414,12 +271,12 @@ func runStateImport(e *env, a stateArgs, file string) error {
 	if err := a.configureFromDir(e); err != nil {
 		return err
 	}
-	s, err := a.open(e, false, 0)
+	s, err := a.open(ctx, e, false, 0)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Import(context.Background(), snap); err != nil {
+	if err := s.Import(ctx, snap); err != nil {
 		if errors.Is(err, state.ErrNotEmpty) {
 			hint := "use -state=NEW_PATH"
 			if a.loc.pg {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func TestStateLocked(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		args = append(args[:2], append([]string{"-state=" + path}, args[2:]...)...)
-		code := run(args, &env{stdout: &stdout, stderr: &stderr})
+		code := run(context.Background(), args, &env{stdout: &stdout, stderr: &stderr})
 		msg := stderr.String()
 		if code != exitError || !strings.Contains(msg, "state is locked by another invoiceform process") || !strings.Contains(msg, "-lock-timeout") {
 			t.Errorf("%q: exit %d, stderr %q; want 1 and the lock message", args, code, msg)

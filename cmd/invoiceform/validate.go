@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/invoiceform/invoiceform/diagview"
+	"github.com/invoiceform/invoiceform/plan"
 )
 
 type validateArgs struct {
@@ -34,29 +36,52 @@ configuration is valid (warnings are printed but do not fail), 1 otherwise.`,
 			if err := noArgs("validate", args); err != nil {
 				return err
 			}
-			return runValidate(e, a)
+			return runValidate(e, a, newValidateView(e, a))
 		},
 	}
 }
 
-func runValidate(e *env, a validateArgs) error {
+func runValidate(e *env, a validateArgs, v validateView) error {
 	cfg, _, diags := loadConfig(e, a.vars)
-	if err := printDiags(e, cfg.Files, diags, a.json, a.noColor); err != nil {
+	if err := v.Diagnostics(cfg.Files, diags); err != nil {
 		return err
 	}
 	if diags.HasErrors() {
 		return exitCode(exitError)
 	}
-	if !a.json {
-		_, warns := diagview.Counts(diags)
-		msg := fmt.Sprintf("The configuration is valid: %s.", plural(len(cfg.Invoices), "invoice"))
-		if warns > 0 {
-			msg = fmt.Sprintf("The configuration is valid: %s, %s.", plural(len(cfg.Invoices), "invoice"), plural(warns, "warning"))
-		}
-		fmt.Fprintln(e.stdout, msg)
-	}
+	_, warns := diagview.Counts(diags)
+	v.Valid(len(cfg.Invoices), warns)
 	return nil
 }
+
+// validateView shows validate's result: the diagnostics, and for people a closing line.
+type validateView interface {
+	Diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) error
+	// Valid says that the configuration is valid.
+	Valid(invoices, warnings int)
+}
+
+func newValidateView(e *env, a validateArgs) validateView {
+	if a.json {
+		return jsonValidateView{plan.JSONView{Stdout: e.stdout}}
+	}
+	return humanValidateView{humanPlanView(e, viewArgs{noColor: a.noColor})}
+}
+
+type humanValidateView struct{ plan.HumanView }
+
+func (v humanValidateView) Valid(invoices, warns int) {
+	msg := fmt.Sprintf("The configuration is valid: %s.", plural(invoices, "invoice"))
+	if warns > 0 {
+		msg = fmt.Sprintf("The configuration is valid: %s, %s.", plural(invoices, "invoice"), plural(warns, "warning"))
+	}
+	fmt.Fprintln(v.Stdout, msg)
+}
+
+// jsonValidateView's document holds the counts already.
+type jsonValidateView struct{ plan.JSONView }
+
+func (jsonValidateView) Valid(int, int) {}
 
 func plural(n int, noun string) string {
 	if n == 1 {

@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config"
-	"github.com/invoiceform/invoiceform/diagview"
 )
 
 // stringList is a repeatable string flag.
@@ -41,12 +40,4 @@ func loadConfig(e *env, a varArgs) (*config.Config, string, hcl.Diagnostics) {
 	cfg, diags := config.Load(".", a.loadOptions(e))
 	ep, epDiags := endpoint(e, cfg)
 	return cfg, ep, append(epDiags, diags...)
-}
-
-// printDiags writes diagnostics as one JSON document on stdout, or as text on stderr.
-func printDiags(e *env, files map[string]*hcl.File, diags hcl.Diagnostics, asJSON, noColor bool) error {
-	if asJSON {
-		return diagview.JSON(e.stdout, files, diags)
-	}
-	return diagview.Text(e.stderr, files, diags, e.width(e.stderr), e.color(e.stderr, noColor))
 }

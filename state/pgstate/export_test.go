@@ -14,5 +14,14 @@ func (s *Store) CommitGroup(writes ...any) error {
 			group = append(group, &request{del: w})
 		}
 	}
-	return s.commit(group)
+	return s.commitGroup(group)
+}
+
+// Setting reads a setting of the store's own session, such as statement_timeout.
+func (s *Store) Setting(name string) (string, error) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	var v string
+	err := s.conn.QueryRow(s.base, "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -38,7 +41,23 @@ type Options struct {
 	Schema string
 	// Workspace names the state within the database; empty means DefaultWorkspace.
 	Workspace string
+	// StatementTimeout bounds every statement on the server (PostgreSQL's statement_timeout),
+	// so that a lock held elsewhere or a stuck server ends a run instead of hanging it; zero
+	// means DefaultStatementTimeout. A statement_timeout in the connection string wins.
+	StatementTimeout time.Duration
 }
+
+// DefaultStatementTimeout is the statement_timeout of the store's connection: far above
+// what any statement of a 100,000-record state takes, far below "for ever".
+const DefaultStatementTimeout = 60 * time.Second
+
+// TCP keepalives of the connection: a server or network that vanishes without closing the
+// connection is noticed within about 30 s (15 s idle, then 3 probes 5 s apart), where the
+// operating system's defaults would wait for hours.
+var keepAlive = net.KeepAliveConfig{Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3}
+
+// ErrConnString is returned by Open when the connection string cannot be parsed.
+var ErrConnString = errors.New("state: the PostgreSQL connection string is not valid")
 
 // backquoted is how pgx quotes a connection string in its errors.
 var backquoted = regexp.MustCompile("`[^`]*`")
@@ -76,12 +95,27 @@ type Store struct {
 
 	reqs     chan *request
 	loopDone chan struct{}
+
+	// base is the context of what outlives a caller's context: closing, rolling back, and
+	// a group commit none of whose callers has given up.
+	base context.Context
+}
+
+// closeTimeout bounds closing the connection and rolling back.
+const closeTimeout = 10 * time.Second
+
+// rollback ends tx whatever ctx's state: the connection must not be left in a transaction.
+func (s *Store) rollback(tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(s.base, closeTimeout)
+	defer cancel()
+	_ = tx.Rollback(ctx)
 }
 
 var _ state.Store = (*Store)(nil)
 
 // request is one Put or Delete waiting for a group commit.
 type request struct {
+	ctx  context.Context // the caller's: when it ends, the caller no longer waits
 	put  []*state.Record
 	del  []string
 	done chan error
@@ -106,8 +140,7 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 		// pgx quotes the string, masking the password only where it can find one: in a string
 		// it cannot parse it may not. Quote nothing of it.
 		msg := backquoted.ReplaceAllString(err.Error(), "(the connection string)")
-		return nil, fmt.Errorf("state: the PostgreSQL connection string (%s, or conn_str in settings { backend \"pg\" }) is not valid: %s",
-			"INVOICEFORM_PG_CONN_STR", secretScrubber{passwordOf(connStr)}.scrub(msg))
+		return nil, fmt.Errorf("%w: %s", ErrConnString, secretScrubber{passwordOf(connStr)}.scrub(msg))
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 15 * time.Second
@@ -117,6 +150,15 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 	}
 	// Put returns only after its commit is durable, whatever the server's default.
 	cfg.RuntimeParams["synchronous_commit"] = "on"
+	if _, ok := cfg.RuntimeParams["statement_timeout"]; !ok && !strings.Contains(cfg.RuntimeParams["options"], "statement_timeout") {
+		d := opts.StatementTimeout
+		if d <= 0 {
+			d = DefaultStatementTimeout
+		}
+		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(d.Milliseconds(), 10)
+	}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAliveConfig: keepAlive}
+	cfg.DialFunc = dialer.DialContext
 	s := &Store{
 		where:     describe(cfg, opts.Schema, opts.Workspace),
 		scrub:     secretScrubber{cfg.Password},
@@ -129,12 +171,17 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 	if s.writers <= 0 {
 		s.writers = 64
 	}
+	// Statements that must finish even when the caller gives up (closing, rolling back) get
+	// a context of their own, bounded by closeTimeout.
+	s.base = context.WithoutCancel(ctx)
 	s.conn, err = pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, s.wrap("cannot connect (check the connection string and that the server is up)", err)
 	}
 	if err := s.open(ctx, opts); err != nil {
-		_ = s.conn.Close(context.Background())
+		cctx, cancel := context.WithTimeout(s.base, closeTimeout)
+		defer cancel()
+		_ = s.conn.Close(cctx)
 		return nil, err
 	}
 	if !s.readOnly {
@@ -152,7 +199,7 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 		if err != nil {
 			return s.wrap("", err)
 		}
-		defer func() { _ = tx.Rollback(context.Background()) }()
+		defer s.rollback(tx)
 		if err := checkSchema(ctx, tx, opts.Schema); err != nil {
 			return s.wrap("", err)
 		}
@@ -408,7 +455,7 @@ func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 	if err != nil {
 		return nil, s.wrap("snapshot", err)
 	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
+	defer s.rollback(tx)
 	snap := &state.Snapshot{}
 	var n int
 	err = tx.QueryRow(ctx, "SELECT lineage, serial, endpoint, key_fingerprint, (SELECT count(*) FROM "+s.schema+".records WHERE workspace = $1) FROM "+s.schema+".states WHERE workspace = $1", s.workspace).
@@ -490,8 +537,10 @@ func slicesWithout(ids []string, bad string) []string {
 	return out
 }
 
-// submit hands a write to the group-commit loop and waits for its commit. The wait ignores
-// ctx once the write is queued: whether it committed must be known before returning.
+// submit hands a write to the group-commit loop and waits for its commit. The commit runs
+// under the caller's context (see groupContext): a caller that gives up ends its commit
+// with an error instead of waiting on a stalled server, and whether the write committed is
+// still known when submit returns. (Apply's writes use a context that is never cancelled.)
 func (s *Store) submit(ctx context.Context, r *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -501,8 +550,12 @@ func (s *Store) submit(ctx context.Context, r *request) error {
 		return err
 	}
 	defer done()
-	r.done = make(chan error, 1)
-	s.reqs <- r
+	r.ctx, r.done = ctx, make(chan error, 1)
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err() // never queued: nothing was written
+	}
 	return <-r.done
 }
 
@@ -530,10 +583,10 @@ func (s *Store) loop() {
 			}
 		}
 		timer.Stop()
-		err := s.commit(group)
+		err := s.commitGroup(group)
 		if err != nil && len(group) > 1 {
 			for _, r := range group {
-				r.done <- s.commit([]*request{r})
+				r.done <- s.commitGroup([]*request{r})
 			}
 			continue
 		}
@@ -543,14 +596,46 @@ func (s *Store) loop() {
 	}
 }
 
+// commitGroup commits group under groupContext.
+func (s *Store) commitGroup(group []*request) error {
+	ctx, cancel := s.groupContext(group)
+	defer cancel()
+	return s.commit(ctx, group)
+}
+
+// groupContext is the context of a group's commit: it ends when every caller of the group
+// has given up, never while one of them still waits for the outcome.
+func (s *Store) groupContext(group []*request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(s.base)
+	var left atomic.Int32
+	left.Store(int32(len(group)))
+	stops := make([]func() bool, 0, len(group))
+	for _, r := range group {
+		rctx := r.ctx
+		if rctx == nil {
+			rctx = s.base
+		}
+		stops = append(stops, context.AfterFunc(rctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		}))
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
 // commit writes a group in one round trip: the statements go as one pipeline ending in a
 // single Sync, which PostgreSQL runs as one implicit transaction (all or nothing) and
 // commits before it answers, so when the results are read the group is durable. BEGIN and
 // COMMIT of an explicit transaction would cost two more round trips per group.
-func (s *Store) commit(group []*request) error {
+func (s *Store) commit(ctx context.Context, group []*request) error {
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
-	ctx := context.Background()
 	b := &pgx.Batch{}
 	s.queueWrites(b, group)
 	b.Queue("UPDATE "+s.schema+".states SET serial = serial + $2 WHERE workspace = $1", s.workspace, len(group))
@@ -587,7 +672,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 	if err != nil {
 		return s.wrap(op, err)
 	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
+	defer s.rollback(tx)
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -676,7 +761,7 @@ func (s *Store) Close() error {
 	}
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(s.base, closeTimeout)
 	defer cancel()
 	if !s.readOnly && !s.conn.IsClosed() {
 		// Closing the connection releases the lock too; unlocking first says so explicitly.
