@@ -35,7 +35,7 @@ var (
 	ErrNewerFormat = errors.New("plan file was written by a newer invoiceform")
 	// ErrStale is returned when the state has moved since the plan was made, or is another
 	// state altogether (lineage).
-	ErrStale = errors.New("plan is stale: the state changed since it was made; run invoiceform plan again")
+	ErrStale = errors.New("plan is stale: the state changed since it was made")
 	// ErrForeign is returned when the plan was made for another endpoint or API key.
 	ErrForeign = errors.New("plan was made for another endpoint or API key")
 )

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/invoiceform/invoiceform/api"
 	"github.com/invoiceform/invoiceform/apply"
@@ -34,6 +35,12 @@ func advice(err error) string {
 		return "wait for it to finish, or give it time with -lock-timeout=DURATION"
 	case errors.Is(err, state.ErrForeign):
 		return "use the state that belongs to these credentials (-state=PATH)"
+	case errors.Is(err, plan.ErrStale):
+		return "run invoiceform plan again"
+	case errors.Is(err, state.ErrCorrupt):
+		return "restore it from a backup with invoiceform state import, or move it away"
+	case errors.Is(err, os.ErrPermission):
+		return "the file's permissions or owner do not let this user open it; nothing was changed"
 	case errors.Is(err, plan.ErrCorrupt):
 		return "make a new one with invoiceform plan -out=FILE"
 	case errors.Is(err, pgstate.ErrConnString):

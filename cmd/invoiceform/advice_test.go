@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -28,6 +29,9 @@ func TestAdvice(t *testing.T) {
 		{fmt.Errorf("%w: x", api.ErrEndpoint), "INVOICEFORM_ENDPOINT"},
 		{fmt.Errorf("%w: %w", apply.ErrAuth, &api.AuthError{Code: "bad_header_signature"}), "INVOICEFORM_API_SECRET"},
 		{&api.RateLimitError{}, "-rate"},
+		{fmt.Errorf("plan: %w (serial 1 when planned, 2 now)", plan.ErrStale), "invoiceform plan again"},
+		{fmt.Errorf("state: x: %w (why)", state.ErrCorrupt), "invoiceform state import"},
+		{&os.PathError{Op: "open", Path: "x", Err: os.ErrPermission}, "permissions"},
 		{&apply.KeptPendingError{ForeignID: "inv-1", Err: errors.New("refused")}, "invoiceform state rm inv-1"},
 	} {
 		if got := withAdvice(tc.err); !strings.Contains(got, tc.want) {

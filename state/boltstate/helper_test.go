@@ -1,11 +1,13 @@
 package boltstate_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"syscall"
 
+	"github.com/invoiceform/invoiceform/state"
 	"github.com/invoiceform/invoiceform/state/boltstate"
 	"github.com/invoiceform/invoiceform/state/statetest"
 )
@@ -13,6 +15,16 @@ import (
 // runHelper is the body of a helper process. It never returns normally: it exits.
 func runHelper(kind, path string) {
 	switch kind {
+	case "open":
+		// Open the state read-only and writable, print each error (the permission test).
+		for _, ro := range []bool{true, false} {
+			s, err := boltstate.Open(path, boltstate.Options{ReadOnly: ro})
+			if err == nil {
+				s.Close()
+			}
+			fmt.Printf("read-only=%t corrupt=%t err=%v\n", ro, errors.Is(err, state.ErrCorrupt), err)
+		}
+		os.Exit(0)
 	case "lock", "rlock":
 		// Hold the exclusive (lock) or shared (rlock) lock until stdin is closed.
 		s, err := boltstate.Open(path, boltstate.Options{ReadOnly: kind == "rlock"})

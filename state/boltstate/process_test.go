@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,4 +151,65 @@ func TestCreationThatFailsLeavesNoFile(t *testing.T) {
 		t.Fatalf("the next open should create the state: %v", err)
 	}
 	s.Close()
+}
+
+// TestPermissionDeniedIsNotDamage: a state file this user may not open is reported as the
+// system's refusal, never as a damaged file (whose advice is to move it away). As root,
+// which permissions do not stop, the open runs in a copy of this test binary as nobody.
+func TestPermissionDeniedIsNotDamage(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir makes both 0700
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "invoiceform.state")
+	s := open(t, path, boltstate.Options{})
+	if err := s.Put(context.Background(), statetest.FullRecord("a")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before := snapshotFile(t, path)
+
+	var out string
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(path, 0); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(path, boltstate.FileMode) })
+		for _, ro := range []bool{true, false} {
+			_, err := boltstate.Open(path, boltstate.Options{ReadOnly: ro})
+			out += fmt.Sprintf("read-only=%t corrupt=%t err=%v\n", ro, errors.Is(err, state.ErrCorrupt), err)
+		}
+	} else {
+		bin := filepath.Join(dir, "boltstate.test")
+		data, err := os.ReadFile(os.Args[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bin, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-test.run=^$")
+		cmd.Env = append(os.Environ(), "BOLTSTATE_HELPER=open", "BOLTSTATE_PATH="+path, "GOCOVERDIR=", "HOME=/")
+		cmd.Dir = dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helper as nobody: %v\n%s", err, b)
+		}
+		out = string(b)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("helper output %q", out)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, "corrupt=false") || !strings.Contains(l, "permission denied") || !strings.Contains(l, path) {
+			t.Errorf("want a permission error naming the file, not damage: %s", l)
+		}
+	}
+	if snapshotFile(t, path) != before {
+		t.Error("the refused open changed the file")
+	}
 }

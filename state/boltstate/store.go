@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -274,6 +275,11 @@ func boltOpen(path string, readOnly bool, opts Options, deadline time.Time) (*bo
 		return nil, err
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, corrupt(path, err.Error())
+	case errors.As(err, new(*fs.PathError)):
+		// The system refused the file (permission denied, a read-only file system, no
+		// locks on this file system): that says nothing about its contents, and advice to
+		// move a sound state away would be wrong.
+		return nil, fmt.Errorf("state: %w", err)
 	case err != nil:
 		// Other failures (bad page size, short file, I/O) on an existing file also mean we
 		// cannot trust it; say what bbolt said.
@@ -297,7 +303,7 @@ func (e notFoundError) Error() string {
 func (e notFoundError) Is(target error) bool { return target == state.ErrNotFound }
 
 func corrupt(path, why string) error {
-	return fmt.Errorf("state: %s: %w (%s); the file was left as it is: restore it from a backup (invoiceform state import) or move it away", path, state.ErrCorrupt, why)
+	return fmt.Errorf("state: %s: %w (%s); the file was left as it is", path, state.ErrCorrupt, why)
 }
 
 // guard turns a panic or a memory fault inside bbolt (which trusts the file it maps) into
