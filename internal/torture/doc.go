@@ -6,5 +6,6 @@
 // state's writes fail, then apply to convergence and Check, through /_emulator/ and
 // `invoiceform state list -json`, that every declared foreign_id was created exactly once and
 // is issued in the state. The Backend is a parameter so that the same torture runs on every
-// state store; only the bbolt file exists today.
+// state store: the bbolt file and PostgreSQL. `go test` runs one round of each scenario;
+// .ci/run sets INVOICEFORM_TORTURE_ROUNDS for the deep run.
 package torture
