@@ -161,7 +161,7 @@ func scenario(t *testing.T, start, n, grow, every int, round func(w *torture.Wor
 func kill(w *torture.World, round int) {
 	w.Counts.Rounds++
 	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
-	if w.RandomMoment(p, 500*time.Millisecond, 120) && p.Signal(syscall.SIGKILL) {
+	if w.RandomMoment(p, 500*time.Millisecond, 120) && p.Kill() {
 		w.Counts.Kills++
 	}
 	if code, out := p.Wait(2 * time.Minute); code != -1 && code != 0 && code != 1 {
@@ -171,19 +171,19 @@ func kill(w *torture.World, round int) {
 
 // TestInterrupt sends SIGINT to a running apply at a random moment after it started sending:
 // it must exit within 5 s, with exit code 1 and the documented message (or 0 when it had
-// finished), and the next applies converge with no duplicate. One round in four sends a
+// finished), and the next applies converge with no duplicate. Every second round sends a
 // second SIGINT soon after the first, which ends the process at once.
 func TestInterrupt(t *testing.T) {
 	var slowest time.Duration // the backends' subtests run one after the other
 	defer func() { t.Logf("slowest stop after SIGINT: %s", slowest.Round(time.Millisecond)) }()
-	scenario(t, 100, rounds, 60, 3, func(w *torture.World, round int) {
-		slowest = max(slowest, interrupt(w, round))
+	scenario(t, 100, rounds*2, 60, 3, func(w *torture.World, round int) {
+		slowest = max(slowest, interrupt(w, round, round%2 == 0))
 	})
 }
 
-// interrupt is a round of TestInterrupt. It returns how long the apply took to stop after
-// the signal (0 when it was not sent).
-func interrupt(w *torture.World, round int) time.Duration {
+// interrupt is a round of TestInterrupt, with twice a second SIGINT. It returns how long
+// the apply took to stop after the signal (0 when it was not sent).
+func interrupt(w *torture.World, round int, twice bool) time.Duration {
 	w.Counts.Rounds++
 	before := w.Created()
 	p := w.Start("-auto-approve", "-parallelism=4", "-lock-timeout=30s")
@@ -197,9 +197,8 @@ func interrupt(w *torture.World, round int) time.Duration {
 		return 0
 	}
 	w.Counts.Interrupts++
-	twice := w.Rand.IntN(4) == 0
 	if twice { // a second Ctrl-C ends the process at once, requests in flight and all
-		time.Sleep(time.Duration(w.Rand.IntN(50)) * time.Millisecond)
+		p.After(time.Duration(w.Rand.IntN(50)) * time.Millisecond)
 		p.Signal(syscall.SIGINT)
 	}
 	code, out := p.Wait(time.Minute)
@@ -327,7 +326,7 @@ func writeFails(w *torture.World, round int, low, early bool) {
 	switch {
 	case early && w.State.Cut != nil:
 		// A connection is made a moment after the start: cut somewhere in those moments.
-		time.Sleep(time.Duration(w.Rand.IntN(150)) * time.Millisecond)
+		p.After(time.Duration(w.Rand.IntN(150)) * time.Millisecond)
 	case !early && (!w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20)):
 		p.Wait(time.Minute)
 		return
@@ -360,7 +359,7 @@ func TestMixed(t *testing.T) {
 		case 0:
 			kill(w, round)
 		case 1:
-			interrupt(w, round)
+			interrupt(w, round, w.Rand.IntN(4) == 0)
 		case 2:
 			twoApplies(w, round)
 		case 3:
