@@ -3,24 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/invoiceform/invoiceform/emulator"
 	"github.com/invoiceform/invoiceform/state"
 	"github.com/invoiceform/invoiceform/state/boltstate"
-	"github.com/invoiceform/invoiceform/state/pgstate"
-	"github.com/invoiceform/invoiceform/state/pgstate/pgtest"
 )
 
 // applyWorld is a config directory with n invoices and an emulator on a real port.
@@ -116,94 +110,6 @@ func checkStoreConverged(t *testing.T, s state.Store, srv *emulator.Server, n in
 	}
 }
 
-// TestApplySurvivesSIGKILL kills real apply processes at random moments, then applies to
-// convergence: no invoice twice, none lost. Replay a failure with APPLY_KILL_SEED=N.
-func TestApplySurvivesSIGKILL(t *testing.T) {
-	applyKillTorture(t, nil, func(dir string, srv *emulator.Server, n int) { checkConverged(t, dir, srv, n) })
-}
-
-// TestApplySurvivesSIGKILLPostgres is the same torture with the state in PostgreSQL: a killed
-// apply's connection, and with it the workspace lock, is dropped by the server, and the
-// journal written in the same transactions keeps every create exactly once.
-func TestApplySurvivesSIGKILLPostgres(t *testing.T) {
-	cs := pgtest.ConnString(t)
-	ws := pgtest.Workspace(t, cs)
-	env := []string{envPGConnStr + "=" + cs, "INVOICEFORM_VAR_pgworkspace=" + ws}
-	applyKillTorture(t, env, func(dir string, srv *emulator.Server, n int) {
-		if _, err := os.Stat(filepath.Join(dir, "invoiceform.state")); err == nil {
-			t.Error("a state file was written: the PostgreSQL backend was not used")
-		}
-		s, err := pgstate.Open(context.Background(), cs, pgstate.Options{ReadOnly: true, Workspace: ws})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		checkStoreConverged(t, s, srv, n)
-	})
-}
-
-func applyKillTorture(t *testing.T, env []string, check func(dir string, srv *emulator.Server, n int)) {
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("APPLY_KILL_SEED"); s != "" {
-		var err error
-		if seed, err = strconv.ParseInt(s, 10, 64); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("replay with APPLY_KILL_SEED=%d", seed)
-		}
-	})
-	rng := rand.New(rand.NewPCG(uint64(seed), 0))
-	const n = 300
-	dir, srv, base := applyWorld(t, n, emulator.Options{
-		Latency: emulator.Latency{Min: 5 * time.Millisecond, Max: 15 * time.Millisecond}, DropAfterCommit: 0.05, Seed: seed,
-	})
-	if env != nil {
-		settings := "variable \"pgworkspace\" { type = string }\n\nsettings {\n  backend \"pg\" {\n    workspace = var.pgworkspace\n  }\n}\n"
-		if err := os.WriteFile(filepath.Join(dir, "settings.hcl"), []byte(settings), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	applyProcess := func(dir, base string, args ...string) *exec.Cmd {
-		cmd := applyProcess(dir, base, args...)
-		cmd.Env = append(cmd.Env, env...)
-		return cmd
-	}
-	killed := 0
-	for range 8 {
-		cmd := applyProcess(dir, base, "-auto-approve", "-parallelism=16", "-lock-timeout=10s")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
-		if err := cmd.Process.Kill(); err == nil {
-			killed++
-		}
-		_ = cmd.Wait()
-	}
-	for i := 0; ; i++ {
-		out, err := applyProcess(dir, base, "-auto-approve", "-lock-timeout=10s").CombinedOutput()
-		if strings.Contains(string(out), "already had an invoice") {
-			// Adoption would mean a create reached the API without its journal entry.
-			t.Errorf("an invoice was adopted after the kills:\n%s", out)
-		}
-		if err == nil {
-			break
-		}
-		if i == 5 {
-			t.Fatalf("no convergence: %v\n%s", err, out)
-		}
-	}
-	out, err := applyProcess(dir, base, "-auto-approve", "-detailed-exitcode").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "No changes.") {
-		t.Fatalf("re-run is not a no-op: %v\n%s", err, out)
-	}
-	check(dir, srv, n)
-	t.Logf("seed %d: %d processes killed; emulator faults %+v", seed, killed, srv.Faults())
-}
-
 // TestApplyLockContention: a second apply waits -lock-timeout for the state, then fails clearly
 // without sending anything.
 func TestApplyLockContention(t *testing.T) {
@@ -282,81 +188,4 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestApplyInterrupt sends a real SIGINT to a running apply: it exits 1 saying the next apply
-// resolves what was in flight, and the next apply converges with no duplicate.
-func TestApplyInterrupt(t *testing.T) {
-	const n = 300
-	dir, srv, base := applyWorld(t, n, emulator.Options{Latency: emulator.Latency{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}})
-	cmd := applyProcess(dir, base, "-auto-approve", "-parallelism=2")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // a no-op error when it has exited
-		<-done
-		done <- nil
-	})
-	for len(srv.Invoices()) < 5 { // wait for the run to be under way
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("apply ended before it was interrupted: %v\n%s", err, out.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := <-done
-	done <- err
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out.String(), "the next apply resolves them") {
-		t.Fatalf("interrupted apply: %v\n%s", err, out.String())
-	}
-	if got := len(srv.Invoices()); got >= n {
-		t.Fatalf("the interrupt stopped nothing: %d invoices", got)
-	}
-	if out, err := applyProcess(dir, base, "-auto-approve", "-parallelism=32").CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	checkConverged(t, dir, srv, n)
-}
-
-// TestApplySecondInterrupt: a second SIGINT ends apply at once, requests in flight and all;
-// the journal still lets the next apply converge with no duplicate and nothing lost.
-func TestApplySecondInterrupt(t *testing.T) {
-	const n = 100
-	dir, srv, base := applyWorld(t, n, emulator.Options{Latency: emulator.Latency{Min: 200 * time.Millisecond, Max: 200 * time.Millisecond}})
-	cmd := applyProcess(dir, base, "-auto-approve", "-parallelism=8")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill() }()
-	for len(srv.Invoices()) < 3 {
-		select {
-		case err := <-done:
-			t.Fatalf("apply ended before it was interrupted: %v", err)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	time.Sleep(20 * time.Millisecond) // let the first one be handled; the requests take 200 ms
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	err := <-done
-	if err == nil {
-		t.Fatal("interrupted apply exited 0")
-	}
-	t.Logf("twice-interrupted apply: %v", err) // "signal: interrupt" when it was still running
-	if out, err := applyProcess(dir, base, "-auto-approve", "-parallelism=32").CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	checkConverged(t, dir, srv, n)
 }

@@ -8,7 +8,9 @@
 // is issued in the state. The Backend is a parameter so that the same torture runs on every
 // state store: Bolt (a state file) and Postgres (a workspace of its own on the test server,
 // whose connections Cut ends to make the state's writes fail). Build compiles the binary,
-// with -race when the tests run under it. The scenarios (TestKill, TestInterrupt,
-// TestTwoApplies, TestStateWriteFails, TestMixed) are in torture_test.go; docs/reliability.md
-// describes them and how to replay a failure from its seed.
+// with -race when the tests run under it; processes are started and killed through
+// internal/proctest. The scenarios (TestKill, TestInterrupt, TestTwoApplies,
+// TestStateWriteFails, TestMixed) are in torture_test.go; `go test` runs one round of each,
+// .ci/run sets INVOICEFORM_TORTURE_ROUNDS for the deep run. docs/reliability.md describes
+// them and how to replay a failure from its seed.
 package torture

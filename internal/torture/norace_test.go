@@ -2,8 +2,5 @@
 
 package torture_test
 
-// Under -race the binary is built with the race detector too, and runs slower: fewer rounds.
-const (
-	raceEnabled   = false
-	defaultRounds = 4
-)
+// Under -race the binary is built with the race detector too.
+const raceEnabled = false

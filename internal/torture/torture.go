@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -13,13 +12,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/internal/proctest"
 	"github.com/invoiceform/invoiceform/state/pgstate/pgtest"
 )
 
@@ -271,99 +270,37 @@ func (w *World) command(sub []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// Proc is a running invoiceform process.
+// Proc is a running invoiceform process (proctest.Proc) of a world.
 type Proc struct {
-	w       *World
-	cmd     *exec.Cmd
-	out     syncBuffer
-	done    chan struct{}
-	err     error
-	started time.Time
-	ended   time.Time
+	*proctest.Proc
+	w *World
 }
 
 // Start starts `invoiceform apply` with the state's flags, the world's ApplyArgs and args.
 // The process is killed when the test ends, if it still runs.
 func (w *World) Start(args ...string) *Proc {
 	w.t.Helper()
-	p := &Proc{w: w, done: make(chan struct{})}
-	p.cmd = w.command([]string{"apply"}, append(slices.Clone(w.opts.ApplyArgs), args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
-	if err := p.cmd.Start(); err != nil {
-		w.t.Fatal(err)
-	}
-	p.started = time.Now()
+	cmd := w.command([]string{"apply"}, append(slices.Clone(w.opts.ApplyArgs), args...)...)
+	p := &Proc{Proc: proctest.Start(w.t, cmd), w: w}
 	w.Counts.Processes++
-	go func() {
-		p.err = p.cmd.Wait()
-		p.ended = time.Now()
-		close(p.done)
-	}()
-	w.t.Cleanup(func() {
-		_ = p.cmd.Process.Kill() // an error when it has exited already
-		<-p.done
-	})
 	return p
-}
-
-// Pid is the process id.
-func (p *Proc) Pid() int { return p.cmd.Process.Pid }
-
-// Done is closed when the process has exited.
-func (p *Proc) Done() <-chan struct{} { return p.done }
-
-// Running reports whether the process has not exited yet.
-func (p *Proc) Running() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// Signal sends sig; false when the process had exited already.
-func (p *Proc) Signal(sig os.Signal) bool {
-	if !p.Running() {
-		return false
-	}
-	return p.cmd.Process.Signal(sig) == nil
 }
 
 // Wait waits up to limit for the process to exit and returns its exit code (-1 when a
 // signal ended it) and its output. A process still running after limit is a hang: the test
-// fails, and the process is killed.
+// fails, and the process is killed. So does an output with a forbidden string.
 func (p *Proc) Wait(limit time.Duration) (int, string) {
 	p.w.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(limit):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		p.w.Fatalf("invoiceform %s still ran %s after it was expected to end:\n%s", strings.Join(p.cmd.Args[1:], " "), limit, p.out.String())
+	code, out, err := p.Proc.Wait(limit)
+	if err != nil {
+		p.w.Fatalf("%v:\n%s", err, out)
 	}
-	out := p.out.String()
 	for _, f := range forbidden {
 		if strings.Contains(out, f) {
-			p.w.Errorf("the output of invoiceform %s contains %q:\n%s", strings.Join(p.cmd.Args[1:], " "), f, out)
+			p.w.Errorf("the output of %s contains %q:\n%s", p, f, out)
 		}
 	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		code = ee.ExitCode()
-	} else if p.err != nil {
-		p.w.Fatalf("waiting for invoiceform: %v", p.err)
-	}
 	return code, out
-}
-
-// Ended is when the process exited; zero while it runs.
-func (p *Proc) Ended() time.Time {
-	if p.Running() {
-		return time.Time{}
-	}
-	return p.ended
 }
 
 // Created is how many invoices the emulator holds.
@@ -392,11 +329,7 @@ func (w *World) WaitUnderWay(p *Proc, before int) bool {
 // early when p exits, and reports whether p still runs.
 func (w *World) RandomMoment(p *Proc, maxDelay time.Duration, maxRequests int) bool {
 	if w.Rand.IntN(2) == 0 {
-		select {
-		case <-p.Done():
-		case <-time.After(time.Duration(w.Rand.Int64N(int64(maxDelay)))):
-		}
-		return p.Running()
+		return p.After(time.Duration(w.Rand.Int64N(int64(maxDelay))))
 	}
 	target := w.Srv.Faults().Requests + 1 + int64(w.Rand.IntN(maxRequests))
 	deadline := time.Now().Add(30 * time.Second)
@@ -581,22 +514,4 @@ func (w *World) Finish() Counts {
 func lastLine(s string) string {
 	s = strings.TrimRight(s, "\n")
 	return s[strings.LastIndexByte(s, '\n')+1:]
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's stdout and stderr together.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -22,6 +22,11 @@ const (
 	envSummary = "INVOICEFORM_TORTURE_SUMMARY" // a file that receives the one-line summary
 )
 
+// defaultRounds keeps `go test ./...` short: one round of each scenario on each backend,
+// which still kills, interrupts, races and starves a real apply and checks exactly-once
+// after it. .ci/run asks for the deep run (INVOICEFORM_TORTURE_ROUNDS=8).
+const defaultRounds = 1
+
 var (
 	bin    string
 	seed   int64
@@ -44,7 +49,7 @@ func run(m *testing.M) int {
 			return 2
 		}
 	}
-	rounds = defaultRounds // fewer under -race, whose binary is slower; CI asks for more
+	rounds = defaultRounds
 	if s := os.Getenv(envRounds); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
@@ -156,7 +161,7 @@ func scenario(t *testing.T, start, n, grow, every int, round func(w *torture.Wor
 func kill(w *torture.World, round int) {
 	w.Counts.Rounds++
 	p := w.Start("-auto-approve", "-parallelism=8", "-lock-timeout=30s")
-	if w.RandomMoment(p, 500*time.Millisecond, 120) && p.Signal(syscall.SIGKILL) {
+	if w.RandomMoment(p, 500*time.Millisecond, 120) && p.Kill() {
 		w.Counts.Kills++
 	}
 	if code, out := p.Wait(2 * time.Minute); code != -1 && code != 0 && code != 1 {
@@ -165,20 +170,21 @@ func kill(w *torture.World, round int) {
 }
 
 // TestInterrupt sends SIGINT to a running apply at a random moment after it started sending:
-// it must exit within 5 s, with exit code 1 and the documented message (or 0 when it had
-// finished), and the next applies converge with no duplicate. One round in four sends a
+// it must stop, with exit code 1 and the documented message (or 0 when it had finished);
+// the slowest stop is logged, and one still running 30 s later fails as a hang. The next
+// applies converge with no duplicate. Every second round sends a
 // second SIGINT soon after the first, which ends the process at once.
 func TestInterrupt(t *testing.T) {
 	var slowest time.Duration // the backends' subtests run one after the other
 	defer func() { t.Logf("slowest stop after SIGINT: %s", slowest.Round(time.Millisecond)) }()
-	scenario(t, 100, rounds, 60, 3, func(w *torture.World, round int) {
-		slowest = max(slowest, interrupt(w, round))
+	scenario(t, 100, rounds*2, 60, 3, func(w *torture.World, round int) {
+		slowest = max(slowest, interrupt(w, round, round%2 == 0))
 	})
 }
 
-// interrupt is a round of TestInterrupt. It returns how long the apply took to stop after
-// the signal (0 when it was not sent).
-func interrupt(w *torture.World, round int) time.Duration {
+// interrupt is a round of TestInterrupt, with twice a second SIGINT. It returns how long
+// the apply took to stop after the signal (0 when it was not sent).
+func interrupt(w *torture.World, round int, twice bool) time.Duration {
 	w.Counts.Rounds++
 	before := w.Created()
 	p := w.Start("-auto-approve", "-parallelism=4", "-lock-timeout=30s")
@@ -192,16 +198,15 @@ func interrupt(w *torture.World, round int) time.Duration {
 		return 0
 	}
 	w.Counts.Interrupts++
-	twice := w.Rand.IntN(4) == 0
 	if twice { // a second Ctrl-C ends the process at once, requests in flight and all
-		time.Sleep(time.Duration(w.Rand.IntN(50)) * time.Millisecond)
+		p.After(time.Duration(w.Rand.IntN(50)) * time.Millisecond)
 		p.Signal(syscall.SIGINT)
 	}
-	code, out := p.Wait(time.Minute)
+	// A stop takes seconds at most (requests time out after 400 ms); the limit only catches
+	// an apply that ignores the signal, without asserting how fast a loaded machine is.
+	code, out := p.Wait(30 * time.Second)
 	took := p.Ended().Sub(sent)
 	switch {
-	case took > 5*time.Second:
-		w.Errorf("round %d: apply took %s to stop after SIGINT (at most 5 s):\n%s", round, took.Round(time.Millisecond), out)
 	case code == 1 && strings.Contains(out, "the next apply resolves them"):
 	case code == -1 && twice:
 		// Ended by the second signal.
@@ -322,7 +327,7 @@ func writeFails(w *torture.World, round int, low, early bool) {
 	switch {
 	case early && w.State.Cut != nil:
 		// A connection is made a moment after the start: cut somewhere in those moments.
-		time.Sleep(time.Duration(w.Rand.IntN(150)) * time.Millisecond)
+		p.After(time.Duration(w.Rand.IntN(150)) * time.Millisecond)
 	case !early && (!w.WaitUnderWay(p, before) || !w.RandomMoment(p, 200*time.Millisecond, 20)):
 		p.Wait(time.Minute)
 		return
@@ -355,7 +360,7 @@ func TestMixed(t *testing.T) {
 		case 0:
 			kill(w, round)
 		case 1:
-			interrupt(w, round)
+			interrupt(w, round, w.Rand.IntN(4) == 0)
 		case 2:
 			twoApplies(w, round)
 		case 3:

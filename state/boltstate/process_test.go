@@ -21,10 +21,9 @@ import (
 
 // helper starts this test binary as a helper process (runHelper) and makes sure it is killed
 // and reaped when the test ends.
-func helper(t *testing.T, kind, path string, env ...string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner) {
+func helper(t *testing.T, kind, path string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append([]string{"BOLTSTATE_HELPER=" + kind, "BOLTSTATE_PATH=" + path}, env...)...)
+	cmd := helperCommand(kind, path)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -43,6 +42,13 @@ func helper(t *testing.T, kind, path string, env ...string) (*exec.Cmd, io.Write
 	})
 	sc := bufio.NewScanner(stdout)
 	return cmd, stdin, sc
+}
+
+// helperCommand is the (unstarted) helper process running runHelper.
+func helperCommand(kind, path string, env ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append([]string{"BOLTSTATE_HELPER=" + kind, "BOLTSTATE_PATH=" + path}, env...)...)
+	return cmd
 }
 
 func TestLockHeldByAnotherProcess(t *testing.T) {
@@ -108,9 +114,8 @@ func TestCrashConsistency(t *testing.T) {
 		fmt.Sscan(s, &seed)
 	}
 	path := newPath(t)
-	start := func(round int) (*exec.Cmd, *bufio.Scanner) {
-		cmd, _, out := helper(t, "crash", path, fmt.Sprintf("BOLTSTATE_ROUND=r%d", round))
-		return cmd, out
+	start := func(round int) *exec.Cmd {
+		return helperCommand("crash", path, fmt.Sprintf("BOLTSTATE_ROUND=r%d", round))
 	}
 	statetest.KillRounds(t, seed, 5, start, func(seed uint64, round int) *state.Snapshot {
 		s, err := boltstate.Open(path, boltstate.Options{})

@@ -104,7 +104,7 @@ func (d *rawDecoder) decode(vals [][]byte, r *state.Record) error {
 	r.Phase = state.Phase(d.mem.string(vals[1]))
 	r.BodyHash = d.mem.string(vals[2])
 	r.Body = d.mem.bytes(vals[3])
-	if d.binary[3] == false && vals[3] != nil {
+	if !d.binary[3] && vals[3] != nil {
 		return fmt.Errorf("body came in text format")
 	}
 	if r.ID, err = d.int(4, vals[4]); err != nil {

@@ -351,13 +351,6 @@ func nanos(t time.Time) *int64 {
 	return &n
 }
 
-func fromNanos(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return time.Unix(0, *n).UTC()
-}
-
 func body(b []byte) []byte {
 	if len(b) == 0 {
 		return nil // one form for "no body", as the other stores keep

@@ -207,16 +207,54 @@ func TestLockTimeout(t *testing.T) {
 			t.Errorf("lock error %q does not name %q", err, want)
 		}
 	}
-	// Released while the second one waits: it gets the lock.
+	// Released while the second one waits: it gets the lock. The second connects under a name
+	// of its own, so the server shows when it has tried the lock (and found it held).
+	app := pgtest.Name("lockwait")
+	sep := "?"
+	if strings.Contains(cs, "?") {
+		sep = "&"
+	}
+	got := make(chan error, 1)
 	go func() {
-		time.Sleep(200 * time.Millisecond)
-		_ = first.Close()
+		second, err := pgstate.Open(context.Background(), cs+sep+"application_name="+app, pgstate.Options{Workspace: ws, LockTimeout: time.Minute})
+		if err == nil {
+			err = second.Close()
+		}
+		got <- err
 	}()
-	second, err := pgstate.Open(context.Background(), cs, pgstate.Options{Workspace: ws, LockTimeout: 10 * time.Second})
-	if err != nil {
+	waitTriedLock(t, cs, app, got)
+	_ = first.Close()
+	if err := <-got; err != nil {
 		t.Fatalf("waiting writer: %v", err)
 	}
-	_ = second.Close()
+}
+
+// waitTriedLock waits until the connection named app has asked for an advisory lock, as the
+// server's pg_stat_activity shows, or fails when the opener ends first or it takes a minute.
+func waitTriedLock(t *testing.T, cs, app string, ended <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for {
+		var n int
+		err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_try_advisory_lock%'", app).Scan(&n)
+		if err != nil {
+			t.Fatalf("waiting for the second writer to try the lock: %v", err)
+		}
+		if n > 0 {
+			return
+		}
+		select {
+		case err := <-ended:
+			t.Fatalf("the second writer ended before the first let go: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // TestPasswordNeverShown: the password of a connection string appears in no error, whether

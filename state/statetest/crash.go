@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoiceform/invoiceform/internal/proctest"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -46,44 +47,47 @@ func WriteUntilKilled(s state.Store, round string) {
 	os.Exit(0)
 }
 
-// KillRounds is a crash test: for each of rounds rounds, start starts a helper process that
-// runs WriteUntilKilled (its standard output read by the returned scanner); once a random
-// number of writes is acknowledged and a random moment more has passed, it is killed with
-// SIGKILL; then snapshot reopens the state, and every record acknowledged so far must be in
-// it. snapshot may check more (it is given the seed and round for its messages). The seed
-// makes the random draws; a failure names it.
-func KillRounds(t *testing.T, seed uint64, rounds int, start func(round int) (*exec.Cmd, *bufio.Scanner), snapshot func(seed uint64, round int) *state.Snapshot) {
+// KillRounds is a crash test: for each of rounds rounds, it starts the helper process that
+// start makes (unstarted; it runs WriteUntilKilled), kills it with SIGKILL once a random
+// number of writes is acknowledged (16 writers are then anywhere in their commits), and then
+// snapshot reopens the state, and every record acknowledged so far must be in it. snapshot
+// may check more (it is given the seed and round for its messages). The seed makes the
+// random draws; a failure names it. The kill is internal/proctest's, as in internal/torture.
+func KillRounds(t *testing.T, seed uint64, rounds int, start func(round int) *exec.Cmd, snapshot func(seed uint64, round int) *state.Snapshot) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 0))
 	acked := map[string]bool{}
 	for round := range rounds {
-		cmd, out := start(round)
-		// Wait until writes are flowing, then let a random number more be acknowledged.
+		cmd := start(round)
+		if cmd.Stderr == nil {
+			cmd.Stderr = os.Stderr // standard output holds only acknowledged ids and errors
+		}
+		p := proctest.Start(t, cmd)
 		killAfter := 50 + rng.IntN(1500)
-		n := 0
-		for out.Scan() {
-			line := out.Text()
+		_, err := p.WaitOutput(time.Minute, func(out string) bool {
+			return strings.Count(out, "\n") >= killAfter || strings.Contains(out, "error:")
+		})
+		if err != nil {
+			t.Fatalf("seed %d round %d: %v", seed, round, err)
+		}
+		p.Kill()
+		_, out, err := p.Wait(time.Minute)
+		if err != nil {
+			t.Fatalf("seed %d round %d: %v", seed, round, err)
+		}
+		// Every whole line is an id whose Put had returned, those printed after the moment
+		// of the kill included; a torn last line is not.
+		lines := strings.Split(out, "\n")
+		lines = lines[:len(lines)-1]
+		for _, line := range lines {
 			if strings.HasPrefix(line, "error:") {
 				t.Fatalf("seed %d round %d: helper: %s", seed, round, line)
 			}
 			acked[line] = true
-			if n++; n == killAfter {
-				break
-			}
 		}
-		if n < killAfter {
-			t.Fatalf("seed %d round %d: helper stopped after %d writes: %v", seed, round, n, out.Err())
+		if len(lines) < killAfter {
+			t.Fatalf("seed %d round %d: helper stopped after %d writes", seed, round, len(lines))
 		}
-		// Let the helper run on a little so the kill lands anywhere in a batch.
-		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
-		if err := cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		// Ids printed before the kill was delivered were acknowledged too.
-		for out.Scan() {
-			acked[out.Text()] = true
-		}
-		_ = cmd.Wait()
 
 		snap := snapshot(seed, round)
 		for id := range acked {
