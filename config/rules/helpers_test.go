@@ -2,8 +2,6 @@ package rules_test
 
 import "strings"
 
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
 // checkErr compares an error with the expectation of a table test: wantErr == "" means the
 // value must be accepted; otherwise the error message must contain wantErr. It returns a
 // description of the mismatch, or "".
