@@ -9,26 +9,30 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/invoiceform/invoiceform/apply"
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
 
 func stateCommand(e *env) *ffcli.Command {
 	fs := newFlagSet(e, "state")
-	subs := []*ffcli.Command{stateListCommand(e), stateShowCommand(e), stateRmCommand(e), stateExportCommand(e), stateImportCommand(e)}
+	subs := []*ffcli.Command{stateListCommand(e), stateShowCommand(e), stateRmCommand(e), stateAdoptCommand(e), stateExportCommand(e), stateImportCommand(e)}
 	return &ffcli.Command{
 		Name:       "state",
 		ShortUsage: "invoiceform state COMMAND [flags] [args]",
-		ShortHelp:  "inspect and manage the state: list, show, rm, export, import",
+		ShortHelp:  "inspect and manage the state: list, show, rm, adopt, export, import",
 		LongHelp: `The state is the only record of which invoices were issued: the API cannot list them. It is
 the file invoiceform.state in the configuration directory, or a PostgreSQL workspace when the
 settings block has backend "pg" or INVOICEFORM_PG_CONN_STR is set (these commands read only
-the settings block of the configuration). These commands read it, forget records, and back it
-up or move it between backends. Every one takes -state=PATH (a file, whatever the settings say)
+the settings block of the configuration; adopt reads the invoices too). These commands read it,
+forget records, adopt invoices the state did not create, and back it up or move it between
+backends. Every one takes -state=PATH (a file, whatever the settings say)
 and -lock-timeout=DURATION.`,
 		FlagSet:     fs,
 		Subcommands: subs,
@@ -197,6 +201,86 @@ func runStateRm(ctx context.Context, e *env, a stateArgs, ids []string) error {
 	if pending > 0 {
 		fmt.Fprintf(e.stderr, "Warning: %d of them %s pending: the invoice may or may not have been created.\n", pending, map[bool]string{true: "was", false: "were"}[pending == 1])
 	}
+	return nil
+}
+
+func stateAdoptCommand(e *env) *ffcli.Command {
+	var a stateArgs
+	var va varArgs
+	fs := newFlagSet(e, "state adopt")
+	a.bind(fs)
+	va.bind(fs)
+	return &ffcli.Command{
+		Name:       "adopt",
+		ShortUsage: "invoiceform state adopt [-var NAME=VALUE] [-var-file FILE] [-state=PATH] [-lock-timeout=DUR] FOREIGN_ID...",
+		ShortHelp:  "record declared invoices that exist at the API but not in the state (after a lost state)",
+		LongHelp: `Records declared invoices as issued, on your word that they exist at CryptoProcessing: the
+recovery path after a state was lost, or for invoices another tool created. apply never does
+this on its own: "already taken" for an invoice this state did not send fails the invoice.
+
+Each FOREIGN_ID must be declared in the configuration here (loaded with -var and -var-file as
+plan does); its record keeps the declared request, so plan shows it unchanged. What stays
+unknown: the API's invoice id, payment URL and status, and whether the invoice at the API has
+the declared amount and currency — invoiceform did not create it and the API cannot be asked.
+All or nothing: if any FOREIGN_ID is undeclared or already in the state, nothing is recorded
+and the command exits 1. Nothing is sent to the API.`,
+		FlagSet:   fs,
+		UsageFunc: usageFunc,
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) == 0 {
+				return usageError{"state adopt needs at least one FOREIGN_ID"}
+			}
+			return runStateAdopt(ctx, e, a, va, args)
+		},
+	}
+}
+
+func runStateAdopt(ctx context.Context, e *env, a stateArgs, va varArgs, ids []string) error {
+	cfg, _, diags := loadConfig(e, va)
+	if diags.HasErrors() {
+		if err := humanPlanView(e, viewArgs{}).Diagnostics(cfg.Files, diags); err != nil {
+			return err
+		}
+		return exitCode(exitError)
+	}
+	if err := a.configure(e, &cfg.Settings); err != nil {
+		return err
+	}
+	declared := make(map[string]*config.Invoice, len(cfg.Invoices))
+	for _, inv := range cfg.Invoices {
+		declared[inv.ForeignID] = inv
+	}
+	var adoptees []apply.Adoptee
+	var undeclared []string
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		inv := declared[id]
+		if inv == nil {
+			undeclared = append(undeclared, fmt.Sprintf("%q", id))
+			continue
+		}
+		adoptees = append(adoptees, apply.Adoptee{ForeignID: id, Address: inv.Address, Body: inv.Body})
+	}
+	if len(undeclared) > 0 {
+		return fmt.Errorf("not declared in the configuration: %s; only a declared invoice can be adopted (its record keeps the declared request); nothing was adopted", strings.Join(undeclared, ", "))
+	}
+	s, err := a.open(ctx, e, false, 0)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	recs, err := apply.Adopt(ctx, s, adoptees, time.Now())
+	if err != nil {
+		return err
+	}
+	for i, r := range recs {
+		money := ""
+		if cur, amt, ok := invoice.Money(r.Body); ok {
+			money = ", " + cur + " " + invoice.FormatMoney(cur, amt)
+		}
+		fmt.Fprintf(e.stdout, "Adopted %s (%s%s): recorded as issued, details unknown\n", r.ForeignID, adoptees[i].Address, money)
+	}
+	fmt.Fprintf(e.stderr, "Warning: %s recorded on your word, not the API's: the invoice id, payment URL and status, and whether the API holds the declared amount and currency, are unknown. invoiceform did not create %s.\n",
+		plural(len(recs), "invoice"), map[bool]string{true: "it", false: "them"}[len(recs) == 1])
 	return nil
 }
 
