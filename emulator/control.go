@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,8 +29,16 @@ var (
 //	POST /_emulator/invoices/{foreign_id}/status[?key=K]  body {"status":"confirmed","pay_currency":"ETH"}
 //	GET  /_emulator/faults                           fault and callback counters
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
-	if !fromLoopback(r) {
-		controlError(w, http.StatusForbidden, "the /_emulator/ controls answer only requests from loopback")
+	if !fromLoopback(r) || !loopbackHost(r.Host) {
+		// The Host check stops a web page the operator visits from driving the controls
+		// through DNS rebinding (its requests carry the page's own host name).
+		controlError(w, http.StatusForbidden, "the /_emulator/ controls answer only requests from loopback to a loopback Host (127.0.0.1, ::1 or localhost)")
+		return
+	}
+	if r.Method != http.MethodGet && !isJSON(r.Header.Get("Content-Type")) {
+		// A browser sends a cross-origin text/plain or form POST without asking first;
+		// application/json needs a preflight, which the controls never grant.
+		controlError(w, http.StatusUnsupportedMediaType, "the /_emulator/ controls take Content-Type: application/json")
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/_emulator")
@@ -54,7 +63,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	}
 	seg, ok := strings.CutPrefix(rest, "/invoices/")
 	if !ok {
-		controlError(w, http.StatusNotFound, "unknown control endpoint; see docs/api-emulator.md for the /_emulator/ routes")
+		controlError(w, http.StatusNotFound, "unknown control endpoint; see docs/emulator.md for the /_emulator/ routes")
 		return
 	}
 	seg, setStatus := strings.CutSuffix(seg, "/status")
@@ -131,6 +140,25 @@ func fromLoopback(r *http.Request) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackHost reports whether a Host header names this machine's loopback: 127.0.0.0/8, ::1
+// or localhost, with or without a port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 func controlJSON(w http.ResponseWriter, status int, v any) {

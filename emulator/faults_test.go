@@ -581,3 +581,38 @@ func TestCloseCutsSlowAnswers(t *testing.T) {
 		t.Fatalf("client saw %q, want no answer", o)
 	}
 }
+
+// TestControlsRefuseBrowsers: a page in the operator's browser cannot drive the controls:
+// not through DNS rebinding (its requests carry another Host), not with a simple cross-origin
+// POST (text/plain or a form, which needs no preflight).
+func TestControlsRefuseBrowsers(t *testing.T) {
+	_, base := start(t, emulator.Options{})
+	root := strings.TrimSuffix(base, "/api/v2") + "/_emulator"
+	status := []byte(`{"status":"confirmed"}`)
+	for _, c := range []struct {
+		name, method, host, ctype string
+		body                      []byte
+		want                      int
+	}{
+		{"rebound host name", http.MethodGet, "attacker.example", "", nil, http.StatusForbidden},
+		{"rebound host with port", http.MethodGet, "attacker.example:8787", "", nil, http.StatusForbidden},
+		{"private address as host", http.MethodGet, "192.168.1.5:8787", "", nil, http.StatusForbidden},
+		{"text/plain POST", http.MethodPost, "", "text/plain", status, http.StatusUnsupportedMediaType},
+		{"form POST", http.MethodPost, "", "application/x-www-form-urlencoded", status, http.StatusUnsupportedMediaType},
+		{"POST without a type", http.MethodPost, "", "", status, http.StatusUnsupportedMediaType},
+		{"rebound JSON POST", http.MethodPost, "attacker.example", "application/json", status, http.StatusForbidden},
+		{"localhost", http.MethodGet, "localhost:8787", "", nil, http.StatusOK},
+		{"ipv6 loopback", http.MethodGet, "[::1]:8787", "", nil, http.StatusOK},
+		{"127.0.0.1", http.MethodGet, "", "", nil, http.StatusOK},
+		{"JSON POST with charset", http.MethodPost, "", "application/json; charset=utf-8", status, http.StatusNotFound}, // passes the checks; no such invoice
+	} {
+		path := "/invoices"
+		if c.method == http.MethodPost {
+			path = "/invoices/none/status"
+		}
+		r := call(t, c.method, root+path, map[string]string{"Host": c.host, "Content-Type": c.ctype}, c.body)
+		if r.status != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, r.status, r.body, c.want)
+		}
+	}
+}

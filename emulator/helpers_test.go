@@ -72,7 +72,11 @@ func call(t *testing.T, method, url string, headers map[string]string, body []by
 		t.Fatal(err)
 	}
 	for k, v := range headers {
-		if v != "" {
+		switch {
+		case v == "":
+		case k == "Host":
+			req.Host = v
+		default:
 			req.Header.Set(k, v)
 		}
 	}

@@ -167,7 +167,7 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 		o.flagKeys = append(o.flagKeys, s)
 		return nil
 	})
-	fs.Func("secret", "API `secret` of the -key in the same position (default "+DefaultSecret+")", func(s string) error {
+	fs.Func("secret", "API `secret` of the -key in the same position (default "+DefaultSecret+"); visible in the process list: prefer "+SecretEnv, func(s string) error {
 		o.flagSecrets = append(o.flagSecrets, s)
 		return nil
 	})
@@ -182,6 +182,26 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Status201, "status-201", false, "answer successful creates with 201 instead of 200")
 	fs.StringVar(&o.CallbackURL, "callback-url", "", "`URL` that receives signed invoice callbacks on status changes")
 	fs.Float64Var(&o.CallbackScale, "callback-scale", 1, "`factor` applied to the callback retry schedule (0.001 turns 1m into 60ms)")
+}
+
+// SecretEnv is the environment variable that gives the secret of a single -key without a
+// -secret flag, so that the secret stays out of the process list (`ps` shows every argument).
+const SecretEnv = "INVOICEFORM_EMULATOR_SECRET"
+
+// SecretFromEnv pairs a single -key given without -secret with secret, the value of SecretEnv
+// (read by the command, not by this package). It does nothing when secret is empty or -secret
+// flags were given, and refuses a secret together with several -key flags.
+func (o *Options) SecretFromEnv(secret string) error {
+	switch {
+	case secret == "" || len(o.flagSecrets) > 0:
+		return nil
+	case len(o.flagKeys) == 0:
+		return fmt.Errorf("emulator: %s is set but no -key is given; give the key it belongs to with -key", SecretEnv)
+	case len(o.flagKeys) > 1:
+		return fmt.Errorf("emulator: %s gives one secret, but %d -key flags were given; give several merchants -key/-secret pairs", SecretEnv, len(o.flagKeys))
+	}
+	o.flagSecrets = []string{secret}
+	return nil
 }
 
 // Validate checks the options, pairs the -key/-secret flags into Merchants, and fills the

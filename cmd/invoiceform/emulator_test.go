@@ -110,3 +110,59 @@ func TestEmulatorCommandInterruptRightAfterBanner(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatorCommandSecretFromEnvironment: a -key without -secret takes its secret from
+// INVOICEFORM_EMULATOR_SECRET, so it is not in the process list; a listener on every
+// interface is warned about. The secret works for signing and is printed nowhere.
+func TestEmulatorCommandSecretFromEnvironment(t *testing.T) {
+	const secret = "EnvSecret-canary-5e2f"
+	cmd := exec.Command(os.Args[0], "emulator", "-listen=0.0.0.0:0", "-key=env-key")
+	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1", "INVOICEFORM_EMULATOR_SECRET="+secret)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	out := bufio.NewReader(stdout)
+	var banner, endpoint string
+	for !strings.Contains(banner, "controls") {
+		line, err := out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("banner: %v (stderr %s)", err, stderr.String())
+		}
+		banner += line
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "INVOICEFORM_ENDPOINT="); ok {
+			endpoint = strings.NewReplacer("0.0.0.0", "127.0.0.1", "[::]", "127.0.0.1").Replace(v)
+		}
+	}
+	if strings.Contains(banner, secret) || !strings.Contains(banner, "env-key") {
+		t.Errorf("banner:\n%s", banner)
+	}
+	client, err := api.New(api.Config{Endpoint: endpoint, Key: "env-key", Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Accounts(context.Background()); err != nil {
+		t.Fatalf("accounts signed with the environment's secret: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, out)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "Warning: -listen=0.0.0.0:0 is not a loopback address") || strings.Contains(stderr.String(), secret) {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
