@@ -104,6 +104,12 @@ func (a *stateArgs) configure(e *env, settings *config.Settings) error {
 	}
 	if connStr == "" {
 		connStr = be.ConnStr
+		// From the configuration (a variable, perhaps): its password joins the redaction.
+		if e.secrets != nil {
+			if err := addConnString(e.secrets, fmt.Sprintf("conn_str (%s)", be.ConnStrRange), connStr); err != nil {
+				return err
+			}
+		}
 	}
 	ws := config.DefaultWorkspace
 	if be != nil {

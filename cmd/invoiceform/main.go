@@ -16,6 +16,8 @@ import (
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 	"golang.org/x/term"
+
+	"github.com/invoiceform/invoiceform/redact"
 )
 
 // Exit codes of the command-line contract (DESIGN.md).
@@ -76,11 +78,13 @@ func startCPUProfile(path string) (func(), error) {
 }
 
 // env is what a command may touch of the outside world, so tests can run it in-process.
+// run wraps stdout and stderr in the redaction of the known secrets (secrets.go).
 type env struct {
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
 	environ []string
+	secrets *redact.Redactor
 }
 
 func (e *env) getenv(name string) string {
@@ -98,13 +102,21 @@ func (e *env) color(w io.Writer, noColor bool) bool {
 	if noColor || e.getenv("NO_COLOR") != "" || e.getenv("TERM") == "dumb" {
 		return false
 	}
-	f, ok := w.(*os.File)
+	f, ok := underlying(w).(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// underlying is the writer under the redaction, for terminal checks.
+func underlying(w io.Writer) io.Writer {
+	if rw, ok := w.(*redact.Writer); ok {
+		return rw.Underlying()
+	}
+	return w
 }
 
 // width is the terminal width for wrapping diagnostics, or 0 (no wrapping) off a terminal.
 func (e *env) width(w io.Writer) uint {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := underlying(w).(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
 			return uint(cols - 1)
 		}
@@ -126,6 +138,19 @@ func (e usageError) Error() string { return e.msg }
 // run runs the command line args; ctx is the life of the whole run, which every call that
 // may block (the network, a lock) takes.
 func run(ctx context.Context, args []string, e *env) int {
+	secrets, err := environSecrets(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "Error: %s\n", err)
+		return exitError
+	}
+	out, errOut := secrets.Writer(e.stdout), secrets.Writer(e.stderr)
+	defer func() {
+		_ = out.Flush()
+		_ = errOut.Flush()
+	}()
+	re := *e
+	e = &re
+	e.stdout, e.stderr, e.secrets = out, errOut, secrets
 	root := rootCommand(e)
 	if err := root.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -134,7 +159,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		// The flag package has already printed what was wrong and the command's usage.
 		return exitError
 	}
-	err := root.Run(ctx)
+	err = root.Run(ctx)
 	var code exitCode
 	var usage usageError
 	switch {

@@ -140,7 +140,7 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 		// pgx quotes the string, masking the password only where it can find one: in a string
 		// it cannot parse it may not. Quote nothing of it.
 		msg := backquoted.ReplaceAllString(err.Error(), "(the connection string)")
-		return nil, fmt.Errorf("%w: %s", ErrConnString, secretScrubber{passwordOf(connStr)}.scrub(msg))
+		return nil, fmt.Errorf("%w: %s", ErrConnString, secretScrubber{PasswordOf(connStr)}.scrub(msg))
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 15 * time.Second
@@ -294,7 +294,9 @@ func (s *Store) wrap(op string, err error) error {
 	return &wrapped{msg: s.scrub.scrub(fmt.Sprintf("state: %s: %s%v", s.where, op, err)), err: err}
 }
 
-func passwordOf(connStr string) string {
+// PasswordOf is the password a connection string gives (in the string, or PGPASSWORD as pgx
+// reads it), or "": the command keeps it out of all output.
+func PasswordOf(connStr string) string {
 	if cfg, err := pgx.ParseConfig(connStr); err == nil {
 		return cfg.Password
 	}
