@@ -35,6 +35,7 @@ var rules = map[string]rule{
 	"state/pgstate/pgtest": {[]string{"state/pgstate"}, "test support: the test server"},
 	"state/statetest":      {[]string{"state", "invoice", "internal/proctest"}, "test support: the conformance and crash tests"},
 	"diagview":             {nil, "renders diagnostics"},
+	"redact":               {nil, "keeps secret values out of the output"},
 	"plan":                 {[]string{"config", "state", "diagview", "invoice"}, "planning is pure: it reads config and state and cannot reach the API"},
 	"apply":                {[]string{"api", "plan", "state", "invoice", "diagview"}, "apply executes a plan; it does not read configuration"},
 	"emulator":             {nil, "written from the API docs apart from api and invoice, so a misreading cannot hide on both sides"},
