@@ -27,7 +27,7 @@ const maxProblems = 10
 func (e *MismatchError) Error() string {
 	var b strings.Builder
 	b.WriteString(ErrMismatch.Error())
-	b.WriteString(", so nothing was sent: ")
+	b.WriteString(": ")
 	for i, p := range e.Problems {
 		if i == maxProblems {
 			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-i)

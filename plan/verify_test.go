@@ -95,9 +95,6 @@ func TestVerify(t *testing.T) {
 					t.Errorf("err = %v\nwant it to contain %q", err, w)
 				}
 			}
-			if !strings.Contains(err.Error(), "nothing was sent") {
-				t.Errorf("err = %v: does not say nothing was sent", err)
-			}
 			for _, c := range p.Changes {
 				if c.Action == plan.Create && c.Body() != nil {
 					t.Errorf("%s: a refused plan has a body to send", c.ForeignID)
