@@ -107,3 +107,26 @@ func BenchmarkReadPlanFile100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyPlanFile100k: what apply pays to check a read 100,000-create plan against
+// the configuration (made again, compared, bodies attached) once it is read.
+func BenchmarkVerifyPlanFile100k(b *testing.B) {
+	invs, _ := benchInput(b)
+	data, err := plan.Encode(plan.Make(invs, nil, plan.Options{}), time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p, _, err := plan.Decode(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := plan.Verify(p, invs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

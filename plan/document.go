@@ -12,7 +12,30 @@ import (
 
 // FormatVersion is the version of the JSON plan document (docs/json-plan.md). Minor versions
 // add fields; a major version renames or removes one.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
+
+// What a document's "bodies" says of its changes' "after" bodies (format 1.1).
+const (
+	// BodiesAll: a plan made now, or a saved plan apply verified against the configuration
+	// and the state; every create, cancel and resolve shows its body.
+	BodiesAll = "all"
+	// BodiesDeclared: a saved plan whose declared bodies were given back from the
+	// configuration at hand (they hash to the plan's); a resolve shows none.
+	BodiesDeclared = "declared"
+	// BodiesNone: a saved plan shown without its configuration: no body, only body_hash.
+	BodiesNone = "none"
+)
+
+// bodies is the document's "bodies".
+func (p *Plan) bodies() string {
+	switch {
+	case !p.saved || p.verified:
+		return BodiesAll
+	case p.attached:
+		return BodiesDeclared
+	}
+	return BodiesNone
+}
 
 // ViewOptions shape every view of a plan.
 type ViewOptions struct {
@@ -33,6 +56,7 @@ type Document struct {
 	Binding       state.Binding         `json:"binding"`
 	Targets       []string              `json:"targets,omitempty"`
 	Prune         bool                  `json:"prune"`
+	Bodies        string                `json:"bodies"`
 	Summary       Summary               `json:"summary"`
 	Totals        []Total               `json:"totals"`
 	Diagnostics   []diagview.Diagnostic `json:"diagnostics"`
@@ -113,6 +137,7 @@ func NewDocument(p *Plan, opts ViewOptions) *Document {
 		Binding:       p.Binding,
 		Targets:       p.Targets,
 		Prune:         p.Prune,
+		Bodies:        p.bodies(),
 		Diagnostics:   dd.Diagnostics,
 		Totals:        []Total{},
 		Changes:       []DocChange{},
@@ -161,18 +186,6 @@ func actionRank(name string) int {
 	return len(actions)
 }
 
-// Money is the currency and amount of the request the change is about: the declared one, or
-// for a resolve or an undeclared record the recorded one.
-func (c *Change) Money() (currency string, amount invoice.Amount, ok bool) {
-	if c.After != nil && c.Action != Resolve && c.After.Request.Currency != "" {
-		return c.After.Request.Currency, c.After.Request.Amount, true
-	}
-	if body := c.Body(); body != nil {
-		return invoice.Money(body)
-	}
-	return "", invoice.Amount{}, false
-}
-
 // Len is the number of changes.
 func (d *Document) Len() int { return len(d.plan.Changes) }
 
@@ -198,24 +211,22 @@ func (d *Document) Change(i int) DocChange {
 		dc.Before = &DocRecord{Phase: b.Phase, Status: b.Status, ID: b.ID, Amount: b.Amount, Currency: b.Currency, BodyHash: b.BodyHash}
 	}
 	if c.Action != NoOp && c.Action != Undeclared {
-		if body := c.Body(); len(body) > 0 {
-			declared := c.Action != Resolve && c.After != nil && c.After.Request.ForeignID != ""
-			if declared {
-				dc.BodyHash = c.After.Hash // computed by config.Load from these very bytes
-			} else {
-				dc.BodyHash = invoice.Hash(body)
-			}
-			switch {
-			case d.opts.ShowSensitive:
-				dc.After = json.RawMessage(body)
-			case declared:
-				dc.After = c.After.Request.EncodeRedacted() // valid JSON by construction
-			default:
-				dc.After = json.RawMessage(invoice.RedactBody(body))
-			}
-			if !declared && !json.Valid(dc.After) {
-				dc.After = json.RawMessage(`"(invalid body)"`)
-			}
+		dc.BodyHash = c.BodyHash()
+		body := c.Body()
+		declared := c.Action != Resolve && c.After != nil && c.After.Request != nil
+		switch {
+		case len(body) == 0:
+			// A saved plan shown without its configuration, or a saved plan's resolve: the
+			// file keeps no request body, only its hash.
+		case d.opts.ShowSensitive:
+			dc.After = json.RawMessage(body)
+		case declared:
+			dc.After = c.After.Request.EncodeRedacted() // valid JSON by construction
+		default:
+			dc.After = json.RawMessage(invoice.RedactBody(body))
+		}
+		if len(dc.After) > 0 && !declared && !json.Valid(dc.After) {
+			dc.After = json.RawMessage(`"(invalid body)"`)
 		}
 	}
 	return dc

@@ -21,10 +21,12 @@ import (
 )
 
 // FileFormat names the plan file; FileVersion is its version. A reader refuses a newer
-// version rather than guess what an unknown field means to apply.
+// version rather than guess what an unknown field means to apply, and an older one: version
+// 1 files held the request bodies (personal data included), and apply sent them as they
+// were, so an edited file could send what nobody reviewed.
 const (
 	FileFormat  = "invoiceform-plan"
-	FileVersion = 1
+	FileVersion = 2
 )
 
 // Sentinel errors of plan files and their checks.
@@ -33,6 +35,9 @@ var (
 	ErrCorrupt = errors.New("not a valid invoiceform plan file (truncated, altered, or another kind of file)")
 	// ErrNewerFormat is returned for a plan file written by a newer invoiceform.
 	ErrNewerFormat = errors.New("plan file was written by a newer invoiceform")
+	// ErrOlderFormat is returned for a plan file of an older format, which this invoiceform
+	// no longer applies or shows.
+	ErrOlderFormat = errors.New("plan file was written by an older invoiceform")
 	// ErrStale is returned when the state has moved since the plan was made, or is another
 	// state altogether (lineage).
 	ErrStale = errors.New("plan is stale: the state changed since it was made")
@@ -70,8 +75,10 @@ type fileDiag struct {
 	Range    *hcl.Range `json:"range,omitempty"`
 }
 
-// fileChange holds what apply needs: the exact body to send (a no-op needs none), the
-// record it was planned against, and where it was declared.
+// fileChange is what the review showed of one change, and nothing more: no request body and
+// no personal data. apply rebuilds every declared body from the configuration and sends it
+// only when it hashes to BodyHash (Verify); a resolve resends the state's own record, which
+// must hash to Before.BodyHash.
 type fileChange struct {
 	Action    string     `json:"action"`
 	ForeignID string     `json:"foreign_id"`
@@ -79,12 +86,23 @@ type fileChange struct {
 	Reason    string     `json:"reason,omitempty"`
 	Range     *hcl.Range `json:"range,omitempty"`
 	Cancel    bool       `json:"cancel,omitempty"`
-	Body      *string    `json:"body,omitempty"`
-	// Currency and Amount repeat the body's, so reading a plan need not parse 100,000 bodies.
+	// Currency and Amount are those the review showed (Change.Money), for every change but
+	// a no-op.
 	Currency string         `json:"currency,omitempty"`
 	Amount   invoice.Amount `json:"amount,omitzero"`
-	BodyHash string         `json:"body_hash,omitempty"`
-	Before   *state.Record  `json:"before,omitempty"`
+	// BodyHash is the declared body's hash; absent when nothing declares the foreign_id.
+	BodyHash string      `json:"body_hash,omitempty"`
+	Before   *fileRecord `json:"before,omitempty"`
+}
+
+// fileRecord is what the review showed of the state's record, and its body's hash.
+type fileRecord struct {
+	Phase    state.Phase `json:"phase"`
+	Status   string      `json:"status,omitempty"`
+	ID       int64       `json:"id,omitempty"`
+	Currency string      `json:"currency,omitempty"`
+	Amount   string      `json:"amount,omitempty"`
+	BodyHash string      `json:"body_hash"`
 }
 
 // Encode writes p as a plan file's bytes. A plan with errors cannot be saved: apply could
@@ -110,15 +128,15 @@ func Encode(p *Plan, now time.Time) ([]byte, error) {
 		}
 		if c.After != nil {
 			fc.Cancel = c.After.Cancel
-			fc.BodyHash = c.After.Hash
-			if c.Action != NoOp {
-				body := string(c.After.Body)
-				fc.Body = &body
-				fc.Currency, fc.Amount = c.After.Request.Currency, c.After.Request.Amount
-			}
+			fc.BodyHash = c.After.BodyHash
 		}
 		if c.Action != NoOp {
-			fc.Before = c.Before
+			if cur, amt, ok := c.Money(); ok {
+				fc.Currency, fc.Amount = cur, amt
+			}
+			if b := c.Before; b != nil {
+				fc.Before = &fileRecord{Phase: b.Phase, Status: b.Status, ID: b.ID, Currency: b.Currency, Amount: b.Amount, BodyHash: b.BodyHash}
+			}
 		}
 		fp.Changes = append(fp.Changes, fc)
 	}
@@ -139,7 +157,7 @@ func Encode(p *Plan, now time.Time) ([]byte, error) {
 	return out, nil
 }
 
-// WriteFile saves p at path with mode 0600 (the bodies hold personal data), through a
+// WriteFile saves p at path with mode 0600 (it holds amounts and ids, if no personal data), through a
 // temporary file and a rename, so a crash never leaves a half-written plan under the name.
 func WriteFile(path string, p *Plan, now time.Time) error {
 	data, err := Encode(p, now)
@@ -172,7 +190,7 @@ func WriteFile(path string, p *Plan, now time.Time) error {
 	return nil
 }
 
-// maxFileSize bounds the plan files ReadFile reads: 100,000 creates take about 61 MB.
+// maxFileSize bounds the plan files ReadFile reads: 100,000 creates take about 40 MB.
 const maxFileSize = 1 << 30
 
 // ReadFile reads a plan file, refusing one that is truncated, altered or newer, and anything
@@ -211,7 +229,23 @@ func shortQuote(s string) string {
 	return strconv.Quote(s)
 }
 
-// Decode parses a plan file's bytes, checking the checksum and every body's hash.
+// isHash reports whether s is a lowercase hex SHA-256, as invoice.Hash writes it.
+func isHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Decode parses a plan file's bytes, checking the checksum and the plan hash. Neither proves
+// anything against someone who edits the file (both can be recomputed): they catch damage.
+// What makes a saved plan safe to apply is Verify, against the configuration and the state.
+// The plan has no request bodies until Attach or Verify gives them back.
 func Decode(data []byte) (*Plan, time.Time, error) {
 	// json.Unmarshal rather than a Decoder with DisallowUnknownFields: the checksum already
 	// proves the content is what a plan wrote, the version says which fields it has, and a
@@ -224,7 +258,10 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 		return nil, time.Time{}, fmt.Errorf("%w: format is %s, want %q", ErrCorrupt, shortQuote(env.Format), FileFormat)
 	}
 	if env.Version > FileVersion {
-		return nil, time.Time{}, fmt.Errorf("%w: version %d (this invoiceform reads up to %d)", ErrNewerFormat, env.Version, FileVersion)
+		return nil, time.Time{}, fmt.Errorf("%w: version %d (this invoiceform reads version %d)", ErrNewerFormat, env.Version, FileVersion)
+	}
+	if env.Version < FileVersion {
+		return nil, time.Time{}, fmt.Errorf("%w: version %d, which held the request bodies; this invoiceform reads only version %d, which holds none and is checked against the configuration", ErrOlderFormat, env.Version, FileVersion)
 	}
 	sum := sha256.Sum256(env.Plan)
 	if env.Checksum != "sha256:"+hex.EncodeToString(sum[:]) {
@@ -234,7 +271,7 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 	if err := json.Unmarshal(env.Plan, &fp); err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: %s", ErrCorrupt, jsonProblem(err, len(env.Plan)))
 	}
-	p := &Plan{Lineage: fp.Lineage, Serial: fp.Serial, Binding: fp.Binding, ConfigHash: fp.ConfigHash, Targets: fp.Targets, Prune: fp.Prune}
+	p := &Plan{Lineage: fp.Lineage, Serial: fp.Serial, Binding: fp.Binding, ConfigHash: fp.ConfigHash, Targets: fp.Targets, Prune: fp.Prune, saved: true}
 	for _, d := range fp.Diagnostics {
 		sev := hcl.DiagWarning
 		if d.Severity == "error" {
@@ -242,36 +279,43 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 		}
 		p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: d.Detail, Subject: d.Range})
 	}
+	p.Changes = make([]*Change, 0, len(fp.Changes))
 	for _, fc := range fp.Changes {
 		a, ok := ParseAction(fc.Action)
 		if !ok {
-			return nil, time.Time{}, fmt.Errorf("%w: change %q has unknown action %q", ErrCorrupt, fc.ForeignID, fc.Action)
+			return nil, time.Time{}, fmt.Errorf("%w: change %s has unknown action %s", ErrCorrupt, shortQuote(fc.ForeignID), shortQuote(fc.Action))
 		}
-		c := &Change{Action: a, ForeignID: fc.ForeignID, Reason: fc.Reason, Before: fc.Before}
+		if fc.ForeignID == "" {
+			return nil, time.Time{}, fmt.Errorf("%w: a change has no foreign_id", ErrCorrupt)
+		}
+		c := &Change{Action: a, ForeignID: fc.ForeignID, Reason: fc.Reason}
 		if fc.Range != nil {
 			c.Range = *fc.Range
 		}
-		if fc.Before != nil {
-			if err := fc.Before.Validate(); err != nil {
-				return nil, time.Time{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		if b := fc.Before; b != nil {
+			if !b.Phase.Valid() || !isHash(b.BodyHash) {
+				return nil, time.Time{}, fmt.Errorf("%w: change %s: the record has phase %s and body hash %s", ErrCorrupt, shortQuote(fc.ForeignID), shortQuote(string(b.Phase)), shortQuote(b.BodyHash))
 			}
+			c.Before = &Recorded{Phase: b.Phase, Status: b.Status, ID: b.ID, Currency: b.Currency, Amount: b.Amount, BodyHash: b.BodyHash}
 		}
 		if fc.Address != "" {
-			inv := &config.Invoice{Address: fc.Address, ForeignID: fc.ForeignID, Cancel: fc.Cancel, Hash: fc.BodyHash, DeclRange: c.Range}
-			if fc.Body != nil {
-				inv.Body = []byte(*fc.Body)
-				if invoice.Hash(inv.Body) != fc.BodyHash {
-					return nil, time.Time{}, fmt.Errorf("%w: change %q: body does not match its hash", ErrCorrupt, fc.ForeignID)
-				}
-				inv.Request.Currency, inv.Request.Amount = fc.Currency, fc.Amount
+			if !isHash(fc.BodyHash) {
+				return nil, time.Time{}, fmt.Errorf("%w: change %s: body hash %s", ErrCorrupt, shortQuote(fc.ForeignID), shortQuote(fc.BodyHash))
 			}
-			c.After = inv
+			c.After = &Declared{Address: fc.Address, Cancel: fc.Cancel, BodyHash: fc.BodyHash}
 		}
-		if a == Create && (c.After == nil || c.After.Body == nil) {
-			return nil, time.Time{}, fmt.Errorf("%w: create %q has no body", ErrCorrupt, fc.ForeignID)
+		if a != NoOp && fc.Currency != "" {
+			if c.After != nil && a != Resolve {
+				c.After.Currency, c.After.Amount = fc.Currency, fc.Amount
+			} else if c.Before != nil {
+				c.Before.RequestCurrency, c.Before.RequestAmount = fc.Currency, fc.Amount
+			}
 		}
-		if a == Resolve && c.Before == nil {
-			return nil, time.Time{}, fmt.Errorf("%w: resolve %q has no pending record", ErrCorrupt, fc.ForeignID)
+		switch {
+		case a == Create && c.After == nil:
+			return nil, time.Time{}, fmt.Errorf("%w: create %s has no declared invoice", ErrCorrupt, shortQuote(fc.ForeignID))
+		case (a == Resolve || a == Cancel || a == Undeclared || a == Conflict) && c.Before == nil:
+			return nil, time.Time{}, fmt.Errorf("%w: %s %s has no record", ErrCorrupt, a, shortQuote(fc.ForeignID))
 		}
 		p.Changes = append(p.Changes, c)
 	}

@@ -36,7 +36,15 @@ func TestFileRoundTrip(t *testing.T) {
 	if got.Hash() != p.Hash() || got.ConfigHash != p.ConfigHash || got.Lineage != p.Lineage || got.Serial != p.Serial || got.Binding != p.Binding {
 		t.Errorf("read plan differs: hash %s/%s", got.Hash(), p.Hash())
 	}
-	// Apply needs the exact bodies: the declared one to create, the recorded one to resolve.
+	// The file keeps no body: a read plan has none until Verify gives them back from the
+	// configuration; then they are the exact bytes of the configuration.
+	for _, c := range got.Changes {
+		if c.Body() != nil {
+			t.Errorf("%s: a body read from the file", c.ForeignID)
+		}
+	}
+	invs, snap, _ := everyActionInputs()
+	must(t, plan.Verify(got, invs, snap))
 	for i, c := range p.Changes {
 		if c.Action == plan.NoOp {
 			continue
@@ -45,11 +53,23 @@ func TestFileRoundTrip(t *testing.T) {
 			t.Errorf("%s: body %s, want %s", c.ForeignID, got.Changes[i].Body(), c.Body())
 		}
 	}
-	// Every view of the saved plan matches the view of the plan itself (diagnostics lose
-	// nothing but their source snippets, which these views do not print).
-	for _, view := range []string{"txt", "md"} {
-		if diff := cmp.Diff(string(render(t, p, view, plan.ViewOptions{})), string(render(t, got, view, plan.ViewOptions{}))); diff != "" {
-			t.Errorf("%s view of the saved plan differs:\n%s", view, diff)
+	// The Markdown of the saved plan, which holds no body, matches the plan's own whether or
+	// not the configuration is at hand.
+	saved, _, err := plan.ReadFile(path)
+	must(t, err)
+	if diff := cmp.Diff(string(render(t, p, "md", plan.ViewOptions{})), string(render(t, saved, "md", plan.ViewOptions{}))); diff != "" {
+		t.Errorf("md view of the saved plan differs:\n%s", diff)
+	}
+}
+
+// TestFileHoldsNoPersonalData: the plan file holds no request body and none of the personal
+// data (nor anything else of the bodies but currency and amount).
+func TestFileHoldsNoPersonalData(t *testing.T) {
+	data, err := plan.Encode(everyAction(), now)
+	must(t, err)
+	for _, s := range []string{"buyer@example.com", "Friedrich", "Müller", "1995-08-17", "shop.example.com", "cust-1", "Order order-1", `"body"`, "email_user", "sender_data"} {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("the plan file holds %q:\n%s", s, data)
 		}
 	}
 }
@@ -71,7 +91,7 @@ func TestFileTamperedRefused(t *testing.T) {
 		"truncated":       {data[:len(data)/2], fmt.Sprintf("(after %d bytes: the file is cut short)", len(data)/2)},
 		"empty":           {[]byte{}, "(after 0 bytes: the file is cut short)"},
 		"syntax altered":  {bytes.Replace(data, []byte(`"format":`), []byte(`"format!`), 1), "at byte 11 of"},
-		"amount altered":  {bytes.Replace(data, []byte(`\"amount\":1234.5`), []byte(`\"amount\":9234.5`), 1), "checksum mismatch"},
+		"amount altered":  {bytes.Replace(data, []byte(`"amount":"1234.5"`), []byte(`"amount":"9234.5"`), 1), "checksum mismatch"},
 		"serial altered":  {bytes.Replace(data, []byte(`"serial":7`), []byte(`"serial":8`), 1), "checksum mismatch"},
 		"checksum forged": {bytes.Replace(data, []byte(`"checksum":"sha256:`), []byte(`"checksum":"sha256:0`), 1), "checksum mismatch"},
 		"not a plan":      {[]byte(`{"format":"invoiceform-state","version":1}`), `format is "invoiceform-state", want "invoiceform-plan"`},
@@ -88,9 +108,13 @@ func TestFileTamperedRefused(t *testing.T) {
 			}
 		})
 	}
-	newer := bytes.Replace(data, []byte(`"version":1`), []byte(`"version":2`), 1)
+	newer := bytes.Replace(data, []byte(`"version":2`), []byte(`"version":3`), 1)
 	if _, _, err := plan.Decode(newer); !errors.Is(err, plan.ErrNewerFormat) {
 		t.Errorf("newer version: err = %v", err)
+	}
+	older := bytes.Replace(data, []byte(`"version":2`), []byte(`"version":1`), 1)
+	if _, _, err := plan.Decode(older); !errors.Is(err, plan.ErrOlderFormat) || !strings.Contains(err.Error(), "version 1, which held the request bodies") {
+		t.Errorf("older version: err = %v", err)
 	}
 }
 

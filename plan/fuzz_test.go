@@ -31,7 +31,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		sum := sha256.Sum256(payload)
 		var b bytes.Buffer
-		b.WriteString(`{"format":"invoiceform-plan","version":1,"created_at":"2026-11-24T04:00:00Z","checksum":"sha256:`)
+		b.WriteString(`{"format":"invoiceform-plan","version":2,"created_at":"2026-11-24T04:00:00Z","checksum":"sha256:`)
 		b.WriteString(hex.EncodeToString(sum[:]))
 		b.WriteString(`","plan":`)
 		b.Write(payload)

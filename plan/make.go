@@ -113,7 +113,7 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 
 // declared plans one declared invoice against its record (nil when there is none).
 func (p *Plan) declared(inv *config.Invoice, rec *state.Record) {
-	c := &Change{ForeignID: inv.ForeignID, After: inv, Before: rec, Range: inv.DeclRange}
+	c := &Change{ForeignID: inv.ForeignID, After: declaredOf(inv), Range: inv.DeclRange}
 	switch {
 	case rec == nil && inv.Cancel:
 		p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
@@ -153,12 +153,15 @@ func (p *Plan) declared(inv *config.Invoice, rec *state.Record) {
 	default:
 		c.Action, c.Reason = Cancel, "cancel = true"
 	}
+	if rec != nil {
+		c.Before = recordedOf(rec, c.Action != NoOp)
+	}
 	p.Changes = append(p.Changes, c)
 }
 
 // undeclared plans a record that no block declares.
 func (p *Plan) undeclared(rec *state.Record, prune bool) {
-	c := &Change{ForeignID: rec.ForeignID, Before: rec}
+	c := &Change{ForeignID: rec.ForeignID, Before: recordedOf(rec, true)}
 	switch {
 	case rec.Phase == state.Pending:
 		// The journal entry may have created an invoice: it must be resolved whatever the

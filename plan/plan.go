@@ -9,14 +9,72 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 )
+
+// Declared is the invoice a change is declared as, as a plan carries it: what the review
+// showed (address, cancel flag, currency, amount, body hash), and in a plan made from the
+// configuration the request itself. A plan read from a file has no Request and no Body: the
+// file keeps no request body and no personal data. Attach (show) and Verify (apply) give them
+// back from the configuration, and only when it hashes to BodyHash.
+type Declared struct {
+	Address  string
+	Cancel   bool
+	Currency string
+	Amount   invoice.Amount
+	// BodyHash is invoice.Hash of the canonical request body (config.Invoice.Hash).
+	BodyHash string
+
+	// Request is the validated, normalised request from config.Load, and Body its canonical
+	// encoding: the exact bytes apply signs and sends. Both nil until attached in a plan read
+	// from a file.
+	Request *invoice.Request
+	Body    []byte
+}
+
+// declaredOf is the payload of a declared invoice of the configuration.
+func declaredOf(inv *config.Invoice) *Declared {
+	return &Declared{Address: inv.Address, Cancel: inv.Cancel, Currency: inv.Request.Currency, Amount: inv.Request.Amount,
+		BodyHash: inv.Hash, Request: &inv.Request, Body: inv.Body}
+}
+
+// Recorded is the state's record a change was planned against, as a plan carries it: what
+// the review showed and what apply checks the state against (phase, status, the API's id and
+// amount, and the hash of the recorded request). RequestCurrency and RequestAmount are the
+// recorded request's, for the totals of resolves and pruned cancels; they are set for
+// changes only (not for no-ops). Body is the recorded request in a plan made against the
+// state, for the views; a plan read from a file has none, and apply always sends the bytes
+// of the state's own record, never these.
+type Recorded struct {
+	Phase    state.Phase
+	Status   string
+	ID       int64
+	Currency string // the API's answer, exact decimal text
+	Amount   string
+	BodyHash string
+
+	RequestCurrency string
+	RequestAmount   invoice.Amount
+
+	Body []byte
+}
+
+// recordedOf is the payload of a state record; money says whether to read the recorded
+// request's currency and amount (a JSON parse, skipped for the many no-ops).
+func recordedOf(r *state.Record, money bool) *Recorded {
+	rec := &Recorded{Phase: r.Phase, Status: r.Status, ID: r.ID, Currency: r.Currency, Amount: r.Amount, BodyHash: r.BodyHash, Body: r.Body}
+	if money {
+		rec.RequestCurrency, rec.RequestAmount, _ = invoice.Money(r.Body)
+	}
+	return rec
+}
 
 // Change is what the plan says about one foreign_id. Before and After mean, per action:
 //
 //	action      Before                        After
 //	create      nil                           the declared invoice
-//	no-op       the record (nil in a file)    the declared invoice (body omitted in a file)
+//	no-op       the record (nil in a file)    the declared invoice
 //	cancel      the issued record             the declaring invoice, or nil under -prune
 //	resolve     the pending record            the declaring invoice, or nil if undeclared
 //	conflict    the issued or pending record  the declared invoice
@@ -27,8 +85,8 @@ import (
 type Change struct {
 	Action    Action
 	ForeignID string
-	Before    *state.Record
-	After     *config.Invoice
+	Before    *Recorded
+	After     *Declared
 	// Reason says why, in a short phrase, when the action alone does not
 	// ("already cancelled", "not declared; -prune").
 	Reason string
@@ -45,6 +103,8 @@ func (c *Change) Address() string {
 
 // Body is the exact request body apply would send: the declared one for a create, the
 // recorded one for a resolve (resending the journaled bytes is what makes it exactly-once).
+// It is nil when the plan does not hold it: a plan read from a file before Attach or Verify,
+// and always for a resolve of a plan read from a file (apply resends the state's own bytes).
 func (c *Change) Body() []byte {
 	switch {
 	case c.Action == Resolve && c.Before != nil:
@@ -55,6 +115,31 @@ func (c *Change) Body() []byte {
 		return c.Before.Body
 	}
 	return nil
+}
+
+// BodyHash is the hash of the body Body returns, known even when the body is not at hand.
+func (c *Change) BodyHash() string {
+	switch {
+	case c.Action == Resolve && c.Before != nil:
+		return c.Before.BodyHash
+	case c.After != nil:
+		return c.After.BodyHash
+	case c.Before != nil:
+		return c.Before.BodyHash
+	}
+	return ""
+}
+
+// Money is the currency and amount of the request the change is about: the declared one, or
+// for a resolve or an undeclared record the recorded one.
+func (c *Change) Money() (currency string, amount invoice.Amount, ok bool) {
+	if c.After != nil && c.Action != Resolve && c.After.Currency != "" {
+		return c.After.Currency, c.After.Amount, true
+	}
+	if c.Before != nil && c.Before.RequestCurrency != "" {
+		return c.Before.RequestCurrency, c.Before.RequestAmount, true
+	}
+	return "", invoice.Amount{}, false
 }
 
 // Plan is the result of Make: every change in foreign_id order, the diagnostics, and what a
@@ -76,7 +161,15 @@ type Plan struct {
 
 	Targets []string
 	Prune   bool
+
+	// saved is set on a plan read from a file; attached once the declared bodies were given
+	// back from the configuration (Attach), verified once Verify also found the state's
+	// records and gave the recorded bodies back.
+	saved, attached, verified bool
 }
+
+// Saved reports whether p was read from a plan file.
+func (p *Plan) Saved() bool { return p.saved }
 
 // HasErrors reports whether the plan has error diagnostics (and so cannot be applied).
 func (p *Plan) HasErrors() bool { return p.Diagnostics.HasErrors() }
@@ -102,7 +195,8 @@ func (p *Plan) Counts() map[Action]int {
 
 // Hash identifies the plan's content: what apply would do and against what. It covers the
 // config hash, the state's lineage and serial, the binding, and every change's action,
-// foreign_id and body hashes; never a time, so the same inputs always give the same hash.
+// foreign_id, body hashes, currency and amount; never a time, so the same inputs always give
+// the same hash. It is the same for a plan and for the plan read back from its file.
 func (p *Plan) Hash() string {
 	h := sha256.New()
 	var buf []byte
@@ -113,7 +207,7 @@ func (p *Plan) Hash() string {
 		buf = append(buf, s...)
 		h.Write(buf)
 	}
-	field(h, "invoiceform-plan-v1")
+	field(h, "invoiceform-plan-v2")
 	field(h, p.ConfigHash)
 	field(h, p.Lineage)
 	field(h, strconv.FormatUint(p.Serial, 10))
@@ -122,17 +216,26 @@ func (p *Plan) Hash() string {
 	for _, c := range p.Changes {
 		field(h, c.Action.String())
 		field(h, c.ForeignID)
-		// A no-op's record has the same body hash as its invoice, and plan files leave it out.
+		// A no-op's record has the same body hash as its invoice, and plan files leave it out,
+		// as they leave out a no-op's money.
 		if c.Before != nil && c.Action != NoOp {
 			field(h, c.Before.BodyHash)
 		} else {
 			field(h, "")
 		}
 		if c.After != nil {
-			field(h, c.After.Hash)
+			field(h, c.After.BodyHash)
 		} else {
 			field(h, "")
 		}
+		cur, amt := "", ""
+		if c.Action != NoOp {
+			if cu, a, ok := c.Money(); ok {
+				cur, amt = cu, a.String()
+			}
+		}
+		field(h, cur)
+		field(h, amt)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

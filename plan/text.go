@@ -123,6 +123,16 @@ func writeChange(w io.Writer, dc DocChange, paint func(string, string) string) {
 		}
 		fmt.Fprintf(w, "      %s\n", paint(ansiDim, "state: "+strings.Join(parts, ", ")))
 	}
+	if dc.After == nil && dc.BodyHash != "" && (dc.Action == "create" || dc.Action == "resolve") {
+		// A saved plan without its configuration: what the review showed, and the hash the
+		// body rebuilt from the configuration must have.
+		if dc.Currency != "" {
+			if a, err := invoice.ParseAmount(dc.Amount); err == nil {
+				fmt.Fprintf(w, "      amount    = %s %s\n", dc.Currency, invoice.FormatMoney(dc.Currency, a))
+			}
+		}
+		fmt.Fprintf(w, "      body_hash = %s\n", dc.BodyHash)
+	}
 	if dc.After != nil && (dc.Action == "create" || dc.Action == "resolve") {
 		fields, ok := Fields(dc.After)
 		if !ok {

@@ -23,6 +23,12 @@ var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
 // everyAction is a small plan with every action and a warning, and no errors: a conflict is
 // in its own plan (conflictPlan), so that this one can also be saved to a file.
 func everyAction() *plan.Plan {
+	invs, snap, opts := everyActionInputs()
+	return plan.Make(invs, snap, opts)
+}
+
+// everyActionInputs are the configuration, state and options everyAction is made from.
+func everyActionInputs() ([]*config.Invoice, *state.Snapshot, plan.Options) {
 	sd := func(r *invoice.Request) {
 		r.SenderType = "natural"
 		r.SenderData = &invoice.SenderData{FirstName: "Friedrich", LastName: "Müller", DateOfBirth: "1995-08-17"}
@@ -38,8 +44,8 @@ func everyAction() *plan.Plan {
 		rec(pending, state.Pending, ""), rec(gone, state.Issued, "created"))
 	snap.Records["order-4"].ID = 9001
 	snap.Binding.KeyFingerprint = "db6bcf6a2a36ee93"
-	return plan.Make([]*config.Invoice{create1, create2, same, cancel, pending, never}, snap,
-		plan.Options{Endpoint: "https://app.sandbox.cryptoprocessing.com/api/v2", KeyFingerprint: "db6bcf6a2a36ee93"})
+	return []*config.Invoice{create1, create2, same, cancel, pending, never}, snap,
+		plan.Options{Endpoint: "https://app.sandbox.cryptoprocessing.com/api/v2", KeyFingerprint: "db6bcf6a2a36ee93"}
 }
 
 func conflictPlan() *plan.Plan {
@@ -204,7 +210,7 @@ func TestJSONStable(t *testing.T) {
 	for k := range doc {
 		names = append(names, k)
 	}
-	want := []string{"binding", "changes", "config_hash", "diagnostics", "format_version", "plan_hash", "prune", "state", "summary", "totals"}
+	want := []string{"binding", "bodies", "changes", "config_hash", "diagnostics", "format_version", "plan_hash", "prune", "state", "summary", "totals"}
 	if diff := cmp.Diff(want, names, cmpSorted); diff != "" {
 		t.Error(diff)
 	}
@@ -227,17 +233,31 @@ var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
 	return out
 })
 
-// TestRedactRequest: the fast redaction of declared requests gives the bytes of
-// state.RedactBody, which the JSON view of a saved plan uses.
-func TestRedactRequest(t *testing.T) {
-	p := everyAction()
-	live := render(t, p, "json", plan.ViewOptions{})
+// TestSavedPlanViews: a saved plan verified against its configuration and state shows what
+// the plan showed, byte for byte, in every view; attached to the configuration alone it shows
+// the declared bodies (redacted as the plan did: the fast redaction of declared requests);
+// without either it shows the review data and no body.
+func TestSavedPlanViews(t *testing.T) {
+	invs, snap, opts := everyActionInputs()
+	p := plan.Make(invs, snap, opts)
 	data, err := plan.Encode(p, now)
 	must(t, err)
-	saved, _, err := plan.Decode(data)
-	must(t, err)
-	if diff := cmp.Diff(string(live), string(render(t, saved, "json", plan.ViewOptions{}))); diff != "" {
-		t.Error(diff)
+	read := func() *plan.Plan {
+		saved, _, err := plan.Decode(data)
+		must(t, err)
+		return saved
+	}
+	for _, view := range []string{"txt", "json", "md"} {
+		live := string(render(t, p, view, plan.ViewOptions{}))
+		verified := read()
+		must(t, plan.Verify(verified, invs, snap))
+		if diff := cmp.Diff(live, string(render(t, verified, view, plan.ViewOptions{}))); diff != "" {
+			t.Errorf("%s view of the verified saved plan differs:\n%s", view, diff)
+		}
+		attached := read()
+		must(t, plan.Attach(attached, invs))
+		golden(t, "every-action-saved-config."+view+".golden", render(t, attached, view, plan.ViewOptions{}))
+		golden(t, "every-action-saved."+view+".golden", render(t, read(), view, plan.ViewOptions{}))
 	}
 }
 

@@ -41,8 +41,10 @@ func advice(err error) string {
 		return "restore it from a backup with invoiceform state import, or move it away"
 	case errors.Is(err, os.ErrPermission):
 		return "the file's permissions or owner do not let this user open it; nothing was changed"
-	case errors.Is(err, plan.ErrCorrupt):
+	case errors.Is(err, plan.ErrCorrupt), errors.Is(err, plan.ErrOlderFormat):
 		return "make a new one with invoiceform plan -out=FILE"
+	case errors.Is(err, plan.ErrMismatch):
+		return "apply a plan made from this very configuration: run invoiceform plan -out=FILE here and review it"
 	case errors.Is(err, pgstate.ErrConnString):
 		return "check " + envPGConnStr + ", or conn_str in settings { backend \"pg\" }"
 	case errors.Is(err, api.ErrNoKey):

@@ -54,7 +54,9 @@ func applyCommand(e *env) *ffcli.Command {
 		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=R] [-json] [-detailed-exitcode] [-emulator] [PLANFILE]",
 		ShortHelp:  "issue the planned invoices exactly once, resolve interrupted ones, send the planned cancels",
 		LongHelp: `Plans (or reads PLANFILE, a plan saved by "plan -out", after checking that the state has not
-moved since), shows the plan, asks for "yes" (on a terminal; elsewhere -auto-approve is
+moved since and that the configuration here gives that very plan: PLANFILE holds no request
+body, and every body is rebuilt from the configuration and sent only if it hashes to the
+plan's), shows the plan, asks for "yes" (on a terminal; elsewhere -auto-approve is
 required), then applies it. Every create is journalled in the state before it is sent, so an
 interrupted or failed run is finished by the next apply without creating any invoice twice.
 Credentials come from INVOICEFORM_API_KEY and INVOICEFORM_API_SECRET; the state is bound to the
@@ -83,8 +85,8 @@ state are used instead, and the credentials are not read.`,
 			file := ""
 			if len(args) == 1 {
 				file = args[0]
-				if len(a.targets) > 0 || a.prune || len(a.vars.vars) > 0 || len(a.vars.varFiles) > 0 {
-					return usageError{"a saved plan is applied as it is: -target, -prune, -var and -var-file belong to the plan command"}
+				if len(a.targets) > 0 || a.prune {
+					return usageError{"a saved plan is applied as it is: -target and -prune belong to the plan command (-var and -var-file load the configuration the plan is checked against)"}
 				}
 				if a.emulator {
 					return usageError{"-emulator plans afresh against its own empty state; it cannot apply a saved plan"}
@@ -205,35 +207,33 @@ func applyCredentials(e *env, a *applyArgs) (key, secret string, err error) {
 // applyInput is what an apply starts from: a saved plan, or the loaded configuration.
 type applyInput struct {
 	saved    *plan.Plan
-	file     string // of the saved plan
-	cfg      *config.Config
+	file     string          // of the saved plan
+	cfg      *config.Config  // always loaded: a saved plan's bodies are rebuilt from it
 	diags    hcl.Diagnostics // the configuration's warnings
 	endpoint string
 }
 
-// readApplyInput reads the saved plan, or loads the configuration (showing its diagnostics
-// when it has errors), and finds the state.
+// readApplyInput reads the saved plan, if any, and loads the configuration (showing its
+// diagnostics when it has errors), and finds the state. A saved plan holds no request body:
+// apply rebuilds every body from the configuration loaded here, as plan loads it (-var,
+// -var-file, INVOICEFORM_VAR_*), and apply.Prepare sends nothing unless they hash to the
+// plan's (plan.Verify).
 func readApplyInput(e *env, a *applyArgs, file string, v plan.View) (*applyInput, error) {
+	var saved *plan.Plan
 	if file != "" {
 		p, _, err := plan.ReadFile(file)
 		if err != nil {
 			return nil, err // it names the file
 		}
-		if !a.emulator {
-			if err := a.state.configureFromDir(e); err != nil {
-				return nil, err
-			}
-		}
-		ep := e.getenv("INVOICEFORM_ENDPOINT")
-		if ep == "" {
-			ep = p.Binding.Endpoint
-		}
-		return &applyInput{saved: p, file: file, endpoint: ep}, nil
+		saved = p
 	}
 	cfg, ep, diags := loadConfig(e, a.vars)
 	if diags.HasErrors() {
 		if err := v.Diagnostics(cfg.Files, diags); err != nil {
 			return nil, err
+		}
+		if saved != nil {
+			fmt.Fprintf(e.stderr, "The configuration here does not load, so %s cannot be checked against it: nothing was sent.\n", file)
 		}
 		return nil, exitCode(exitError)
 	}
@@ -242,13 +242,16 @@ func readApplyInput(e *env, a *applyArgs, file string, v plan.View) (*applyInput
 			return nil, err
 		}
 	}
-	return &applyInput{cfg: cfg, diags: diags, endpoint: ep}, nil
+	return &applyInput{saved: saved, file: file, cfg: cfg, diags: diags, endpoint: ep}, nil
 }
 
 // source says apply.Prepare where the plan comes from.
 func (in *applyInput) source(a *applyArgs, t *applyTarget) apply.Source {
 	src := apply.Source{Saved: in.saved, File: in.file, Where: a.state.where()}
 	if in.saved != nil {
+		src.Verify = func(p *plan.Plan, snap *state.Snapshot) error {
+			return plan.Verify(p, in.cfg.Invoices, snap)
+		}
 		return src
 	}
 	src.Make = func(snap *state.Snapshot) *plan.Plan {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -237,7 +238,23 @@ func TestHostileInputs(t *testing.T) {
 	planCase("a state file", fx.state, badPlan, `invalid character`)
 	planCase("random bytes", random, badPlan)
 	planCase("empty", nil, badPlan, `cut short`)
-	planCase("from a newer invoiceform", alterPlan(`"version":1`, `"version":9`), `plan file was written by a newer invoiceform: version 9`)
+	planCase("from a newer invoiceform", alterPlan(`"version":2`, `"version":9`), `plan file was written by a newer invoiceform: version 9`)
+	planCase("from an older invoiceform", alterPlan(`"version":2`, `"version":1`), `plan file was written by an older invoiceform: version 1, which held the request bodies.*\(make a new one with invoiceform plan -out=FILE\)`)
+	// Edited and re-signed as an attacker would: the file is valid, and apply, which rebuilds
+	// the bodies from the configuration, refuses it, naming the invoice.
+	for _, keep := range []bool{false, true} {
+		resigned, err := resignPlan(fx.plan, "order-1002", "2500", keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `main\.hcl:30: invoice\.order-1002 \(foreign_id order-1002\): the request declared here is not the one planned \(planned EUR 2,500\.00, declared now EUR 250\.00\)`
+		if keep {
+			want = `main\.hcl:30: invoice\.order-1002 \(foreign_id order-1002\): the plan says EUR 2,500\.00, and planning here gives EUR 250\.00`
+		}
+		cases = append(cases, hcase{name: fmt.Sprintf("plan file re-signed with another amount (body hash kept: %t)", keep),
+			setup: withFiles(map[string][]byte{"main.hcl": fx.config, "p.plan": resigned}), args: []string{"apply", "-state=fresh.state", "p.plan"}, code: 1,
+			want: []string{`p\.plan: nothing was sent: the saved plan does not match the configuration here: ` + want, `\(apply a plan made from this very configuration`}})
+	}
 	cases = append(cases, hcase{name: "plan file missing", args: []string{"show", "p.plan"}, code: 1, want: []string{`p\.plan: no such file or directory`}})
 
 	stateCase := func(name string, setup func(*testing.T, string), want ...string) {
@@ -252,7 +269,7 @@ func TestHostileInputs(t *testing.T) {
 	stateCase("of random bytes", withFiles(map[string][]byte{"invoiceform.state": random}), strings.ReplaceAll(badState, "%s", "invalid database"))
 	stateCase("of zero length", withFiles(map[string][]byte{"invoiceform.state": nil}), strings.ReplaceAll(badState, "%s", "the file is empty"))
 	stateCase("truncated", withFiles(map[string][]byte{"invoiceform.state": fx.state[:8192]}), strings.ReplaceAll(badState, "%s", `truncated: 8192 bytes, want \d+`))
-	stateCase("that is a plan file", withFiles(map[string][]byte{"invoiceform.state": fx.plan}), strings.ReplaceAll(badState, "%s", `file size too small \d+`))
+	stateCase("that is a plan file", withFiles(map[string][]byte{"invoiceform.state": fx.plan}), strings.ReplaceAll(badState, "%s", `(file size too small \d+|invalid database)`))
 
 	importCase := func(name string, data []byte, want ...string) {
 		cases = append(cases, hcase{name: "state import of " + name, setup: withFiles(map[string][]byte{"backup.json": data}),

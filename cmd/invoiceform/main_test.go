@@ -15,6 +15,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/invoiceform/invoiceform/emulator"
+	"github.com/invoiceform/invoiceform/invoice"
+	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state/pgstate/pgtest"
 )
 
@@ -116,6 +118,35 @@ func scriptParams(dir string, setup func(*testscript.Env) error) testscript.Para
 					}
 				}
 			},
+			// emuamount FOREIGN_ID CURRENCY AMOUNT: the emulator's invoice has this currency and
+			// amount (compared as exact decimals).
+			"emuamount": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: emuamount FOREIGN_ID CURRENCY AMOUNT")
+				}
+				v, _ := emulators.Load(ts.Getenv("WORK"))
+				inv, ok := v.(*emulator.Server).Lookup(emulator.DefaultKey, args[0])
+				want, err := invoice.ParseAmount(args[2])
+				ts.Check(err)
+				got, err := invoice.ParseAmount(inv.Amount)
+				if !ok || err != nil || inv.Currency != args[1] || got.Cmp(want) != 0 {
+					ts.Fatalf("%s: %s %s (found %v), want %s %s", args[0], inv.Currency, inv.Amount, ok, args[1], args[2])
+				}
+			},
+			// planedit FILE FOREIGN_ID AMOUNT [keephash]: edits a saved plan as an attacker with
+			// the source code would (see resignPlan): the change's amount is set, and its body
+			// hash set to that of a forged body unless keephash.
+			"planedit": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 3 || len(args) > 4 {
+					ts.Fatalf("usage: planedit FILE FOREIGN_ID AMOUNT [keephash]")
+				}
+				path := ts.MkAbs(args[0])
+				data, err := os.ReadFile(path)
+				ts.Check(err)
+				out, err := resignPlan(data, args[1], args[2], len(args) == 4 && args[3] == "keephash")
+				ts.Check(err)
+				ts.Check(os.WriteFile(path, out, 0o600))
+			},
 			// exitcode N PROG ARGS... runs PROG and requires exit code N exactly.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
@@ -139,4 +170,38 @@ func scriptParams(dir string, setup func(*testscript.Env) error) testscript.Para
 			},
 		},
 	}
+}
+
+// resignPlan edits a saved plan as an attacker with the source code and the file would: it
+// reads the file with invoiceform's own reader, sets the amount of the change of foreignID
+// (and, unless keepHash, its body hash to the hash of a body the attacker made up), and
+// writes it with invoiceform's own writer, so that the checksum and the plan hash are right
+// again. Nothing in the file can tell the edit apart from a plan.
+func resignPlan(data []byte, foreignID, amount string, keepHash bool) ([]byte, error) {
+	p, created, err := plan.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	a, err := invoice.ParseAmount(amount)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range p.Changes {
+		if c.ForeignID != foreignID || c.After == nil {
+			continue
+		}
+		c.After.Amount = a
+		if !keepHash {
+			c.After.BodyHash = invoice.Hash([]byte(`{"amount":` + amount + `,"url_success":"https://evil.example.net/"}`))
+		}
+		out, err := plan.Encode(p, created)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := plan.Decode(out); err != nil {
+			return nil, fmt.Errorf("the re-signed plan does not read back: %w", err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("the plan has no declared change %s", foreignID)
 }

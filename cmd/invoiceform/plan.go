@@ -51,7 +51,7 @@ func planCommand(e *env) *ffcli.Command {
 	a.vars.bind(fs)
 	a.state.bind(fs)
 	a.view.bind(fs)
-	fs.StringVar(&a.out, "out", "", "save the plan to `FILE` (mode 0600; it holds the request bodies, personal data included: never commit it)")
+	fs.StringVar(&a.out, "out", "", "save the plan to `FILE` (mode 0600; no request body and no personal data, but amounts and ids: keep it private)")
 	fs.BoolVar(&a.detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when there are changes")
 	fs.BoolVar(&a.prune, "prune", false, "plan a cancel for every open issued invoice that is no longer declared")
 	fs.Var(&a.targets, "target", "limit the plan to `FOREIGN_ID` (repeatable)")
@@ -153,7 +153,7 @@ func runPlan(ctx context.Context, e *env, a planArgs, v plan.View) error {
 		if err := plan.WriteFile(a.out, p, time.Now()); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "Saved the plan to %s (mode 0600: it holds personal data; never commit it). Apply exactly this plan with \"invoiceform apply %s\".\n", a.out, a.out)
+		fmt.Fprintf(e.stderr, "Saved the plan to %s (mode 0600: no request body and no personal data, but amounts and ids; keep it private). Apply exactly this plan with \"invoiceform apply %s\" in a checkout of this same configuration: apply rebuilds every body from it and sends nothing unless they hash to the plan's.\n", a.out, a.out)
 	}
 	if a.detailed && p.HasChanges() {
 		return exitCode(exitChanges)
