@@ -3,7 +3,9 @@ package emulator
 import "testing"
 
 // TestPHPJSON compares phpJSON with what PHP's json_encode writes with its default flags for
-// the same values (outputs as PHP 8 prints them).
+// the same values: "/" as "\/", non-ASCII as lowercase \uXXXX (surrogate pairs), control
+// characters as \b \f \n \r \t or \u00XX, <>&' unescaped. The expected strings follow that
+// documented behaviour; they were not produced by running PHP.
 func TestPHPJSON(t *testing.T) {
 	cases := []struct {
 		in   any
