@@ -7,10 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // callback is one signed delivery to the merchant's callback URL.
@@ -50,7 +51,7 @@ type cbPayload struct {
 	ForeignID        string     `json:"foreign_id"`
 	EndUserReference string     `json:"end_user_reference"`
 	Type             string     `json:"type"`
-	CryptoAddress    *cbAddress `json:"crypto_address"`
+	CryptoAddress    cbAddress  `json:"crypto_address"` // always an object [D S11, S20]
 	CurrencySent     cbSent     `json:"currency_sent"`
 	CurrencyReceived cbReceived `json:"currency_received"`
 	Transactions     []cbTx     `json:"transactions"`
@@ -64,7 +65,7 @@ type cbPayload struct {
 type cbAddress struct {
 	ID        int64   `json:"id"`
 	Currency  string  `json:"currency"`
-	ConvertTo string  `json:"convert_to"`
+	ConvertTo string  `json:"convert_to,omitempty"` // only when the payment is converted [D S20]
 	Address   string  `json:"address"`
 	Tag       *string `json:"tag"`
 }
@@ -98,11 +99,22 @@ type cbFee struct {
 	Amount   string `json:"amount"`
 }
 
-const zero8 = "0.00000000"
-
-// callbackFor builds the callback of the invoice's new status. The caller holds s.mu.
-// wasPaying tells a failure after a seen payment from one with nothing paid.
-func (s *Server) callbackFor(inv *invoice, wasPaying bool) callback {
+// callbackFor builds the callback of the invoice's current state, the way the documented
+// examples read [D S11, S20; "Evidence from independent clients"]:
+//
+//   - crypto_address is always an object: the pay currency and the deposit address. Before the
+//     customer has chosen a currency (a cancel or a timer expiry straight from created) it names
+//     the currency the customer would be offered first (payCurrency) with id 0 and address "":
+//     no address was issued [I].
+//   - currency_sent is in that crypto currency: amount is what the customer is asked to send,
+//     remaining_amount what is still missing, so an unpaid invoice has both equal.
+//   - currency_received is the invoice's currency and gross amount in every status; the fee
+//     appears in fees once the invoice is confirmed.
+//   - expires_at is fixed_at + 900 until a payment is seen, then about 24 h after it
+//     (inv.expiresAt).
+//
+// The caller holds s.mu.
+func (s *Server) callbackFor(inv *invoice) callback {
 	if s.opts.CallbackURL == "" {
 		return callback{}
 	}
@@ -110,46 +122,99 @@ func (s *Server) callbackFor(inv *invoice, wasPaying bool) callback {
 	if fixed == 0 {
 		fixed = s.now().Unix()
 	}
+	expires := inv.expiresAt
+	if expires == 0 {
+		expires = fixed + releaseAfter
+	}
+	payCur := inv.payCurrency()
+	toSend, remaining := inv.toSend(), inv.remaining()
 	p := cbPayload{
 		ID: inv.id, ForeignID: inv.foreignID, EndUserReference: inv.endUserReference, Type: "invoice",
-		Transactions: []cbTx{}, Fees: []cbFee{}, Error: inv.failReason, Status: inv.status,
-		FixedAt: fixed, ExpiresAt: fixed + releaseAfter,
-	}
-	sentCur, sent := inv.senderCurrency, zero8
-	if sentCur == "" {
-		sentCur = inv.currency
-	}
-	remaining := inv.amount.FloatString(8)
-	if inv.senderAmount != nil {
-		remaining = inv.senderAmount.FloatString(8)
+		CryptoAddress: cbAddress{Currency: payCur, Address: inv.address},
+		CurrencySent:  cbSent{Currency: payCur, Amount: toSend.FloatString(8), RemainingAmount: remaining.FloatString(8)},
+		// The gross invoice amount, whatever the status; the fee is listed in fees.
+		CurrencyReceived: cbReceived{Currency: inv.currency, Amount: inv.amount.FloatString(8)},
+		Transactions:     []cbTx{}, Fees: []cbFee{}, Error: inv.failReason, Status: inv.status,
+		FixedAt: fixed, ExpiresAt: expires,
 	}
 	if inv.address != "" {
-		p.CryptoAddress = &cbAddress{ID: inv.id, Currency: inv.senderCurrency, ConvertTo: inv.currency, Address: inv.address}
+		p.CryptoAddress.ID = inv.id
 	}
-	paid := inv.status == StatusProcessing || inv.status == StatusConfirmed || (inv.status == StatusFailed && wasPaying)
-	received := zero8
-	if paid && inv.senderAmount != nil {
-		sent, remaining = inv.senderAmount.FloatString(8), zero8
-		confirmations := "0"
-		if inv.status == StatusConfirmed {
-			confirmations = "2"
-			f := fee(inv.amount)
-			received = new(big.Rat).Sub(inv.amount, f).FloatString(8)
-			p.Fees = append(p.Fees, cbFee{Type: "fee_crypto_deposit", Currency: inv.currency, Amount: f.FloatString(8)})
-		}
-		txid := sha256.Sum256([]byte(inv.address + inv.foreignID))
+	if payCur != inv.currency {
+		p.CryptoAddress.ConvertTo = inv.currency
+	}
+	// Confirmations: "0" while the payment is in the mempool, more once it is final — also
+	// for the short payment of a failed invoice, whose transaction is confirmed [D S23].
+	confirmations := "0"
+	if inv.status == StatusConfirmed || inv.failReason == reasonPaidLess {
+		confirmations = "2"
+	}
+	for i, amount := range inv.payments {
+		txid := sha256.Sum256([]byte(inv.address + "\x00" + inv.foreignID + "\x00" + strconv.Itoa(i)))
 		p.Transactions = append(p.Transactions, cbTx{
-			ID: inv.id*10 + 1, Currency: inv.senderCurrency, TransactionType: "blockchain", Type: "deposit",
-			Address: inv.address, Amount: sent, TxID: hex.EncodeToString(txid[:]), Confirmations: confirmations,
+			ID: inv.id*1000 + int64(i) + 1, Currency: payCur, TransactionType: "blockchain", Type: "deposit",
+			Address: inv.address, Amount: amount.FloatString(8), TxID: hex.EncodeToString(txid[:]), Confirmations: confirmations,
 		})
 	}
-	p.CurrencySent = cbSent{Currency: sentCur, Amount: sent, RemainingAmount: remaining}
-	p.CurrencyReceived = cbReceived{Currency: inv.currency, Amount: received}
-	body, err := json.Marshal(p)
+	if inv.status == StatusConfirmed {
+		p.Fees = append(p.Fees, cbFee{Type: "fee_crypto_deposit", Currency: inv.currency, Amount: fee(inv.amount).FloatString(8)})
+	}
+	body, err := phpJSON(p)
 	if err != nil {
 		return callback{}
 	}
 	return callback{key: inv.merchant, secret: s.secrets[inv.merchant], foreignID: inv.foreignID, body: body}
+}
+
+// phpJSON encodes v as the API's PHP backend does with json_encode's default flags: "/" is
+// written as "\/" and every non-ASCII character as a \uXXXX escape (UTF-16, lowercase hex,
+// surrogate pairs beyond the BMP); <, > and & stay as they are [I, "Evidence from independent
+// clients": the vendor's plugins re-encode callbacks with json_encode]. A receiver that verifies
+// the signature over a re-encoding of the parsed body, instead of over the bytes received,
+// then fails against the emulator as it would in production.
+func phpJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// Outside strings, JSON has neither "/" nor non-ASCII bytes, so a byte-level pass only
+	// touches string contents. Go never writes "\/", and a "/" after an escaped backslash
+	// ("\\/") correctly becomes "\\\/".
+	out := make([]byte, 0, len(raw)+len(raw)/8)
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '/':
+			out = append(out, '\\', '/')
+			i++
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(raw[i:])
+			i += size
+			if r >= 0x10000 {
+				r -= 0x10000
+				out = appendU(appendU(out, 0xD800+(r>>10)), 0xDC00+(r&0x3FF))
+			} else {
+				out = appendU(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// appendU writes \uXXXX with lowercase hex digits, as PHP does.
+func appendU(b []byte, r rune) []byte {
+	h := strconv.FormatInt(int64(r), 16)
+	b = append(b, '\\', 'u')
+	for range 4 - len(h) {
+		b = append(b, '0')
+	}
+	return append(b, h...)
 }
 
 // sendCallback delivers in the background, retrying per the (scaled) schedule until a 200,

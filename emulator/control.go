@@ -27,6 +27,7 @@ var (
 //	GET  /_emulator/invoices[?key=K]                 every invoice, with per-foreign_id counts
 //	GET  /_emulator/invoices/{foreign_id}[?key=K]    one invoice
 //	POST /_emulator/invoices/{foreign_id}/status[?key=K]  body {"status":"confirmed","pay_currency":"ETH"}
+//	POST /_emulator/invoices/{foreign_id}/pay[?key=K]     body {"amount":"0.001","pay_currency":"ETH"}
 //	GET  /_emulator/faults                           fault and callback counters
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	if !fromLoopback(r) || !loopbackHost(r.Host) {
@@ -67,6 +68,10 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seg, setStatus := strings.CutSuffix(seg, "/status")
+	pay := false
+	if !setStatus {
+		seg, pay = strings.CutSuffix(seg, "/pay")
+	}
 	id, err := url.PathUnescape(seg)
 	if err != nil || id == "" || strings.Contains(seg, "/") {
 		controlError(w, http.StatusNotFound, "unknown control endpoint; path-escape the foreign_id (a / is %2F)")
@@ -78,7 +83,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case !setStatus && r.Method == http.MethodGet:
+	case !setStatus && !pay && r.Method == http.MethodGet:
 		inv, _ := s.Lookup(key, id)
 		controlJSON(w, http.StatusOK, inv)
 	case setStatus && r.Method == http.MethodPost:
@@ -101,8 +106,28 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		inv, _ := s.Lookup(key, id)
 		controlJSON(w, http.StatusOK, inv)
+	case pay && r.Method == http.MethodPost:
+		var body struct {
+			Amount      string `json:"amount"` // a decimal string in the pay currency; absent: the rest
+			PayCurrency string `json:"pay_currency"`
+		}
+		raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		if err := json.Unmarshal(raw, &body); err != nil {
+			controlError(w, http.StatusBadRequest, `want a JSON body like {"amount":"0.001"} (a decimal string in the pay currency; {} pays the rest): `+err.Error())
+			return
+		}
+		if err := s.Pay(key, id, body.Amount, body.PayCurrency); err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, ErrBadTransition) {
+				code = http.StatusConflict
+			}
+			controlError(w, code, err.Error())
+			return
+		}
+		inv, _ := s.Lookup(key, id)
+		controlJSON(w, http.StatusOK, inv)
 	default:
-		controlError(w, http.StatusMethodNotAllowed, "use GET for an invoice and POST for its /status")
+		controlError(w, http.StatusMethodNotAllowed, "use GET for an invoice and POST for its /status or /pay")
 	}
 }
 

@@ -18,9 +18,9 @@
 // The files: server.go (Server, New, Start, routing, latency and fault draws, counters),
 // options.go (Options, merchants, flags), api.go (signature checks and the signed endpoints),
 // validate.go (the create request's field rules), invoices.go (the invoice store: create,
-// cancel, duplicates, the status lifecycle), currencies.go (the /currencies/list table and
-// the made-up rates), callbacks.go (signed invoice callbacks and their retry schedule) and
-// control.go (the /_emulator/ endpoints).
+// cancel, duplicates, the status lifecycle, payments and timer expiry), currencies.go (the
+// /currencies/list table and the made-up rates), callbacks.go (signed invoice callbacks, their
+// PHP-style encoding and their retry schedule) and control.go (the /_emulator/ endpoints).
 //
 // The package deliberately imports nothing of package api: written independently from the
 // same reference, a misreading of the docs on one side cannot hide in the other.

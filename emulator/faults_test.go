@@ -291,9 +291,12 @@ func TestCallbacksAreSignedAndRetried(t *testing.T) {
 	hook := httptest.NewServer(sink)
 	t.Cleanup(hook.Close)
 	s, base := start(t, emulator.Options{
-		CallbackURL:      hook.URL + "/hook",
-		CallbackSchedule: []time.Duration{time.Minute, 5 * time.Minute},
-		CallbackScale:    1.0 / 60000, // one minute becomes one millisecond
+		CallbackURL: hook.URL + "/hook",
+		// The scale also runs the invoice timers: 1/60 gives the 15-minute timer of this
+		// timer invoice 15 s, far more than the test needs, while the retries, scheduled
+		// after 60 ms and 300 ms of emulated time, come after 1 ms and 5 ms.
+		CallbackSchedule: []time.Duration{60 * time.Millisecond, 300 * time.Millisecond},
+		CallbackScale:    1.0 / 60,
 	})
 	three := validBody("cb-1")
 	three["timer"], three["sender_currency"], three["amount"] = true, "ETH", json.Number("300")
@@ -344,14 +347,15 @@ func TestCallbacksAreSignedAndRetried(t *testing.T) {
 		t.Errorf("callback head: %s", got[0].body)
 	}
 	if p.CurrencySent.Currency != "ETH" || p.CurrencySent.Amount != "0.10000000" || p.CurrencySent.Remaining != "0.00000000" ||
-		p.CurrencyReceived.Currency != "EUR" || p.CurrencyReceived.Amount != "297.03000000" {
+		p.CurrencyReceived.Currency != "EUR" || p.CurrencyReceived.Amount != "300.00000000" { // gross, the fee is in fees
 		t.Errorf("callback amounts: %s", got[0].body)
 	}
 	if len(p.Transactions) != 1 || p.Transactions[0].Confirmations == "" || p.Transactions[0].TransactionType != "blockchain" ||
 		len(p.Fees) != 1 || p.Fees[0].Amount != "2.97000000" || p.CryptoAddress.Address == "" {
 		t.Errorf("callback details: %s", got[0].body)
 	}
-	if p.FixedAt != fixedNow.Unix() || p.ExpiresAt != p.FixedAt+900 {
+	// Paid: the deadline is stretched to 24 h from the payment [D S23].
+	if p.FixedAt != fixedNow.Unix() || p.ExpiresAt != fixedNow.Unix()+86400 {
 		t.Errorf("fixed_at %d expires_at %d", p.FixedAt, p.ExpiresAt)
 	}
 

@@ -127,7 +127,9 @@ type Options struct {
 	CallbackURL string
 	// CallbackSchedule is the retry schedule after a non-200 answer; nil means
 	// DefaultCallbackSchedule. CallbackScale multiplies each delay (0 means 1), so tests can
-	// compress hours into milliseconds without changing the shape of the schedule.
+	// compress hours into milliseconds without changing the shape of the schedule. It scales
+	// the invoice timers too: 15 minutes to pay a timer invoice, 24 hours once a payment is
+	// seen (the times written in callbacks stay unscaled, from Now).
 	CallbackSchedule []time.Duration
 	CallbackScale    float64
 
@@ -141,7 +143,8 @@ type Options struct {
 	// request bodies are never logged.
 	Logger *slog.Logger
 
-	// Now is the clock for fixed_at/release_at/seconds_left; nil means time.Now.
+	// Now is the clock for fixed_at/release_at/seconds_left/expires_at; nil means time.Now.
+	// The invoice timers run on real time (scaled by CallbackScale), not on this clock.
 	Now func() time.Time
 
 	flagKeys, flagSecrets []string
@@ -181,7 +184,7 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&o.SlowDelay, "slow-delay", 35*time.Second, "`delay` of the slow answers (longer than the client timeout)")
 	fs.BoolVar(&o.Status201, "status-201", false, "answer successful creates with 201 instead of 200")
 	fs.StringVar(&o.CallbackURL, "callback-url", "", "`URL` that receives signed invoice callbacks on status changes")
-	fs.Float64Var(&o.CallbackScale, "callback-scale", 1, "`factor` applied to the callback retry schedule (0.001 turns 1m into 60ms)")
+	fs.Float64Var(&o.CallbackScale, "callback-scale", 1, "`factor` applied to the callback retry schedule and the invoice timers (0.001 turns 1m into 60ms, the 15m timer into 0.9s)")
 }
 
 // SecretEnv is the environment variable that gives the secret of a single -key without a

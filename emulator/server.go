@@ -36,6 +36,8 @@ type Server struct {
 	all      []*invoice                     // in creation order
 	balances map[string]map[string]*big.Rat // merchant key → currency → balance
 	nextID   int64
+	// timersStopped is set by Close: no invoice deadline fires or is armed after it.
+	timersStopped bool
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -197,6 +199,7 @@ func (s *Server) Close() error {
 				err = errors.Join(fmt.Errorf("emulator: graceful shutdown: %w", err), srv.Close())
 			}
 		}
+		s.stopTimers()
 		s.cb.stop()
 	})
 	return err
