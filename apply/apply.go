@@ -319,15 +319,15 @@ type runner struct {
 	stop    context.CancelFunc
 	records map[string]*state.Record // the state when the run started
 
-	mu         sync.Mutex
-	items      []Item
-	done       int
-	failed     int
-	pending    int
-	skipped    int
-	total      int
-	fatal      error
-	lastOK     time.Time // the last answer that showed the API reachable, or the start
+	mu      sync.Mutex
+	items   []Item
+	done    int
+	failed  int
+	pending int
+	skipped int
+	total   int
+	fatal   error
+	lastOK  time.Time // the last answer that showed the API reachable, or the start
 }
 
 func newRunner(store state.Store, client Client, opts Options) *runner {
