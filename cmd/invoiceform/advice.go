@@ -18,8 +18,8 @@ import (
 // such advice is written.
 func advice(err error) string {
 	var (
-		auth *api.AuthError
-		rate *api.RateLimitError
+		auth     *api.AuthError
+		rate     *api.RateLimitError
 		kept     *apply.KeptPendingError
 		notOurs  *apply.NotOursError
 		mismatch *api.MismatchError
