@@ -378,7 +378,7 @@ type Report struct {
 }
 
 // Check compares the emulator's invoices (through /_emulator/invoices) with the state
-// (through `invoiceform state list -json`) and the declared invoices: exactly one invoice per
+// (through `invoiceform state export`) and the declared invoices: exactly one invoice per
 // declared foreign_id, each created once and issued in the state; no pending record; nothing
 // at the emulator the state lacks and nothing in the state the emulator lacks; and no record
 // whose API fields (id, status, currency, amount) differ from what the emulator holds (a
@@ -519,7 +519,7 @@ func (w *World) getJSON(url string, v any) {
 	}
 }
 
-// stateRecord is a record as `invoiceform state list -json` shows it.
+// stateRecord is a record as `invoiceform state export` writes it.
 type stateRecord struct {
 	ForeignID    string `json:"foreign_id"`
 	Phase        string `json:"phase"`
@@ -538,22 +538,25 @@ func sameDecimal(a, b string) bool {
 	return okx && oky && x.Cmp(y) == 0
 }
 
-// records reads the state's records through `invoiceform state list -json`.
+// records reads the state's records through `invoiceform state export` (the whole record:
+// `state list` shows a pending or adopted record's requested amount in place of the API's).
 func (w *World) records() map[string]stateRecord {
 	w.t.Helper()
-	cmd := w.command([]string{"state", "list"}, "-json", "-lock-timeout=60s")
+	cmd := w.command([]string{"state", "export"}, "-lock-timeout=60s")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		w.Fatalf("invoiceform state list -json: %v\n%s", err, stderr.String())
+		w.Fatalf("invoiceform state export: %v\n%s", err, stderr.String())
 	}
-	var list []stateRecord
-	if err := json.Unmarshal(out, &list); err != nil {
-		w.Fatalf("invoiceform state list -json: %v\n%s", err, out)
+	var doc struct {
+		Records []stateRecord `json:"records"`
 	}
-	recs := make(map[string]stateRecord, len(list))
-	for _, e := range list {
+	if err := json.Unmarshal(out, &doc); err != nil {
+		w.Fatalf("invoiceform state export: %v", err) // the output holds personal data: not quoted
+	}
+	recs := make(map[string]stateRecord, len(doc.Records))
+	for _, e := range doc.Records {
 		recs[e.ForeignID] = e
 	}
 	return recs
