@@ -265,6 +265,10 @@ func flexInt(raw json.RawMessage) (*int64, error) {
 
 // classify turns a non-2xx answer into the error of the reference's model (§4, §8 client
 // column). redact removes the secret from anything the server sent back.
+//
+// For a mutating request (create, cancel) only the documented refusals are definite: the 400
+// envelopes, 429, and the 401/403 with a documented code. A redirect or any other 4xx proves
+// nothing about what the server did, and is Uncertain.
 func classify(op string, status int, header http.Header, body []byte, mutating bool, redact func(string) string) error {
 	snip := snippet(redact(string(body)), 300)
 	switch {
@@ -277,7 +281,7 @@ func classify(op string, status int, header http.Header, body []byte, mutating b
 			Error json.RawMessage `json:"error"`
 			Code  json.RawMessage `json:"code"`
 		}
-		auth := &AuthError{Op: op, Status: status, Message: snip}
+		auth := &AuthError{Op: op, Status: status, Message: snip, Mutating: mutating}
 		if json.Unmarshal(body, &e) == nil {
 			code, _ := flexText(e.Code)
 			msg, _ := flexText(e.Error)
@@ -291,7 +295,7 @@ func classify(op string, status int, header http.Header, body []byte, mutating b
 			return err
 		}
 	}
-	return &HTTPError{Op: op, Status: status, Body: snip}
+	return &HTTPError{Op: op, Status: status, Body: snip, Mutating: mutating}
 }
 
 // decode400 reads the three documented 400 envelopes (§7.12); nil means none matched.

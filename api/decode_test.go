@@ -168,14 +168,14 @@ func TestErrorClassification(t *testing.T) {
 					t.Fatalf("got %v", err)
 				}
 			}},
-		{name: "400 not JSON", status: 400, body: `Bad Request`, outcome: api.Definite,
+		{name: "400 not JSON", status: 400, body: `Bad Request`, outcome: api.Uncertain,
 			check: func(t *testing.T, err error) {
 				var e *api.HTTPError
 				if !errors.As(err, &e) || e.Body != "Bad Request" {
 					t.Fatalf("got %v", err)
 				}
 			}},
-		{name: "400 empty errors", status: 400, body: `{"errors":{}}`, outcome: api.Definite,
+		{name: "400 empty errors", status: 400, body: `{"errors":{}}`, outcome: api.Uncertain,
 			check: func(t *testing.T, err error) {
 				var e *api.HTTPError
 				if !errors.As(err, &e) {
@@ -218,14 +218,14 @@ func TestErrorClassification(t *testing.T) {
 				}
 			}, inMsg: []string{"resend the same body"}},
 		{name: "502 HTML on create", status: 502, body: `<html>Bad Gateway</html>`, outcome: api.Uncertain, retry: true},
-		{name: "404 unknown", status: 404, body: `<html>Not Found</html>`, outcome: api.Definite,
+		{name: "404 unknown", status: 404, body: `<html>Not Found</html>`, outcome: api.Uncertain,
 			check: func(t *testing.T, err error) {
 				var e *api.HTTPError
 				if !errors.As(err, &e) || e.Status != 404 {
 					t.Fatalf("got %v", err)
 				}
 			}, inMsg: []string{"check the endpoint"}},
-		{name: "422 unknown 4xx", status: 422, body: strings.Repeat("x", 5000), outcome: api.Definite,
+		{name: "422 unknown 4xx", status: 422, body: strings.Repeat("x", 5000), outcome: api.Uncertain,
 			check: func(t *testing.T, err error) {
 				if len(err.Error()) > 1000 {
 					t.Fatalf("body not truncated: %d bytes", len(err.Error()))

@@ -96,15 +96,35 @@ var (
 )
 
 // AuthError is a 401/403: the key, the secret or the URL is wrong, or the IP is not
-// whitelisted [reference §4.1]. Fatal.
+// whitelisted [reference §4.1]. Fatal: the run stops.
+//
+// A documented code (required_header_key, bad_header_key, required_header_signature,
+// bad_header_signature) proves the request was refused before it was processed. An
+// undocumented 401/403 shape (an IP whitelist refusal, a proxy's page) to a mutating request
+// proves nothing about it: see MayHaveProcessed.
 type AuthError struct {
-	Op      string // "POST /invoices/create"
-	Status  int
-	Code    string // required_header_key, bad_header_key, required_header_signature, bad_header_signature, or ""
-	Message string // the server's text, or a snippet of an undocumented body
+	Op       string // "POST /invoices/create"
+	Status   int
+	Code     string // required_header_key, bad_header_key, required_header_signature, bad_header_signature, or ""
+	Message  string // the server's text, or a snippet of an undocumented body
+	Mutating bool   // the request was a create or a cancel
 }
 
 func (e *AuthError) Outcome() Outcome { return Fatal }
+
+// KnownCode reports whether the code is one of the documented authentication refusals.
+func (e *AuthError) KnownCode() bool {
+	switch e.Code {
+	case "required_header_key", "bad_header_key", "required_header_signature", "bad_header_signature":
+		return true
+	}
+	return false
+}
+
+// MayHaveProcessed reports whether the refused request may still have been processed: a
+// create or cancel answered with an undocumented 401/403. The run stops (Fatal), but a
+// create's journal entry must stay pending.
+func (e *AuthError) MayHaveProcessed() bool { return e.Mutating && !e.KnownCode() }
 
 func (e *AuthError) Error() string {
 	var fault string
@@ -120,7 +140,11 @@ func (e *AuthError) Error() string {
 	default:
 		fault = "access was refused: the key, the secret or the key's IP whitelist"
 	}
-	return fmt.Sprintf("api: %s: HTTP %d %s: %q; nothing was created; %s", e.Op, e.Status, orDash(e.Code), e.Message, fault)
+	created := "nothing was created"
+	if e.MayHaveProcessed() {
+		created = "an answer of this shape is not documented, so the request may have been processed"
+	}
+	return fmt.Sprintf("api: %s: HTTP %d %s: %q; %s; %s", e.Op, e.Status, orDash(e.Code), e.Message, created, fault)
 }
 
 // ValidationError is a 400 {"errors":{field: message}}: the server refused the request's
@@ -264,18 +288,45 @@ func (e *ResponseError) Error() string {
 	return fmt.Sprintf("api: %s: HTTP %d with an unreadable answer (%s): %q; %s", e.Op, e.Status, e.Reason, e.Body, uncertainHint(e.Mutating))
 }
 
-// HTTPError is any other status (unknown 4xx, a redirect, which is never followed, or a
-// 400 in an undocumented shape). The server refused without processing: Definite.
+// HTTPError is any other status: an unknown 4xx, a redirect (never followed), or a 400 in an
+// undocumented shape. The answer proves nothing about what the server did with the request:
+// for a create or cancel it is Uncertain (the journal entry stays pending), for a read
+// Definite (nothing can have been changed).
 type HTTPError struct {
-	Op     string
-	Status int
-	Body   string
+	Op       string
+	Status   int
+	Body     string
+	Mutating bool
 }
 
-func (e *HTTPError) Outcome() Outcome { return Definite }
+func (e *HTTPError) Outcome() Outcome { return mutatingOutcome(e.Mutating) }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("api: %s: HTTP %d %s: %q; nothing was created; check the endpoint URL", e.Op, e.Status, http.StatusText(e.Status), e.Body)
+	if e.Mutating {
+		return fmt.Sprintf("api: %s: HTTP %d %s: %q; an answer the API does not document, so it proves nothing: %s; check the endpoint URL", e.Op, e.Status, http.StatusText(e.Status), e.Body, uncertainHint(true))
+	}
+	return fmt.Sprintf("api: %s: HTTP %d %s: %q; nothing was changed; check the endpoint URL", e.Op, e.Status, http.StatusText(e.Status), e.Body)
+}
+
+// MismatchError is a success answer to a create that does not match the request: another
+// foreign_id, currency or amount (compared as exact decimals). It proves nothing about the
+// invoice sent, so it is Uncertain: the journal entry stays pending, the answer's id and URL
+// are never recorded, and a later resend of the same body settles it.
+type MismatchError struct {
+	Op        string
+	ForeignID string // the one sent
+	Field     string // foreign_id, currency or amount
+	Sent      string
+	Answered  string
+	// AnsweredForeignID, AnsweredCurrency and AnsweredAmount are what the answer named.
+	AnsweredForeignID, AnsweredCurrency, AnsweredAmount string
+}
+
+func (e *MismatchError) Outcome() Outcome { return Uncertain }
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("api: %s: the success answer does not match the request: %s sent %q, answered %q (the answer names foreign_id %q, %s %s); the request may have been processed: resend the same body later",
+		e.Op, e.Field, e.Sent, e.Answered, e.AnsweredForeignID, orDash(e.AnsweredCurrency), orDash(e.AnsweredAmount))
 }
 
 // RequestError is a request refused before sending (an empty foreign_id, a body that is

@@ -24,6 +24,15 @@ const (
 	DefaultMaxAttempts = 8
 	DefaultBackoffBase = 250 * time.Millisecond
 	DefaultBackoffMax  = 10 * time.Second
+	// DefaultMaxRetryWait caps every wait between two attempts, a server's Retry-After
+	// included: one answer must not hold the run (and the state's lock) for a day.
+	DefaultMaxRetryWait = 30 * time.Second
+	// DefaultRetryBudget bounds the time one invoice may spend on retries, from its first
+	// attempt: no retry is started that would begin after it.
+	DefaultRetryBudget = 2 * time.Minute
+	// DefaultUnreachableAfter is how long no request may succeed, while requests keep meeting
+	// refused or timed-out connections or 5xx answers, before the run stops as unreachable.
+	DefaultUnreachableAfter = 15 * time.Second
 )
 
 // Client is the part of *api.Client apply uses; tests may wrap it.
@@ -42,8 +51,18 @@ type Options struct {
 	// out on uncertain outcomes, the record stays pending for the next apply to resolve.
 	MaxAttempts int
 	// BackoffBase and BackoffMax shape the exponential backoff with equal jitter between
-	// attempts; a Retry-After of the server is waited at least.
+	// attempts; a Retry-After of the server is waited at least, up to MaxRetryWait.
 	BackoffBase, BackoffMax time.Duration
+	// MaxRetryWait caps each wait between attempts, Retry-After included; 0 means
+	// DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
+	// RetryBudget bounds one invoice's retries: a retry that would start later than this after
+	// the invoice's first attempt is not made. 0 means DefaultRetryBudget.
+	RetryBudget time.Duration
+	// UnreachableAfter: when no request has succeeded for this long and requests keep failing
+	// without an answer (refused, timed out) or with a 5xx, the run stops starting requests
+	// and ends with ErrUnreachable. 0 means DefaultUnreachableAfter.
+	UnreachableAfter time.Duration
 	// Progress, if set, receives an event for every attempt that fails and every invoice
 	// that is done. It is called from the workers, one call at a time.
 	Progress func(Event)
@@ -56,15 +75,14 @@ type Kind string
 
 // The kinds of Item and Event.
 const (
-	Issued        Kind = "issued"         // created by this run
-	AlreadyIssued Kind = "already_issued" // "already been taken" after an uncertain attempt or for a pending record
-	Adopted       Kind = "adopted"        // a plain create met "already been taken": the invoice existed
-	Cancelled     Kind = "cancelled"      // cancelled by this run
-	Final         Kind = "final"          // a cancel refused because the invoice is confirmed or failed
-	Failed        Kind = "failed"         // refused definitely: nothing was created; the pending record is gone
-	Pending       Kind = "pending"        // outcome unknown; the record stays pending for the next apply
-	Skipped       Kind = "skipped"        // not sent: the run stopped first; nothing was journalled
-	Retry         Kind = "retry"          // an event only: an attempt failed and will be retried
+	Issued    Kind = "issued"    // created by this run, and the success answer matched the request
+	Adopted   Kind = "adopted"   // "already been taken" after an uncertain attempt: issued, details unknown
+	Cancelled Kind = "cancelled" // cancelled by this run
+	Final     Kind = "final"     // a cancel refused because the invoice is confirmed or failed
+	Failed    Kind = "failed"    // nothing was recorded as issued; the pending record is gone
+	Pending   Kind = "pending"   // outcome unknown; the record stays pending for the next apply
+	Skipped   Kind = "skipped"   // not sent: the run stopped first; no record is left
+	Retry     Kind = "retry"     // an event only: an attempt failed and will be retried after Wait
 )
 
 // Item is what happened to one change.
@@ -101,28 +119,31 @@ type Event struct {
 	ForeignID string
 	Attempt   int
 	Err       error
-	Item      *Item // set when the change is done
-	// Done, Failed and Total count the changes at the moment of the event.
-	Done, Failed, Total int
-	Elapsed             time.Duration
+	Wait      time.Duration // Retry: the wait before the next attempt
+	Item      *Item         // set when the change is done
+	// Done counts the changes that ended (issued, adopted, cancelled, failed, pending);
+	// Failed and Pending are among them. NotStarted counts the changes the run stopped
+	// before sending, which are not done. Total is every change of the plan.
+	Done, Failed, Pending, NotStarted, Total int
+	Elapsed                                  time.Duration
 }
 
 // Result is what a run did, each list in foreign_id order.
 type Result struct {
-	Issued        []Item
-	AlreadyIssued []Item // issued by an earlier attempt, or adopted
-	Cancelled     []Item // cancelled, or found final
-	Failed        []Item
-	Pending       []Item // still pending: the next apply resolves them
-	Skipped       []Item // not started because the run stopped
-	Warnings      []string
-	Totals        []invoice.Total // of Issued and AlreadyIssued, by currency (Group is "")
-	Elapsed       time.Duration
+	Issued    []Item // created, the answer checked against the request
+	Adopted   []Item // "already been taken" after an uncertain attempt: issued, details unknown
+	Cancelled []Item // cancelled, or found final
+	Failed    []Item
+	Pending   []Item // still pending: the next apply resolves them
+	Skipped   []Item // not started because the run stopped
+	Warnings  []string
+	Totals    []invoice.Total // of Issued only, by currency (Group is ""): adopted ones are not counted
+	Elapsed   time.Duration
 }
 
 // Changed reports whether the run changed anything at the API or in the state.
 func (r *Result) Changed() bool {
-	return len(r.Issued)+len(r.AlreadyIssued)+len(r.Cancelled)+len(r.Failed)+len(r.Pending) > 0
+	return len(r.Issued)+len(r.Adopted)+len(r.Cancelled)+len(r.Failed)+len(r.Pending) > 0
 }
 
 // OK reports whether every change succeeded.
@@ -139,7 +160,25 @@ var (
 	// ErrState: the state could not be written; the run stopped, since no request may be sent
 	// without its journal entry.
 	ErrState = errors.New("the state could not be written; the run stopped")
+	// ErrUnreachable: no request succeeded for Options.UnreachableAfter while requests kept
+	// failing without an answer or with 5xx; the run stopped starting requests.
+	ErrUnreachable = errors.New("the API is unreachable")
 )
+
+// NotOursError is a create refused as "already been taken" when no attempt of this state may
+// have created the invoice: the account holds an invoice with this foreign_id that this state
+// did not create (another configuration or state on the same account, or a lost or restored
+// state). Nothing is recorded as issued.
+type NotOursError struct {
+	ForeignID string
+	Err       error // the refusal
+}
+
+func (e *NotOursError) Error() string {
+	return fmt.Sprintf("the API already holds an invoice with foreign_id %q that this state did not create (another configuration or state on the same account, or a lost or restored state): nothing was recorded as issued; %v", e.ForeignID, e.Err)
+}
+
+func (e *NotOursError) Unwrap() error { return e.Err }
 
 // KeptPendingError is an invoice's error when the API refused a create definitely, but an
 // earlier attempt may have created the invoice: its record stays pending.
@@ -238,6 +277,8 @@ feed:
 
 	res := r.result()
 	switch {
+	case errors.Is(r.fatal, ErrUnreachable):
+		return res, fmt.Errorf("%w: %d not started, %d kept pending (the next apply resolves them)", r.fatal, len(res.Skipped), len(res.Pending))
 	case r.fatal != nil:
 		return res, r.fatal
 	case ctx.Err() != nil:
@@ -254,9 +295,13 @@ feed:
 func CheckCredentials(ctx context.Context, check func(context.Context) error, opts Options) error {
 	r := newRunner(nil, nil, opts)
 	var err error
+	deadline := time.Now().Add(r.opts.RetryBudget)
 	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
-		if attempt > 1 && !r.sleep(ctx, r.backoff(attempt-1, err)) {
-			return err
+		if attempt > 1 {
+			d := r.backoff(attempt-1, err)
+			if time.Until(deadline) < d || !r.sleep(ctx, d) {
+				return err
+			}
 		}
 		if err = check(ctx); err == nil || !api.Retryable(err) {
 			return err
@@ -274,12 +319,15 @@ type runner struct {
 	stop    context.CancelFunc
 	records map[string]*state.Record // the state when the run started
 
-	mu     sync.Mutex
-	items  []Item
-	done   int
-	failed int
-	total  int
-	fatal  error
+	mu      sync.Mutex
+	items   []Item
+	done    int
+	failed  int
+	pending int
+	skipped int
+	total   int
+	fatal   error
+	lastOK  time.Time // the last answer that showed the API reachable, or the start
 }
 
 func newRunner(store state.Store, client Client, opts Options) *runner {
@@ -298,10 +346,20 @@ func newRunner(store state.Store, client Client, opts Options) *runner {
 	if opts.BackoffMax < opts.BackoffBase {
 		opts.BackoffMax = opts.BackoffBase
 	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = DefaultMaxRetryWait
+	}
+	if opts.RetryBudget <= 0 {
+		opts.RetryBudget = DefaultRetryBudget
+	}
+	if opts.UnreachableAfter <= 0 {
+		opts.UnreachableAfter = DefaultUnreachableAfter
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	r := &runner{store: store, client: client, opts: opts, start: time.Now()}
+	r.lastOK = r.start
 	if opts.Rate > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate)))
 	}
@@ -321,26 +379,62 @@ func (r *runner) setFatal(err error) {
 func (r *runner) finish(it Item) {
 	r.mu.Lock()
 	r.items = append(r.items, it)
-	r.done++
-	if it.Kind == Failed || it.Kind == Pending || it.Kind == Skipped {
+	switch it.Kind {
+	case Skipped:
+		r.skipped++
+	case Failed:
 		r.failed++
+		r.done++
+	case Pending:
+		r.pending++
+		r.done++
+	default:
+		r.done++
 	}
-	ev := Event{Kind: it.Kind, ForeignID: it.ForeignID, Attempt: it.Attempts, Err: it.Err, Item: &it,
-		Done: r.done, Failed: r.failed, Total: r.total, Elapsed: time.Since(r.start)}
+	ev := r.eventLocked(it.Kind, it.ForeignID, it.Attempts, it.Err, 0)
+	ev.Item = &it
 	if r.opts.Progress != nil {
 		r.opts.Progress(ev) // under the lock: one call at a time, in order
 	}
 	r.mu.Unlock()
 }
 
-func (r *runner) event(kind Kind, c *plan.Change, attempt int, err error) {
+func (r *runner) eventLocked(kind Kind, foreignID string, attempt int, err error, wait time.Duration) Event {
+	return Event{Kind: kind, ForeignID: foreignID, Attempt: attempt, Err: err, Wait: wait,
+		Done: r.done, Failed: r.failed, Pending: r.pending, NotStarted: r.skipped, Total: r.total, Elapsed: time.Since(r.start)}
+}
+
+func (r *runner) event(kind Kind, c *plan.Change, attempt int, err error, wait time.Duration) {
 	if r.opts.Progress == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.opts.Progress(Event{Kind: kind, ForeignID: c.ForeignID, Attempt: attempt, Err: err,
-		Done: r.done, Failed: r.failed, Total: r.total, Elapsed: time.Since(r.start)})
+	r.opts.Progress(r.eventLocked(kind, c.ForeignID, attempt, err, wait))
+}
+
+// observe follows the API's health from the outcome of each request. An answer that shows the
+// API up (any answer but a 5xx) restarts the clock; a failure without an answer or a 5xx,
+// when nothing succeeded for UnreachableAfter, stops the run: retrying every remaining
+// invoice against an API that is gone would hold the state's lock for many minutes.
+func (r *runner) observe(err error) {
+	var (
+		te *api.TransportError
+		se *api.ServerError
+	)
+	down := errors.As(err, &te) || errors.As(err, &se)
+	r.mu.Lock()
+	now := time.Now()
+	if !down {
+		r.lastOK = now
+		r.mu.Unlock()
+		return
+	}
+	since := now.Sub(r.lastOK)
+	r.mu.Unlock()
+	if since >= r.opts.UnreachableAfter {
+		r.setFatal(fmt.Errorf("%w: no request succeeded for %s (the last: %v); the run stopped starting requests", ErrUnreachable, since.Round(time.Second), err))
+	}
 }
 
 // durable is the context of state writes and of requests already decided on: once a request
@@ -405,37 +499,48 @@ func (r *runner) send(ctx context.Context, j job) Item {
 }
 
 // create sends rec.Body until an answer settles it. uncertain is true once a request may have
-// created the invoice: from then on only a success or "already been taken" may end the record.
+// created the invoice (an earlier run's pending record, or an uncertain attempt of this run):
+// from then on only a success or "already been taken" may end the record. "Already been
+// taken" proves our own earlier attempt only then; without it, the invoice at the API is not
+// ours and nothing is recorded.
 func (r *runner) create(ctx context.Context, c *plan.Change, it Item, rec *state.Record, uncertain bool) Item {
 	var lastErr error
-	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
-		if attempt > 1 {
-			if !r.sleep(ctx, r.backoff(attempt-1, lastErr)) {
-				break
-			}
-		}
+	var deadline time.Time
+	for attempt := 1; ; attempt++ {
 		if !r.wait(ctx) {
 			break
 		}
+		if attempt == 1 {
+			deadline = time.Now().Add(r.opts.RetryBudget)
+		}
 		it.Attempts = attempt
 		inv, err := r.client.CreateInvoice(durable(ctx), rec.Body)
-		switch {
-		case err == nil:
-			it.Kind = Issued
-			return r.recordIssued(ctx, it, rec, inv)
-		case errors.Is(err, api.ErrAlreadyTaken):
-			switch {
-			case uncertain:
-				it.Kind = AlreadyIssued
-			default:
-				it.Kind = Adopted
-				it.Warning = fmt.Sprintf("%s: the API already had an invoice with this foreign_id, which the state did not know: recorded as issued, details unknown (was it created by another tool or another state?)", c.ForeignID)
+		r.observe(err)
+		if err == nil {
+			if err = api.CheckAnswer(rec.Body, inv); err == nil {
+				it.Kind = Issued
+				return r.recordIssued(ctx, it, rec, inv)
 			}
+			// A success answer that names another invoice, currency or amount proves nothing
+			// about ours: keep it pending and let the next apply resend the same bytes. Not
+			// retried in this run: the server answering so is not to be trusted now.
+			return r.keepPending(ctx, it, rec, err)
+		}
+		if errors.Is(err, api.ErrAlreadyTaken) {
+			if !uncertain {
+				return r.undo(ctx, it, rec, false, &NotOursError{ForeignID: c.ForeignID, Err: err})
+			}
+			it.Kind = Adopted
+			it.Warning = fmt.Sprintf("%s: adopted: the API answered \"already been taken\" to the resend after an attempt whose outcome was unknown, so that attempt is taken to have created it; recorded as issued with details unknown (no id, URL or address until a callback); if another configuration or state could use this foreign_id, check the invoice in the dashboard", c.ForeignID)
 			return r.recordIssued(ctx, it, rec, nil)
 		}
 		lastErr = err
 		switch api.OutcomeOf(err) {
 		case api.Fatal:
+			var ae *api.AuthError
+			if errors.As(err, &ae) && ae.MayHaveProcessed() {
+				uncertain = true // an undocumented refusal proves nothing
+			}
 			r.setFatal(fmt.Errorf("%w: %w", ErrAuth, err))
 			return r.undo(ctx, it, rec, uncertain, err)
 		case api.Uncertain:
@@ -446,29 +551,42 @@ func (r *runner) create(ctx context.Context, c *plan.Change, it Item, rec *state
 				return r.undo(ctx, it, rec, uncertain, err)
 			}
 		}
-		if attempt < r.opts.MaxAttempts {
-			r.event(Retry, c, attempt, err)
+		if attempt >= r.opts.MaxAttempts {
+			break
+		}
+		d := r.backoff(attempt, err)
+		if time.Until(deadline) < d {
+			break // the invoice's retry budget is spent
+		}
+		r.event(Retry, c, attempt, err, d)
+		if !r.sleep(ctx, d) {
+			break
 		}
 	}
 	if !uncertain {
-		// Only definite, retryable refusals (429s) or no attempt at all: nothing was created.
-		if lastErr == nil {
+		// Only definite, retryable refusals (429s, connections refused) or no attempt at all:
+		// nothing was created. When the run was stopped, the invoice was not started.
+		if lastErr == nil || ctx.Err() != nil {
 			return r.undo(ctx, r.notStarted(it), rec, false, nil)
 		}
 		return r.undo(ctx, it, rec, false, lastErr)
 	}
 	// The outcome is unknown: keep the journal entry for the next apply.
+	if lastErr == nil {
+		lastErr = errors.New("not resent: the run was stopped")
+	}
+	return r.keepPending(ctx, it, rec, lastErr)
+}
+
+// keepPending ends a create whose outcome is unknown: the record stays pending, saying why,
+// for the next apply to resolve by resending the same bytes.
+func (r *runner) keepPending(ctx context.Context, it Item, rec *state.Record, err error) Item {
 	rec.UpdatedAt = r.opts.Now().UTC()
-	if lastErr != nil {
-		rec.LastError = lastErr.Error()
-		if err := r.store.Put(durable(ctx), rec); err != nil {
-			r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
-		}
+	rec.LastError = err.Error()
+	if perr := r.store.Put(durable(ctx), rec); perr != nil {
+		r.setFatal(fmt.Errorf("%w: %v", ErrState, perr))
 	}
-	it.Kind, it.Record, it.Err = Pending, rec, lastErr
-	if it.Err == nil {
-		it.Err = errors.New("not resent: the run was stopped")
-	}
+	it.Kind, it.Record, it.Err = Pending, rec, err
 	return it
 }
 
@@ -545,15 +663,27 @@ func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
 	}
 	rec := cur.Clone()
 	var lastErr error
-	for attempt := 1; attempt <= r.opts.MaxAttempts; attempt++ {
-		if attempt > 1 && !r.sleep(ctx, r.backoff(attempt-1, lastErr)) {
-			break
+	var deadline time.Time
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			d := r.backoff(attempt-1, lastErr)
+			if attempt > r.opts.MaxAttempts || time.Until(deadline) < d {
+				break
+			}
+			r.event(Retry, c, attempt-1, lastErr, d)
+			if !r.sleep(ctx, d) {
+				break
+			}
 		}
 		if !r.wait(ctx) {
 			break
 		}
+		if attempt == 1 {
+			deadline = time.Now().Add(r.opts.RetryBudget)
+		}
 		it.Attempts = attempt
 		err := r.client.CancelInvoice(durable(ctx), c.ForeignID)
+		r.observe(err)
 		note := ""
 		switch {
 		case err == nil:
@@ -568,9 +698,6 @@ func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
 		case api.Retryable(err) || api.OutcomeOf(err) == api.Uncertain:
 			// A cancel is idempotent: resending it is always safe.
 			lastErr = err
-			if attempt < r.opts.MaxAttempts {
-				r.event(Retry, c, attempt, err)
-			}
 			continue
 		default:
 			it.Kind, it.Err = Failed, err
@@ -594,7 +721,7 @@ func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
 		it.Record = rec
 		return it
 	}
-	if lastErr == nil {
+	if lastErr == nil || (ctx.Err() != nil && api.OutcomeOf(lastErr) == api.Definite) {
 		return r.notStarted(it)
 	}
 	it.Kind, it.Err = Failed, lastErr
@@ -625,7 +752,7 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // backoff is the wait before retry n (1-based): equal jitter over an exponential bound, and at
-// least the server's Retry-After.
+// least the server's Retry-After; never more than MaxRetryWait.
 func (r *runner) backoff(n int, err error) time.Duration {
 	bound := r.opts.BackoffBase << min(n-1, 20)
 	if bound > r.opts.BackoffMax || bound <= 0 {
@@ -636,7 +763,7 @@ func (r *runner) backoff(n int, err error) time.Duration {
 	if errors.As(err, &rl) && rl.RetryAfter > d {
 		d = rl.RetryAfter + rand.N(r.opts.BackoffBase+1)
 	}
-	return d
+	return min(d, r.opts.MaxRetryWait)
 }
 
 func (r *runner) result() *Result {
@@ -652,8 +779,8 @@ func (r *runner) result() *Result {
 		switch it.Kind {
 		case Issued:
 			res.Issued = append(res.Issued, it)
-		case AlreadyIssued, Adopted:
-			res.AlreadyIssued = append(res.AlreadyIssued, it)
+		case Adopted:
+			res.Adopted = append(res.Adopted, it)
 		case Cancelled, Final:
 			res.Cancelled = append(res.Cancelled, it)
 		case Failed:
@@ -663,7 +790,7 @@ func (r *runner) result() *Result {
 		case Skipped:
 			res.Skipped = append(res.Skipped, it)
 		}
-		if (it.Kind == Issued || it.Kind == AlreadyIssued || it.Kind == Adopted) && it.Record != nil {
+		if it.Kind == Issued && it.Record != nil {
 			totals.AddBody("", it.Record.Body, it.ForeignID)
 		}
 	}

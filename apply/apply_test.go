@@ -323,8 +323,12 @@ func TestResolve(t *testing.T) {
 	if err != nil || !res.OK() {
 		t.Fatalf("%v %+v", err, res)
 	}
-	if len(res.AlreadyIssued) != 1 || res.AlreadyIssued[0].ForeignID != "inv-0000" || res.AlreadyIssued[0].Kind != apply.AlreadyIssued {
-		t.Errorf("already issued: %+v", res.AlreadyIssued)
+	if len(res.Adopted) != 1 || res.Adopted[0].ForeignID != "inv-0000" || res.Adopted[0].Kind != apply.Adopted ||
+		len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "inv-0000: adopted") {
+		t.Errorf("adopted: %+v, warnings %q", res.Adopted, res.Warnings)
+	}
+	if len(res.Totals) != 1 || res.Totals[0].Count != 1 {
+		t.Errorf("totals count the adopted invoice: %+v", res.Totals)
 	}
 	if len(res.Issued) != 1 || res.Issued[0].ForeignID != "inv-0001" {
 		t.Errorf("issued: %+v", res.Issued)
@@ -342,19 +346,32 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestAdoptUnknownInvoice(t *testing.T) {
+// TestAlreadyTakenWithoutAttemptFails: a plain create refused as "already been taken" meets an
+// invoice this state did not create (another state on the account, a lost state): it fails,
+// nothing is recorded, and the next plan still shows the create.
+func TestAlreadyTakenWithoutAttemptFails(t *testing.T) {
 	e := newEnv(t, emulator.Options{})
-	ss := specs(1)
+	ss := specs(2)
 	e.write(ss)
 	c := e.client(emulator.DefaultSecret, 0)
 	if _, err := c.CreateInvoice(context.Background(), e.plan().Changes[0].Body()); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.apply(context.Background(), c, apply.Options{})
-	if err != nil || len(res.AlreadyIssued) != 1 || res.AlreadyIssued[0].Kind != apply.Adopted || len(res.Warnings) != 1 {
+	var notOurs *apply.NotOursError
+	if err != nil || len(res.Failed) != 1 || !errors.As(res.Failed[0].Err, &notOurs) || notOurs.ForeignID != "inv-0000" ||
+		!errors.Is(res.Failed[0].Err, api.ErrAlreadyTaken) || len(res.Adopted) != 0 || len(res.Issued) != 1 || res.OK() {
 		t.Fatalf("%v %+v", err, res)
 	}
-	e.checkExactlyOnce(ss)
+	if len(res.Totals) != 1 || res.Totals[0].Count != 1 || res.Totals[0].Sum.Cmp(invoice.MustParseAmount("11.50")) != 0 {
+		t.Errorf("totals: %+v", res.Totals)
+	}
+	if r := e.snapshot().Records["inv-0000"]; r != nil {
+		t.Errorf("a record was kept for an invoice this state did not create: %+v", r)
+	}
+	if p := e.plan(); p.Counts()[plan.Create] != 1 {
+		t.Errorf("the next plan: %v, want the create again", p.Counts())
+	}
 }
 
 func TestCancel(t *testing.T) {

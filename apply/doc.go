@@ -4,12 +4,19 @@
 //
 //  1. before a create is sent, a pending record holding the exact body is committed;
 //  2. the request is sent only after that write returned;
-//  3. a success is recorded as issued; a definite refusal deletes the pending record and is
-//     reported with the config file and line;
-//  4. an uncertain outcome (timeout, reset, 5xx, an unreadable 2xx) resends the SAME bytes with
-//     backoff and jitter, honouring Retry-After: a later success means issued now, "already
-//     been taken" means issued by an earlier attempt (recorded with details unknown). When the
-//     attempts run out the record stays pending, and the next plan shows a resolve.
+//  3. a success whose foreign_id, currency and amount match the request (api.CheckAnswer) is
+//     recorded as issued; a definite refusal deletes the pending record and is reported with
+//     the config file and line; "already been taken" to a first create means the invoice is
+//     not this state's (NotOursError): it fails and nothing is recorded;
+//  4. an uncertain outcome (timeout, reset, 5xx, an unreadable or mismatched 2xx, a 3xx or an
+//     undocumented 4xx) resends the SAME bytes with backoff and jitter, honouring Retry-After
+//     up to MaxRetryWait, within RetryBudget: a later matching success means issued now,
+//     "already been taken" means issued by that earlier attempt (Adopted, details unknown, with
+//     a warning). A mismatched success is not resent in the run. When the attempts or the
+//     budget run out the record stays pending, and the next plan shows a resolve.
+//
+// When no request succeeds for UnreachableAfter while requests fail without an answer or with
+// a 5xx, the run stops starting requests and returns ErrUnreachable.
 //
 // A resolve change follows rule 4 with the body recorded in the state. A 403 stops the whole
 // run; cancelling the context (Ctrl-C) stops starting requests while the ones in flight finish

@@ -36,23 +36,31 @@ func writeSummary(w io.Writer, res *Result, hint func(error) string) error {
 		return m
 	}
 	var b strings.Builder
-	issued := append(append([]Item{}, res.Issued...), res.AlreadyIssued...)
-	if n := len(issued); n > 0 && n <= MaxURLsListed {
+	if n := len(res.Issued); n > 0 && n <= MaxURLsListed {
 		b.WriteString("\nIssued:\n")
-		for _, it := range issued {
-			switch {
-			case it.Record != nil && it.Record.URL != "":
-				fmt.Fprintf(&b, "  %s  %s\n", it.ForeignID, it.Record.URL)
-			default:
-				fmt.Fprintf(&b, "  %s  (%s: issued by an earlier attempt; details unknown)\n", it.ForeignID, it.Kind)
+		for _, it := range res.Issued {
+			url := "(no URL in the answer)"
+			if it.Record != nil && it.Record.URL != "" {
+				url = it.Record.URL
 			}
+			fmt.Fprintf(&b, "  %s  %s\n", it.ForeignID, url)
+		}
+	}
+	if n := len(res.Adopted); n > 0 {
+		b.WriteString("\nAdopted (\"already been taken\" after an attempt whose outcome was unknown; details unknown, not in the totals):\n")
+		for i, it := range res.Adopted {
+			if i == MaxURLsListed {
+				fmt.Fprintf(&b, "  ... and %d more\n", n-i)
+				break
+			}
+			fmt.Fprintf(&b, "  %s\n", it.ForeignID)
 		}
 	}
 	for _, it := range res.Cancelled {
 		fmt.Fprintf(&b, "Cancelled: %s (%s)\n", it.ForeignID, it.Kind)
 	}
 	if len(res.Failed) > 0 {
-		b.WriteString("\nFailed (nothing was created for these):\n")
+		b.WriteString("\nFailed (nothing was recorded as issued for these):\n")
 		for _, it := range res.Failed {
 			fmt.Fprintf(&b, "  %s\n", message(it))
 		}
@@ -74,15 +82,16 @@ func writeSummary(w io.Writer, res *Result, hint func(error) string) error {
 	return err
 }
 
-// SummaryLine is the closing line, e.g. "Apply complete: 3 issued, 0 already issued,
-// 0 cancelled, 0 failed in 1.2s. Issued: EUR 1234.50 (3)."
+// SummaryLine is the closing line, e.g. "Apply complete: 3 issued, 0 adopted, 0 cancelled,
+// 0 failed, 0 pending, 0 not started in 1.2s. Issued: EUR 1,234.50 (3)." The totals are of
+// the issued invoices only, whose answers were checked against the requests.
 func SummaryLine(res *Result) string {
 	word := "complete"
 	if !res.OK() {
 		word = "incomplete"
 	}
-	s := fmt.Sprintf("Apply %s: %d issued, %d already issued, %d cancelled, %d failed, %d pending, %d not started in %s.",
-		word, len(res.Issued), len(res.AlreadyIssued), len(res.Cancelled), len(res.Failed), len(res.Pending), len(res.Skipped), res.Elapsed.Round(time.Millisecond))
+	s := fmt.Sprintf("Apply %s: %d issued, %d adopted, %d cancelled, %d failed, %d pending, %d not started in %s.",
+		word, len(res.Issued), len(res.Adopted), len(res.Cancelled), len(res.Failed), len(res.Pending), len(res.Skipped), res.Elapsed.Round(time.Millisecond))
 	if len(res.Totals) > 0 {
 		parts := make([]string, len(res.Totals))
 		for i, t := range res.Totals {
@@ -95,25 +104,29 @@ func SummaryLine(res *Result) string {
 
 // jsonEvent is one line of apply -json.
 type jsonEvent struct {
-	Type      string `json:"type"`
-	ForeignID string `json:"foreign_id,omitempty"`
-	Attempt   int    `json:"attempt,omitempty"`
-	Error     string `json:"error,omitempty"`
-	Location  string `json:"location,omitempty"`
-	URL       string `json:"url,omitempty"`
-	ID        int64  `json:"id,omitempty"`
-	Done      int    `json:"done"`
-	Failed    int    `json:"failed"`
-	Total     int    `json:"total"`
-	ElapsedMS int64  `json:"elapsed_ms"`
+	Type       string `json:"type"`
+	ForeignID  string `json:"foreign_id,omitempty"`
+	Attempt    int    `json:"attempt,omitempty"`
+	WaitMS     int64  `json:"wait_ms,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Warning    string `json:"warning,omitempty"`
+	Location   string `json:"location,omitempty"`
+	URL        string `json:"url,omitempty"`
+	ID         int64  `json:"id,omitempty"`
+	Done       int    `json:"done"`
+	Failed     int    `json:"failed"`
+	Pending    int    `json:"pending"`
+	NotStarted int    `json:"not_started"`
+	Total      int    `json:"total"`
+	ElapsedMS  int64  `json:"elapsed_ms"`
 }
 
 // JSONProgress returns a Progress hook writing one JSON object per event to w.
 func JSONProgress(w io.Writer) func(Event) {
 	enc := json.NewEncoder(w)
 	return func(ev Event) {
-		je := jsonEvent{Type: string(ev.Kind), ForeignID: ev.ForeignID, Attempt: ev.Attempt,
-			Done: ev.Done, Failed: ev.Failed, Total: ev.Total, ElapsedMS: ev.Elapsed.Milliseconds()}
+		je := jsonEvent{Type: string(ev.Kind), ForeignID: ev.ForeignID, Attempt: ev.Attempt, WaitMS: ev.Wait.Milliseconds(),
+			Done: ev.Done, Failed: ev.Failed, Pending: ev.Pending, NotStarted: ev.NotStarted, Total: ev.Total, ElapsedMS: ev.Elapsed.Milliseconds()}
 		if ev.Err != nil {
 			je.Error = ev.Err.Error()
 		}
@@ -124,6 +137,7 @@ func JSONProgress(w io.Writer) func(Event) {
 			if it.Record != nil {
 				je.URL, je.ID = it.Record.URL, it.Record.ID
 			}
+			je.Warning = it.Warning
 		}
 		_ = enc.Encode(je)
 	}
@@ -137,20 +151,26 @@ func WriteJSONSummary(w io.Writer, res *Result, runErr error) error {
 		Amount   string `json:"amount"`
 	}
 	out := struct {
-		Type          string  `json:"type"`
-		OK            bool    `json:"ok"`
-		Issued        int     `json:"issued"`
-		AlreadyIssued int     `json:"already_issued"`
-		Cancelled     int     `json:"cancelled"`
-		Failed        int     `json:"failed"`
-		Pending       int     `json:"pending"`
-		NotStarted    int     `json:"not_started"`
-		Totals        []total `json:"totals"`
-		Error         string  `json:"error,omitempty"`
-		ElapsedMS     int64   `json:"elapsed_ms"`
-	}{Type: "summary", OK: res.OK() && runErr == nil, Issued: len(res.Issued), AlreadyIssued: len(res.AlreadyIssued),
+		Type       string   `json:"type"`
+		OK         bool     `json:"ok"`
+		Issued     int      `json:"issued"`
+		Adopted    int      `json:"adopted"`
+		Cancelled  int      `json:"cancelled"`
+		Failed     int      `json:"failed"`
+		Pending    int      `json:"pending"`
+		NotStarted int      `json:"not_started"`
+		Totals     []total  `json:"totals"`
+		AdoptedIDs []string `json:"adopted_foreign_ids"`
+		Warnings   []string `json:"warnings"`
+		Error      string   `json:"error,omitempty"`
+		ElapsedMS  int64    `json:"elapsed_ms"`
+	}{Type: "summary", OK: res.OK() && runErr == nil, Issued: len(res.Issued), Adopted: len(res.Adopted),
 		Cancelled: len(res.Cancelled), Failed: len(res.Failed), Pending: len(res.Pending), NotStarted: len(res.Skipped),
-		Totals: []total{}, ElapsedMS: res.Elapsed.Milliseconds()}
+		Totals: []total{}, AdoptedIDs: []string{}, Warnings: []string{}, ElapsedMS: res.Elapsed.Milliseconds()}
+	for _, it := range res.Adopted {
+		out.AdoptedIDs = append(out.AdoptedIDs, it.ForeignID)
+	}
+	out.Warnings = append(out.Warnings, res.Warnings...)
 	for _, t := range res.Totals {
 		out.Totals = append(out.Totals, total{t.Currency, t.Count, t.Sum.String()})
 	}
@@ -174,9 +194,13 @@ func TextProgress(w io.Writer, tty bool, interval time.Duration) (hook func(Even
 		}
 		eta := "?"
 		if rate > 0 {
-			eta = (time.Duration(float64(ev.Total-ev.Done)/rate) * time.Second).Round(time.Second).String()
+			eta = (time.Duration(float64(ev.Total-ev.Done-ev.NotStarted)/rate) * time.Second).Round(time.Second).String()
 		}
-		return fmt.Sprintf("%d/%d done, %.0f/s, ETA %s, %d failed", ev.Done, ev.Total, rate, eta, ev.Failed)
+		s := fmt.Sprintf("%d/%d done, %.0f/s, ETA %s, %d failed, %d pending", ev.Done, ev.Total, rate, eta, ev.Failed, ev.Pending)
+		if ev.NotStarted > 0 {
+			s += fmt.Sprintf(", %d not started", ev.NotStarted)
+		}
+		return s
 	}
 	hook = func(ev Event) {
 		mu.Lock()
@@ -190,7 +214,7 @@ func TextProgress(w io.Writer, tty bool, interval time.Duration) (hook func(Even
 		}
 		now := time.Now()
 		if tty {
-			if now.Sub(last) >= 100*time.Millisecond || ev.Done == ev.Total {
+			if now.Sub(last) >= 100*time.Millisecond || ev.Done+ev.NotStarted == ev.Total {
 				fmt.Fprintf(w, "\r\033[K%s", line(ev))
 				last = now
 			}

@@ -18,11 +18,19 @@ import (
 // such advice is written.
 func advice(err error) string {
 	var (
-		auth *api.AuthError
-		rate *api.RateLimitError
-		kept *apply.KeptPendingError
+		auth     *api.AuthError
+		rate     *api.RateLimitError
+		kept     *apply.KeptPendingError
+		notOurs  *apply.NotOursError
+		mismatch *api.MismatchError
 	)
 	switch {
+	case errors.As(err, &notOurs):
+		return "if it is yours (a lost or restored state), record it with: invoiceform state adopt " + notOurs.ForeignID
+	case errors.As(err, &mismatch):
+		return "kept pending; the next apply resends the same body and records the invoice only from an answer that matches it; if answers keep naming other invoices, check the endpoint and any proxy in between"
+	case errors.Is(err, apply.ErrUnreachable):
+		return "check the endpoint, the network and the API's status, then apply again: the next apply resolves what was left pending"
 	case errors.As(err, &kept):
 		return "if you know it did not, forget the record with: invoiceform state rm " + kept.ForeignID
 	case errors.As(err, &auth):

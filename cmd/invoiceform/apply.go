@@ -31,6 +31,8 @@ type applyArgs struct {
 	rate        float64
 	emulator    bool
 	timeout     time.Duration
+	maxWait     time.Duration
+	budget      time.Duration
 }
 
 func applyCommand(e *env) *ffcli.Command {
@@ -49,9 +51,11 @@ func applyCommand(e *env) *ffcli.Command {
 	fs.Float64Var(&a.rate, "rate", 0, "at most `R` requests per second; 0 means no limit")
 	fs.BoolVar(&a.emulator, "emulator", false, "apply against an in-process emulator with throwaway credentials and an in-memory state (the real state is never touched)")
 	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long one request may take before its outcome counts as unknown")
+	fs.DurationVar(&a.maxWait, "max-retry-wait", apply.DefaultMaxRetryWait, "the longest wait between two attempts of a request, a server's Retry-After included")
+	fs.DurationVar(&a.budget, "retry-budget", apply.DefaultRetryBudget, "how long one invoice's retries may go on, from its first attempt; then it is left pending (or failed, if nothing can have been created)")
 	return &ffcli.Command{
 		Name:       "apply",
-		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=R] [-json] [-detailed-exitcode] [-emulator] [PLANFILE]",
+		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=R] [-json] [-detailed-exitcode] [-request-timeout=DUR] [-max-retry-wait=DUR] [-retry-budget=DUR] [-emulator] [PLANFILE]",
 		ShortHelp:  "issue the planned invoices exactly once, resolve interrupted ones, send the planned cancels",
 		LongHelp: `Plans (or reads PLANFILE, a plan saved by "plan -out", after checking that the state has not
 moved since and that the configuration here gives that very plan: PLANFILE holds no request
@@ -81,6 +85,12 @@ state are used instead, and the credentials are not read.`,
 			}
 			if a.timeout <= 0 {
 				return usageError{"-request-timeout must be positive"}
+			}
+			if a.maxWait <= 0 {
+				return usageError{"-max-retry-wait must be positive"}
+			}
+			if a.budget <= 0 {
+				return usageError{"-retry-budget must be positive"}
 			}
 			file := ""
 			if len(args) == 1 {
@@ -117,6 +127,8 @@ type applyTarget struct {
 	store    state.Store
 	binding  state.Binding
 	cleanup  func()
+	// checked: the credentials were checked already, before a new state was created.
+	checked bool
 }
 
 // credentials reads the API key and secret; the secret goes to the client only.
@@ -171,8 +183,10 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 			return err
 		}
 	}
-	if err := checkCredentials(ctx, a, t); err != nil {
-		return err
+	if !t.checked {
+		if err := checkCredentials(ctx, a, t.client); err != nil {
+			return err
+		}
 	}
 	if err := t.store.Bind(ctx, t.binding); err != nil {
 		return err
@@ -271,14 +285,14 @@ func (in *applyInput) files() map[string]*hcl.File {
 
 // checkCredentials proves the key and the secret with one call that changes nothing, before
 // anything is journalled.
-func checkCredentials(ctx context.Context, a *applyArgs, t *applyTarget) error {
+func checkCredentials(ctx context.Context, a *applyArgs, c *api.Client) error {
 	if a.emulator {
 		return nil // The emulator's credentials always work; the check would only add noise.
 	}
 	err := apply.CheckCredentials(ctx, func(ctx context.Context) error {
-		_, err := t.client.Accounts(ctx)
+		_, err := c.Accounts(ctx)
 		return err
-	}, apply.Options{MaxAttempts: 4})
+	}, apply.Options{MaxAttempts: 4, MaxRetryWait: a.maxWait, RetryBudget: a.budget})
 	switch {
 	case err == nil:
 		return nil
@@ -299,7 +313,8 @@ func execute(ctx context.Context, p *plan.Plan, t *applyTarget, a *applyArgs, v 
 		stopSignals()
 	}()
 	hook, flush := v.Progress()
-	res, err := apply.Run(runCtx, p, t.store, t.client, apply.Options{Parallelism: a.parallelism, Rate: a.rate, Progress: hook})
+	res, err := apply.Run(runCtx, p, t.store, t.client, apply.Options{Parallelism: a.parallelism, Rate: a.rate, Progress: hook,
+		MaxRetryWait: a.maxWait, RetryBudget: a.budget})
 	flush()
 	return res, err
 }
@@ -344,13 +359,25 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 	if err != nil {
 		return nil, err
 	}
+	// A state is created only for credentials that work: a new state file (or PostgreSQL
+	// workspace) is opened, which creates it, after the check; an existing one is checked
+	// against the endpoint and key first, and the credentials after the approval.
+	exists, err := a.state.exists(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		if err := checkCredentials(ctx, &a, c); err != nil {
+			return nil, err
+		}
+	}
 	s, err := a.state.open(ctx, e, false, a.parallelism)
 	if err != nil {
 		return nil, err
 	}
 	return &applyTarget{endpoint: ep, client: c, store: s,
 		binding: state.Binding{Endpoint: ep, KeyFingerprint: state.KeyFingerprint(key)},
-		cleanup: func() { _ = s.Close() }}, nil
+		cleanup: func() { _ = s.Close() }, checked: !exists}, nil
 }
 
 // approve asks for "yes" on a terminal and refuses elsewhere.

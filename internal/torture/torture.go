@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -136,6 +137,7 @@ type Counts struct {
 	Duplicates    int   // invoices created more than once
 	Lost          int   // declared invoices not issued, or invoices at the API the state lacks
 	Phantoms      int   // records in the state the API lacks
+	Mismatches    int   // records whose API fields (id, status, currency, amount) differ from the API's
 }
 
 // Add adds o to c.
@@ -151,12 +153,13 @@ func (c *Counts) Add(o Counts) {
 	c.Duplicates += o.Duplicates
 	c.Lost += o.Lost
 	c.Phantoms += o.Phantoms
+	c.Mismatches += o.Mismatches
 }
 
 // String is the one-line summary.
 func (c Counts) String() string {
-	return fmt.Sprintf("rounds=%d kills=%d interrupts=%d lock_refused=%d lock_waited=%d write_failures=%d faults=%d duplicates=%d lost=%d phantoms=%d processes=%d",
-		c.Rounds, c.Kills, c.Interrupts, c.LockRefused, c.LockWaited, c.WriteFailures, c.Faults, c.Duplicates, c.Lost, c.Phantoms, c.Processes)
+	return fmt.Sprintf("rounds=%d kills=%d interrupts=%d lock_refused=%d lock_waited=%d write_failures=%d faults=%d duplicates=%d lost=%d phantoms=%d mismatches=%d processes=%d",
+		c.Rounds, c.Kills, c.Interrupts, c.LockRefused, c.LockWaited, c.WriteFailures, c.Faults, c.Duplicates, c.Lost, c.Phantoms, c.Mismatches, c.Processes)
 }
 
 // World is one configuration directory, one emulator and one state.
@@ -174,9 +177,10 @@ type World struct {
 }
 
 // forbidden are what no output may ever contain: a crash of the process, a data race of a
-// race-enabled binary, or an adoption (a create that met "already been taken" with no record
-// in the state, which means a request was sent without its journal entry).
-var forbidden = []string{"panic:", "fatal error:", "WARNING: DATA RACE", "which the state did not know"}
+// race-enabled binary, or an invoice this state did not create (a create that met "already
+// been taken" with no uncertain attempt before it, which means a request was sent without its
+// journal entry, or a journal entry was dropped while its request may have been processed).
+var forbidden = []string{"panic:", "fatal error:", "WARNING: DATA RACE", "that this state did not create"}
 
 // New makes a world: an empty configuration directory, an emulator started on a loopback
 // port with the options' faults, and a state from the backend. Everything is stopped and
@@ -368,16 +372,18 @@ func (w *World) Converge(runs int) {
 
 // Report is what Check found.
 type Report struct {
-	Invoices, Records          int
-	Duplicates, Lost, Phantoms int
-	Problems                   []string
+	Invoices, Records                      int
+	Duplicates, Lost, Phantoms, Mismatches int
+	Problems                               []string
 }
 
 // Check compares the emulator's invoices (through /_emulator/invoices) with the state
-// (through `invoiceform state list -json`) and the declared invoices: exactly one invoice per
+// (through `invoiceform state export`) and the declared invoices: exactly one invoice per
 // declared foreign_id, each created once and issued in the state; no pending record; nothing
-// at the emulator the state lacks and nothing in the state the emulator lacks. Any problem
-// fails the test. The findings are added to the world's counts.
+// at the emulator the state lacks and nothing in the state the emulator lacks; and no record
+// whose API fields (id, status, currency, amount) differ from what the emulator holds (a
+// record adopted with details unknown has none of them). Any problem fails the test. The
+// findings are added to the world's counts.
 func (w *World) Check() Report {
 	w.t.Helper()
 	var r Report
@@ -386,8 +392,10 @@ func (w *World) Check() Report {
 	invs := w.controlInvoices()
 	r.Invoices = len(invs)
 	perID := map[string]int{}
+	byID := map[string]emulator.Invoice{}
 	for _, inv := range invs {
 		perID[inv.ForeignID]++
+		byID[inv.ForeignID] = inv
 		if inv.Creates != 1 {
 			r.Duplicates++
 			problem("%s: created %d times at the emulator", inv.ForeignID, inv.Creates)
@@ -400,8 +408,39 @@ func (w *World) Check() Report {
 		}
 	}
 
-	recs := w.records()
-	r.Records = len(recs)
+	full := w.records()
+	r.Records = len(full)
+	recs := make(map[string]string, len(full))
+	for id, rec := range full {
+		recs[id] = rec.Phase
+		inv, ok := byID[id]
+		if !ok {
+			continue
+		}
+		var diffs []string
+		if rec.ID != 0 && rec.ID != inv.ID {
+			diffs = append(diffs, fmt.Sprintf("id %d, the API's %d", rec.ID, inv.ID))
+		}
+		if rec.Status != "" && rec.Status != inv.Status {
+			diffs = append(diffs, fmt.Sprintf("status %q, the API's %q", rec.Status, inv.Status))
+		}
+		if rec.Currency != "" && rec.Currency != inv.Currency {
+			diffs = append(diffs, fmt.Sprintf("currency %q, the API's %q", rec.Currency, inv.Currency))
+		}
+		if rec.Amount != "" && !sameDecimal(rec.Amount, inv.Amount) {
+			diffs = append(diffs, fmt.Sprintf("amount %q, the API's %q", rec.Amount, inv.Amount))
+		}
+		if rec.DetailsKnown && (rec.ID == 0 || rec.Currency == "" || rec.Amount == "") {
+			diffs = append(diffs, "details known, but the id, currency or amount is missing")
+		}
+		if !rec.DetailsKnown && (rec.ID != 0 || rec.URL != "") {
+			diffs = append(diffs, "details unknown, but an id or URL recorded")
+		}
+		if len(diffs) > 0 {
+			r.Mismatches++
+			problem("%s: the state's record differs from the API's invoice: %s", id, strings.Join(diffs, "; "))
+		}
+	}
 	lost := map[string]bool{}
 	for i := range w.declared {
 		id := ID(i)
@@ -434,13 +473,14 @@ func (w *World) Check() Report {
 	w.Counts.Duplicates += r.Duplicates
 	w.Counts.Lost += r.Lost
 	w.Counts.Phantoms += r.Phantoms
+	w.Counts.Mismatches += r.Mismatches
 	if len(r.Problems) > 0 {
 		slices.Sort(r.Problems)
 		if len(r.Problems) > 30 {
 			r.Problems = append(r.Problems[:30], fmt.Sprintf("... and %d more", len(r.Problems)-30))
 		}
-		w.Errorf("after convergence: %d duplicates, %d lost, %d only in the state (emulator %d invoices, state %d records, %d declared):\n  %s",
-			r.Duplicates, r.Lost, r.Phantoms, r.Invoices, r.Records, w.declared, strings.Join(r.Problems, "\n  "))
+		w.Errorf("after convergence: %d duplicates, %d lost, %d only in the state, %d differing from the API (emulator %d invoices, state %d records, %d declared):\n  %s",
+			r.Duplicates, r.Lost, r.Phantoms, r.Mismatches, r.Invoices, r.Records, w.declared, strings.Join(r.Problems, "\n  "))
 	}
 	return r
 }
@@ -479,26 +519,45 @@ func (w *World) getJSON(url string, v any) {
 	}
 }
 
-// records reads the state's phases through `invoiceform state list -json`.
-func (w *World) records() map[string]string {
+// stateRecord is a record as `invoiceform state export` writes it.
+type stateRecord struct {
+	ForeignID    string `json:"foreign_id"`
+	Phase        string `json:"phase"`
+	ID           int64  `json:"id"`
+	URL          string `json:"url"`
+	Status       string `json:"status"`
+	Currency     string `json:"currency"`
+	Amount       string `json:"amount"`
+	DetailsKnown bool   `json:"details_known"`
+}
+
+// sameDecimal compares two decimal texts exactly ("12.34" and "12.34000000" agree).
+func sameDecimal(a, b string) bool {
+	x, okx := new(big.Rat).SetString(a)
+	y, oky := new(big.Rat).SetString(b)
+	return okx && oky && x.Cmp(y) == 0
+}
+
+// records reads the state's records through `invoiceform state export` (the whole record:
+// `state list` shows a pending or adopted record's requested amount in place of the API's).
+func (w *World) records() map[string]stateRecord {
 	w.t.Helper()
-	cmd := w.command([]string{"state", "list"}, "-json", "-lock-timeout=60s")
+	cmd := w.command([]string{"state", "export"}, "-lock-timeout=60s")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		w.Fatalf("invoiceform state list -json: %v\n%s", err, stderr.String())
+		w.Fatalf("invoiceform state export: %v\n%s", err, stderr.String())
 	}
-	var list []struct {
-		ForeignID string `json:"foreign_id"`
-		Phase     string `json:"phase"`
+	var doc struct {
+		Records []stateRecord `json:"records"`
 	}
-	if err := json.Unmarshal(out, &list); err != nil {
-		w.Fatalf("invoiceform state list -json: %v\n%s", err, out)
+	if err := json.Unmarshal(out, &doc); err != nil {
+		w.Fatalf("invoiceform state export: %v", err) // the output holds personal data: not quoted
 	}
-	recs := make(map[string]string, len(list))
-	for _, e := range list {
-		recs[e.ForeignID] = e.Phase
+	recs := make(map[string]stateRecord, len(doc.Records))
+	for _, e := range doc.Records {
+		recs[e.ForeignID] = e
 	}
 	return recs
 }
