@@ -164,6 +164,12 @@ func WriteFile(path string, p *Plan, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return WriteEncoded(path, data)
+}
+
+// WriteEncoded saves a plan file's bytes (Encode's) at path as WriteFile does, for a caller
+// that checks them first.
+func WriteEncoded(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("plan: write %s: %w", path, err)

@@ -150,7 +150,16 @@ func runPlan(ctx context.Context, e *env, a planArgs, v plan.View) error {
 		return exitCode(exitError)
 	}
 	if a.out != "" {
-		if err := plan.WriteFile(a.out, p, time.Now()); err != nil {
+		data, err := plan.Encode(p, time.Now())
+		if err != nil {
+			return err
+		}
+		if e.secrets.Contains(data) {
+			// Only a configuration that copies a secret into an id or a warning can do this;
+			// masking it would break the file's checksum, so it is not written at all.
+			return fmt.Errorf("the plan was not saved to %s: it would hold a secret value of the environment (an id or a message of the configuration quotes it)", a.out)
+		}
+		if err := plan.WriteEncoded(a.out, data); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "Saved the plan to %s (mode 0600: no request body and no personal data, but amounts and ids; keep it private). Apply exactly this plan with \"invoiceform apply %s\" in a checkout of this same configuration: apply rebuilds every body from it and sends nothing unless they hash to the plan's.\n", a.out, a.out)
