@@ -46,7 +46,7 @@ func ParseAmount(s string) (Amount, error) {
 	if intPart == "" || (hasDot && frac == "") || !allDigits(intPart) || !allDigits(frac) {
 		switch {
 		case strings.ContainsAny(body, "eE") && !strings.ContainsAny(body, " ,"):
-			return Amount{}, errors.New("uses an exponent; write the amount as plain decimal digits, e.g. \"0.0001\"")
+			return Amount{}, errors.New("uses an exponent; write the amount as plain decimal digits" + plainHint(body))
 		case strings.Contains(body, ","):
 			return Amount{}, errors.New("contains a comma; use a dot as the decimal separator and no thousands separators, e.g. \"1234.50\"")
 		}
@@ -67,6 +67,17 @@ func ParseAmount(s string) (Amount, error) {
 		a.d.Negative = true
 	}
 	return a, nil
+}
+
+// plainHint is `: "1000"` for "1e3": the plain digits the exponent form stands for, when it
+// parses and is short enough to show; else an example.
+func plainHint(s string) string {
+	var d apd.Decimal
+	if _, _, err := d.SetString(s); err == nil && d.Exponent > -40 && d.Exponent < 40 && d.NumDigits() < 40 {
+		d.Reduce(&d)
+		return fmt.Sprintf(", here %q", d.Text('f'))
+	}
+	return `, e.g. "0.0001"`
 }
 
 func allDigits(s string) bool {

@@ -135,19 +135,19 @@ func (p *hostProblem) forURL() error {
 	case hostLocal:
 		return fmt.Errorf("must name a public domain, not localhost (got %q)", p.host)
 	case hostEmptyLabel:
-		return fmt.Errorf("host %q has an empty label (two dots in a row, or a leading dot)", p.host)
+		return fmt.Errorf("has host %q, which has an empty label (two dots in a row, or a leading dot)", p.host)
 	case hostBadChar:
-		return fmt.Errorf("host label %q contains %q; a domain name allows only letters, digits and hyphens", p.label, p.char)
+		return fmt.Errorf("has the host label %q, which contains %q; a domain name allows only letters, digits and hyphens", p.label, p.char)
 	case hostHyphen:
-		return fmt.Errorf("host label %q must not start or end with a hyphen", p.label)
+		return fmt.Errorf("has the host label %q, which starts or ends with a hyphen", p.label)
 	case hostLongLabel:
-		return fmt.Errorf("host label %q is %d characters long in DNS form; the limit is %d", p.label, p.n, maxLabel)
+		return fmt.Errorf("has the host label %q, which is %d characters long in DNS form; the limit is %d", p.label, p.n, maxLabel)
 	case hostNumericTLD:
-		return fmt.Errorf("host %q ends in the number %q; a domain name ends in a name such as \"com\"", p.host, p.label)
+		return fmt.Errorf("has host %q, which ends in the number %q; a domain name ends in a name such as \"com\"", p.host, p.label)
 	case hostOneLabel:
-		return fmt.Errorf("host %q is not a full domain name; use one with a dot, such as \"shop.example.com\"", p.host)
+		return fmt.Errorf("has host %q, which is not a full domain name; use one with a dot, such as \"shop.example.com\"", p.host)
 	default: // hostTooLong
-		return fmt.Errorf("host is %d characters long in DNS form; the limit is %d", p.n, maxHost)
+		return fmt.Errorf("has a host %d characters long in DNS form; the limit is %d", p.n, maxHost)
 	}
 }
 

@@ -48,7 +48,7 @@ func CheckURL(s string) error {
 		return fmt.Errorf("must name a domain, not an IP address (got %q)", ip)
 	}
 	if strings.Contains(authority, "%") {
-		return fmt.Errorf("host %q must not be percent-encoded; write the domain name as plain text", authority)
+		return fmt.Errorf("has a percent-encoded host %q; write the domain name as plain text", authority)
 	}
 	u, err := url.Parse(s)
 	if err != nil {

@@ -79,20 +79,20 @@ func TestCheckURL(t *testing.T) {
 		{"sub.localhost", "https://shop.localhost/", "not localhost"},
 
 		// Domain-name rules.
-		{"single label", "https://intranet/paid", `host "intranet" is not a full domain name`},
-		{"underscore", "https://ex_ample.com/", `host label "ex_ample" contains '_'`},
+		{"single label", "https://intranet/paid", `has host "intranet", which is not a full domain name`},
+		{"underscore", "https://ex_ample.com/", `has the host label "ex_ample", which contains '_'`},
 		{"asterisk", "https://*.example.com/", `contains '*'`},
 		{"symbol in IDN", "https://€uro.com/", `contains '€'`},
-		{"leading hyphen", "https://-shop.example.com/", `host label "-shop" must not start or end with a hyphen`},
-		{"trailing hyphen", "https://shop-.example.com/", "must not start or end with a hyphen"},
+		{"leading hyphen", "https://-shop.example.com/", `has the host label "-shop", which starts or ends with a hyphen`},
+		{"trailing hyphen", "https://shop-.example.com/", "starts or ends with a hyphen"},
 		{"double dot", "https://shop..example.com/", "has an empty label"},
 		{"leading dot", "https://.example.com/", "has an empty label"},
 		{"two trailing dots", "https://example.com../", "has an empty label"},
 		{"label of 64", "https://" + label63 + "a.com/", "is 64 characters long in DNS form; the limit is 63"},
 		{"IDN label of 64 in DNS form", "https://" + strings.Repeat("a", 56) + "ü.de/", "is 64 characters long in DNS form"},
 		{"katakana label of 64 in DNS form", "https://" + strings.Repeat("ドメイン", 13) + ".jp/", "is 64 characters long in DNS form"},
-		{"host of 254", "https://" + host253 + "b/", "host is 254 characters long in DNS form; the limit is 253"},
-		{"percent-encoded host", "https://%65xample.com/", "must not be percent-encoded"},
+		{"host of 254", "https://" + host253 + "b/", "has a host 254 characters long in DNS form; the limit is 253"},
+		{"percent-encoded host", "https://%65xample.com/", "has a percent-encoded host"},
 
 		// User info.
 		{"user and password", "https://user:hunter2@shop.example.com/", "must not contain a user name or password"},
