@@ -35,7 +35,7 @@ func (c *Client) CreateInvoice(ctx context.Context, body []byte) (*Invoice, erro
 }
 
 // CancelInvoice sends POST /invoices/{foreign_id}/cancel/ with the body {} [reference
-// §3.2]. The foreign_id is path-escaped ("/" becomes %2F). A cancel of an invoice already
+// "Cancelling an invoice"]. The foreign_id is path-escaped ("/" becomes %2F). A cancel of an invoice already
 // confirmed or failed matches ErrInvalidInvoiceState.
 func (c *Client) CancelInvoice(ctx context.Context, foreignID string) error {
 	path := "/invoices/" + url.PathEscape(foreignID) + "/cancel/"
@@ -91,7 +91,7 @@ func (c *Client) Currencies(ctx context.Context) ([]Currency, error) {
 }
 
 // Ping sends GET /ping without auth headers and expects 200 "OK". It proves the endpoint
-// is reachable, not that the credentials work (use Accounts for that) [reference §3.4].
+// is reachable, not that the credentials work (use Accounts for that) [docs/api.md "Accounts, currencies and ping"].
 func (c *Client) Ping(ctx context.Context) error {
 	const op = "GET /ping"
 	a, err := c.send(ctx, http.MethodGet, "/ping", nil, false, false)

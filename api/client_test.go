@@ -24,7 +24,7 @@ import (
 const leakySecret = "SeCrEt-4242-must-not-leak"
 
 func TestSignatureVectors(t *testing.T) {
-	// The reference's three vectors (§2.3): the first from the docs, two computed there.
+	// The reference's three vectors ("Authentication"): the first from the docs, two computed there.
 	cases := []struct{ body, want string }{
 		{`{"currency":"BTC","foreign_id":"123456"}`, "03c25fcf7cd35e7d995e402cd5d51edd72d48e1471e865907967809a0c189ba55b90815f20e2bb10f82c7a9e9d865546fda58989c2ae9e8e2ff7bc29195fa1ec"},
 		{`{}`, "89ff570683bfcd9e2c8911332e07e3ff196ca50f91faef98126fb0eb76df90d7ccddc4372a99ba67ec072fd3aac5d0b7eac44652e2b29ce36dbcf5ee50b6fa05"},

@@ -1,7 +1,7 @@
 package api_test
 
 // Contract tests: the client against the real emulator over loopback HTTP. They assert only
-// documented behaviour (or the reference's §8 safest assumptions), so they must pass against
+// documented behaviour (or docs/api.md "What is not documented" safest assumptions), so they must pass against
 // any server that behaves as documented. TestContractSuccesses and TestContractRefusals run
 // against another server (the sandbox, say) when INVOICEFORM_CONTRACT_ENDPOINT,
 // INVOICEFORM_CONTRACT_KEY and INVOICEFORM_CONTRACT_SECRET are set: then each run uses fresh

@@ -50,7 +50,7 @@ type Currency struct {
 	Precision            int64
 }
 
-// rawInvoice keeps every field raw so each can be read tolerantly (§7 of the reference).
+// rawInvoice keeps every field raw so each can be read tolerantly ("Where the docs disagree" of the reference).
 type rawInvoice struct {
 	ID               json.RawMessage `json:"id"`
 	URL              json.RawMessage `json:"url"`
@@ -193,7 +193,7 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // flexText reads a JSON string, or a number kept as its exact literal text (ids and
-// amounts appear both ways in the docs, §7.2, §7.9); null or absent gives "".
+// amounts appear both ways in the docs, "Where the docs disagree", "Where the docs disagree"); null or absent gives "".
 // textField is a raw JSON value to read with flexText into dst.
 type textField struct {
 	raw json.RawMessage
@@ -263,7 +263,7 @@ func flexInt(raw json.RawMessage) (*int64, error) {
 	return &v, nil
 }
 
-// classify turns a non-2xx answer into the error of the reference's model (§4, §8 client
+// classify turns a non-2xx answer into the error of the reference's model ("Error answers", "What is not documented" client
 // column). redact removes the secret from anything the server sent back.
 //
 // For a mutating request (create, cancel) only the documented refusals are definite: the 400
@@ -298,7 +298,7 @@ func classify(op string, status int, header http.Header, body []byte, mutating b
 	return &HTTPError{Op: op, Status: status, Body: snip, Mutating: mutating}
 }
 
-// decode400 reads the three documented 400 envelopes (§7.12); nil means none matched.
+// decode400 reads the three documented 400 envelopes ("Where the docs disagree"); nil means none matched.
 func decode400(op string, status int, body []byte, redact func(string) string) error {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {

@@ -17,8 +17,8 @@ import (
 
 func i64(v int64) *int64 { return &v }
 
-// TestDecodeCreateAnswers serves each documented success shape and inconsistency (§3.1,
-// §7 of the reference) over real HTTP and checks what CreateInvoice makes of it.
+// TestDecodeCreateAnswers serves each documented success shape and inconsistency ("Creating an invoice",
+// "Where the docs disagree" of the reference) over real HTTP and checks what CreateInvoice makes of it.
 func TestDecodeCreateAnswers(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -95,7 +95,7 @@ func TestUnreadableSuccessIsUncertain(t *testing.T) {
 }
 
 // TestErrorClassification serves every documented error (and the undocumented statuses of
-// §4.6) and checks the typed error, its outcome and its message.
+// "Error answers") and checks the typed error, its outcome and its message.
 func TestErrorClassification(t *testing.T) {
 	type check func(t *testing.T, err error)
 	auth := func(code string, hint string) check {

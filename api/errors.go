@@ -96,7 +96,7 @@ var (
 )
 
 // AuthError is a 401/403: the key, the secret or the URL is wrong, or the IP is not
-// whitelisted [reference §4.1]. Fatal: the run stops.
+// whitelisted [docs/api.md "Error answers"]. Fatal: the run stops.
 //
 // A documented code (required_header_key, bad_header_key, required_header_signature,
 // bad_header_signature) proves the request was refused before it was processed. An
@@ -148,7 +148,7 @@ func (e *AuthError) Error() string {
 }
 
 // ValidationError is a 400 {"errors":{field: message}}: the server refused the request's
-// fields [reference §4.2]. Definite. errors.Is(err, ErrAlreadyTaken) tells the duplicate
+// fields [docs/api.md "Error answers"]. Definite. errors.Is(err, ErrAlreadyTaken) tells the duplicate
 // foreign_id case apart.
 type ValidationError struct {
 	Op     string
@@ -183,7 +183,7 @@ func (e *ValidationError) Error() string {
 }
 
 // BusinessError is an {"error","code"} refusal other than authentication, either top level
-// (bad_content_format) or nested in "errors" (invalid_invoice_state) [reference §4.1, §4.3].
+// (bad_content_format) or nested in "errors" (invalid_invoice_state) [docs/api.md "Error answers", "Error answers"].
 // Definite.
 type BusinessError struct {
 	Op      string
@@ -216,7 +216,7 @@ func (e *BusinessError) Error() string {
 
 // RateLimitError is a 429. The request was refused before processing, so it is Definite;
 // wait RetryAfter (0 when the server gave none) and resend. The documented 429 body is not
-// valid JSON [reference §4.4]; it is kept as a snippet only.
+// valid JSON [docs/api.md "Rate limits"]; it is kept as a snippet only.
 type RateLimitError struct {
 	Op         string
 	Status     int

@@ -7,7 +7,7 @@ import (
 )
 
 // Sign returns the X-Processing-Signature of body: lowercase hex HMAC-SHA512 keyed with the
-// API secret [reference §2.2]. Callbacks are signed the same way.
+// API secret [docs/api.md "Authentication"]. Callbacks are signed the same way.
 func Sign(secret string, body []byte) string {
 	m := hmac.New(sha512.New, []byte(secret))
 	m.Write(body)
