@@ -30,15 +30,15 @@ func TestDecodeCreateAnswers(t *testing.T) {
 			ID: 826900, URL: "https://invoices.sandbox.cryptoprocessing.com/invoice/Jyf1cQ", ForeignID: "order-0344",
 			EndUserReference: "12345", Title: "Invoice Title", Status: "created", Currency: "EUR", Amount: "100.00000000",
 		}},
-		{"201 Created (§7.11)", 201, okInvoice, &api.Invoice{
+		{"201 Created (docs disagree)", 201, okInvoice, &api.Invoice{
 			ID: 826900, URL: "https://invoices.sandbox.cryptoprocessing.com/invoice/Jyf1cQ", ForeignID: "order-0344",
 			EndUserReference: "12345", Title: "Invoice Title", Status: "created", Currency: "EUR", Amount: "100.00000000",
 		}},
-		{"broken S4 example: amount with two dots, number end_user_reference, address on type 1 (§7.1, 7.2, 7.4)", 200,
+		{"broken S4 example: amount with two dots, number end_user_reference, address on type 1 (docs disagree)", 200,
 			`{"data":{"id":826901,"url":"https://wallet.coinspaid.com/invoice/RB9NZv","foreign_id":"user_196","end_user_reference":12345,"address":"3Ls1wkZ","title":"Invoice 171","status":"created","currency":"EUR","amount":"0.106.75000000","sender_currency":null,"sender_amount":null,"fixed_at":null,"release_at":null,"seconds_left":null}}`,
 			&api.Invoice{ID: 826901, URL: "https://wallet.coinspaid.com/invoice/RB9NZv", ForeignID: "user_196", EndUserReference: "12345",
 				Address: "3Ls1wkZ", Title: "Invoice 171", Status: "created", Currency: "EUR", Amount: "0.106.75000000"}},
-		{"2020 shape: name for title, numeric foreign_id, pending timer invoice (§7.8, 7.9, 7.10)", 200,
+		{"2020 shape: name for title, numeric foreign_id, pending timer invoice (docs disagree)", 200,
 			`{"data":{"id":164,"url":"https://app.coinspaid.com/invoice/abcdef","foreign_id":196,"name":"Old title","status":"pending","currency":"EUR","amount":"106.75000000","sender_currency":"BTC","sender_amount":"0.01060080","fixed_at":1700000000,"release_at":1700000900,"seconds_left":899}}`,
 			&api.Invoice{ID: 164, URL: "https://app.coinspaid.com/invoice/abcdef", ForeignID: "196", Title: "Old title", Status: "pending",
 				Currency: "EUR", Amount: "106.75000000", SenderCurrency: "BTC", SenderAmount: "0.01060080",
@@ -155,7 +155,7 @@ func TestErrorClassification(t *testing.T) {
 					t.Fatal("matched ErrAlreadyTaken")
 				}
 			}},
-		{name: "400 invalid_invoice_state (nested envelope §4.3)", status: 400, body: `{"errors":{"error":"Invoice cannot be failed in its current state.","code":"invalid_invoice_state"}}`, outcome: api.Definite,
+		{name: "400 invalid_invoice_state (nested envelope)", status: 400, body: `{"errors":{"error":"Invoice cannot be failed in its current state.","code":"invalid_invoice_state"}}`, outcome: api.Definite,
 			check: func(t *testing.T, err error) {
 				var e *api.BusinessError
 				if !errors.Is(err, api.ErrInvalidInvoiceState) || !errors.As(err, &e) || e.Message != "Invoice cannot be failed in its current state." {
