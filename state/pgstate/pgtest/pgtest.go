@@ -30,7 +30,7 @@ const DefaultConnString = "postgres://root@127.0.0.1:5432/test?sslmode=disable"
 // fails the test, or skips it under INVOICEFORM_PG_TESTS=skip.
 func ConnString(t testing.TB) string {
 	t.Helper()
-	cs, err := choose(os.Getenv, ping, throwaway)
+	cs, err := choose(os.Getenv, ping, isThrowaway, throwaway)
 	if err != nil {
 		if err.skip {
 			t.Skip(err.msg)
@@ -46,8 +46,9 @@ type noServer struct {
 	skip bool
 }
 
-// choose picks the server: see ConnString. throwaway starts or joins the shared cluster.
-func choose(getenv func(string) string, ping func(string) error, throwaway func() (string, error)) (string, *noServer) {
+// choose picks the server: see ConnString. throwaway starts or joins the shared cluster;
+// isThrowaway says whether a connection string is that of the shared cluster.
+func choose(getenv func(string) string, ping func(string) error, isThrowaway func(string) bool, throwaway func() (string, error)) (string, *noServer) {
 	cs := getenv("INVOICEFORM_PG_TEST_CONN_STR")
 	explicit := cs != ""
 	if !explicit {
@@ -55,6 +56,13 @@ func choose(getenv func(string) string, ping func(string) error, throwaway func(
 	}
 	err := ping(cs)
 	if err == nil {
+		if !explicit && isThrowaway(cs) {
+			// The default server is the run's throwaway cluster: join it. (Should it stop
+			// meanwhile, this starts another.)
+			if tcs, terr := throwaway(); terr == nil {
+				return tcs, nil
+			}
+		}
 		return cs, nil
 	}
 	msg := "PostgreSQL tests need a server: cannot reach " + pgstate.RedactConnString(cs) + ": " + err.Error() +

@@ -18,15 +18,19 @@ func TestChoose(t *testing.T) {
 	const tcs = "postgres://root:pw@127.0.0.1:40000/test?sslmode=disable"
 	def := fmt.Sprintf(noServerMsg, "postgres://root@127.0.0.1:5432/test?sslmode=disable")
 	for _, tc := range []struct {
-		name      string
-		env       map[string]string
-		up        []string // the servers that answer
-		throwaway error    // nil: the throwaway cluster starts
-		want      string   // the connection string, or the message
-		skip      bool
-		started   bool // a throwaway cluster was asked for
+		name        string
+		env         map[string]string
+		up          []string // the servers that answer
+		throwaway   error    // nil: the throwaway cluster starts
+		want        string   // the connection string, or the message
+		skip        bool
+		started     bool   // a throwaway cluster was asked for
+		ours        string // the connection string of the throwaway cluster, if it runs
+		throwawayCS string // the one it starts, if not tcs
 	}{
 		{name: "the default server answers", up: []string{DefaultConnString}, want: DefaultConnString},
+		{name: "the default server answers, and is the run's throwaway cluster: joined", up: []string{DefaultConnString},
+			ours: DefaultConnString, throwawayCS: DefaultConnString, want: DefaultConnString, started: true},
 		{name: "the server of INVOICEFORM_PG_TEST_CONN_STR answers",
 			env: map[string]string{"INVOICEFORM_PG_TEST_CONN_STR": other}, up: []string{other}, want: other},
 		{name: "the default server is down: a throwaway cluster", want: tcs, started: true},
@@ -56,9 +60,13 @@ func TestChoose(t *testing.T) {
 				if tc.throwaway != nil {
 					return "", tc.throwaway
 				}
+				if tc.throwawayCS != "" {
+					return tc.throwawayCS, nil
+				}
 				return tcs, nil
 			}
-			cs, err := choose(func(k string) string { return tc.env[k] }, ping, throwaway)
+			ours := func(cs string) bool { return cs == tc.ours }
+			cs, err := choose(func(k string) string { return tc.env[k] }, ping, ours, throwaway)
 			got := cs
 			if err != nil {
 				got = err.msg

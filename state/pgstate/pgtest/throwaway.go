@@ -121,6 +121,14 @@ var proc struct {
 	users *os.File
 }
 
+// isThrowaway: cs is that of the run's throwaway cluster (which runs on the port of the
+// default server when it was free): its users must say so (throwaway), or it could be
+// stopped under them.
+func isThrowaway(cs string) bool {
+	b, err := os.ReadFile(filepath.Join(sharedBase(), "connstr"))
+	return err == nil && strings.TrimSpace(string(b)) == cs
+}
+
 // throwaway returns the connection string of the run's throwaway cluster, starting it if no
 // other test process has; errNoBinaries (wrapped) when PostgreSQL is not installed.
 func throwaway() (string, error) {
@@ -269,8 +277,9 @@ func (c *cluster) start() (string, error) {
 	if err := c.chown(c.data()); err != nil {
 		return "", err
 	}
-	// The superuser root has a password; other roles (those the tests create) are trusted on
-	// 127.0.0.1, as on the CI server.
+	// Every role is trusted on 127.0.0.1, as on the CI server, but root, the tests' role, is
+	// no superuser (no COPY ... PROGRAM for anyone who connects): the superuser needs a
+	// password, which is forgotten once root and the database test are made.
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	password := hex.EncodeToString(b[:])
@@ -282,12 +291,12 @@ func (c *cluster) start() (string, error) {
 	if err := c.chown(pwFile); err != nil {
 		return "", err
 	}
-	initdb := c.command("initdb", "-D", c.data(), "-U", "root", "--pwfile="+pwFile, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync")
+	initdb := c.command("initdb", "-D", c.data(), "-U", adminRole, "--pwfile="+pwFile, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync")
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%s: %v\n%s", initdb, err, out)
 	}
 	hba := "# invoiceform's throwaway test cluster (state/pgstate/pgtest)\n" +
-		"host all root 127.0.0.1/32 scram-sha-256\n" +
+		"host all " + adminRole + " 127.0.0.1/32 scram-sha-256\n" +
 		"host all all 127.0.0.1/32 trust\n"
 	if err := os.WriteFile(filepath.Join(c.data(), "pg_hba.conf"), []byte(hba), 0o600); err != nil {
 		return "", err
@@ -309,9 +318,11 @@ func (c *cluster) start() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// A free port can be taken by someone else before the server binds it: try another.
+	// The port of the default server when it is free (the tests may assume that they run
+	// on 127.0.0.1:5432), else any free one. A free port can be taken by someone else
+	// before the server binds it: then another.
 	for attempt := 0; ; attempt++ {
-		port, err := freePort()
+		port, err := freePort(c.base == sharedBase() && attempt == 0)
 		if err != nil {
 			return "", err
 		}
@@ -323,11 +334,18 @@ func (c *cluster) start() (string, error) {
 			}
 			return "", fmt.Errorf("%s: %v\n%s\n%s", pgctl, err, out, tail(c.logFile()))
 		}
-		admin := fmt.Sprintf("postgres://root:%s@127.0.0.1:%d/postgres?sslmode=disable", password, port)
-		if err := execSQL(admin, "CREATE DATABASE test"); err != nil {
-			return "", fmt.Errorf("creating the database test: %w", err)
+		admin := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", adminRole, password, port)
+		for _, sql := range []string{
+			// What the tests do: create roles, see and end each other's sessions.
+			"CREATE ROLE root LOGIN CREATEROLE CREATEDB",
+			"GRANT pg_read_all_stats, pg_signal_backend TO root",
+			"CREATE DATABASE test OWNER root",
+		} {
+			if err := execSQL(admin, sql); err != nil {
+				return "", fmt.Errorf("%s: %w", sql, err)
+			}
 		}
-		cs := fmt.Sprintf("postgres://root:%s@127.0.0.1:%d/test?sslmode=disable", password, port)
+		cs := fmt.Sprintf("postgres://root@127.0.0.1:%d/test?sslmode=disable", port)
 		tmp := c.connFile() + ".tmp"
 		if err := os.WriteFile(tmp, []byte(cs+"\n"), 0o600); err != nil {
 			return "", err
@@ -336,7 +354,16 @@ func (c *cluster) start() (string, error) {
 	}
 }
 
-func freePort() (int, error) {
+// adminRole is the throwaway cluster's superuser.
+const adminRole = "invoiceform_pgtest_admin"
+
+func freePort(defaultPort bool) (int, error) {
+	if defaultPort {
+		if ln, err := net.Listen("tcp", "127.0.0.1:5432"); err == nil {
+			ln.Close()
+			return 5432, nil
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
