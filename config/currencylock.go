@@ -110,6 +110,11 @@ func ReadCurrencyLock(dir string) (lock *CurrencyLock, file *hcl.File, diags hcl
 		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the currencies lock file",
 			Detail: fmt.Sprintf("%s. Write it again with \"invoiceform currencies\", or delete it to check against invoiceform's own list of currencies.", err)}}
 	}
+	return ParseCurrencyLock(name, src)
+}
+
+// ParseCurrencyLock reads the text of a lock file; name is for diagnostics.
+func ParseCurrencyLock(name string, src []byte) (lock *CurrencyLock, file *hcl.File, diags hcl.Diagnostics) {
 	if d := checkUTF8(name, src); d != nil {
 		return nil, sourceOnly(src), hcl.Diagnostics{d}
 	}

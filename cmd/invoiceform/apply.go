@@ -129,6 +129,8 @@ type applyTarget struct {
 	cleanup  func()
 	// checked: the credentials were checked already, before a new state was created.
 	checked bool
+	// currencies are the account's, read by the credentials check.
+	currencies []api.Currency
 }
 
 // credentials reads the API key and secret; the secret goes to the client only.
@@ -184,9 +186,14 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 		}
 	}
 	if !t.checked {
-		if err := checkCredentials(ctx, a, t.client); err != nil {
+		curs, err := checkCredentials(ctx, a, t.client)
+		if err != nil {
 			return err
 		}
+		t.currencies = curs
+	}
+	if err := checkPlanCurrencies(p, t.currencies); err != nil {
+		return err
 	}
 	if err := t.store.Bind(ctx, t.binding); err != nil {
 		return err
@@ -283,23 +290,28 @@ func (in *applyInput) files() map[string]*hcl.File {
 	return in.cfg.Files
 }
 
-// checkCredentials proves the key and the secret with one call that changes nothing, before
-// anything is journalled.
-func checkCredentials(ctx context.Context, a *applyArgs, c *api.Client) error {
-	if a.emulator {
-		return nil // The emulator's credentials always work; the check would only add noise.
-	}
+// checkCredentials proves the key and the secret with calls that change nothing, before
+// anything is journalled, and reads the account's currencies, which the plan's creates must
+// be in. The in-process emulator's credentials always work; only its currencies are read.
+func checkCredentials(ctx context.Context, a *applyArgs, c *api.Client) ([]api.Currency, error) {
+	var curs []api.Currency
 	err := apply.CheckCredentials(ctx, func(ctx context.Context) error {
-		_, err := c.Accounts(ctx)
+		if !a.emulator {
+			if _, err := c.Accounts(ctx); err != nil {
+				return err
+			}
+		}
+		var err error
+		curs, err = c.Currencies(ctx)
 		return err
 	}, apply.Options{MaxAttempts: 4, MaxRetryWait: a.maxWait, RetryBudget: a.budget})
 	switch {
 	case err == nil:
-		return nil
+		return curs, nil
 	case api.OutcomeOf(err) == api.Fatal:
-		return fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature: %w", err)
+		return nil, fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature: %w", err)
 	}
-	return fmt.Errorf("credentials check failed, nothing was applied: %w", err)
+	return nil, fmt.Errorf("credentials check failed, nothing was applied: %w", err)
 }
 
 // execute runs the plan. The first Ctrl-C stops starting requests; stopping the signal
@@ -366,8 +378,9 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 	if err != nil {
 		return nil, err
 	}
+	var curs []api.Currency
 	if !exists {
-		if err := checkCredentials(ctx, &a, c); err != nil {
+		if curs, err = checkCredentials(ctx, &a, c); err != nil {
 			return nil, err
 		}
 	}
@@ -377,7 +390,7 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 	}
 	return &applyTarget{endpoint: ep, client: c, store: s,
 		binding: state.Binding{Endpoint: ep, KeyFingerprint: state.KeyFingerprint(key)},
-		cleanup: func() { _ = s.Close() }, checked: !exists}, nil
+		cleanup: func() { _ = s.Close() }, checked: !exists, currencies: curs}, nil
 }
 
 // approve asks for "yes" on a terminal and refuses elsewhere.
