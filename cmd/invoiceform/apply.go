@@ -133,8 +133,9 @@ type applyTarget struct {
 	currencies []api.Currency
 }
 
-// credentials reads the API key and secret; the secret goes to the client only.
-func credentials(e *env) (key, secret string, err error) {
+// credentials reads the API key and secret for the command cmd; the secret goes to the
+// client only.
+func credentials(e *env, cmd string) (key, secret string, err error) {
 	key, secret = e.getenv("INVOICEFORM_API_KEY"), e.getenv("INVOICEFORM_API_SECRET")
 	var missing []string
 	if key == "" {
@@ -144,7 +145,11 @@ func credentials(e *env) (key, secret string, err error) {
 		missing = append(missing, "INVOICEFORM_API_SECRET")
 	}
 	if len(missing) > 0 {
-		return "", "", fmt.Errorf("apply needs credentials: set %s (the API key and secret of your CryptoProcessing merchant; try apply -emulator for a local run without them). Nothing was done", strings.Join(missing, " and "))
+		hint := "; try apply -emulator for a local run without them"
+		if cmd != "apply" {
+			hint = ""
+		}
+		return "", "", fmt.Errorf("%s needs credentials: set %s (the API key and secret of your CryptoProcessing merchant%s). Nothing was done", cmd, strings.Join(missing, " and "), hint)
 	}
 	return key, secret, nil
 }
@@ -160,7 +165,7 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 	if err != nil {
 		return err
 	}
-	t, err := openTarget(ctx, e, *a, in.endpoint, key, secret)
+	t, err := openTarget(ctx, e, *a, in.endpoint, key, secret, in.precheck(a))
 	if err != nil {
 		return err
 	}
@@ -222,7 +227,7 @@ func applyCredentials(e *env, a *applyArgs) (key, secret string, err error) {
 	if a.emulator {
 		return "", "", nil
 	}
-	return credentials(e)
+	return credentials(e, "apply")
 }
 
 // applyInput is what an apply starts from: a saved plan, or the loaded configuration.
@@ -281,6 +286,29 @@ func (in *applyInput) source(a *applyArgs, t *applyTarget) apply.Source {
 		return p
 	}
 	return src
+}
+
+// precheck checks, against the account's currencies, the creates of a plan made against an
+// empty state: a saved plan's, or every declared invoice (within -target) that is not a
+// cancel.
+func (in *applyInput) precheck(a *applyArgs) func([]api.Currency) error {
+	return func(held []api.Currency) error {
+		if in.saved != nil {
+			return checkPlanCurrencies(in.saved, held)
+		}
+		targets := map[string]bool{}
+		for _, t := range a.targets {
+			targets[t] = true
+		}
+		var creates []currencyUse
+		for _, inv := range in.cfg.Invoices {
+			if inv.Cancel || len(targets) > 0 && !targets[inv.ForeignID] {
+				continue
+			}
+			creates = append(creates, currencyUse{inv.ForeignID, inv.Request.Currency, inv.Request.SenderCurrency})
+		}
+		return checkCurrencies(creates, held)
+	}
 }
 
 func (in *applyInput) files() map[string]*hcl.File {
@@ -346,7 +374,10 @@ func applyExit(a *applyArgs, res *apply.Result, runErr error) error {
 
 // openTarget opens the state and the client: the real ones, or with -emulator an in-process
 // emulator and an in-memory state.
-func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string) (*applyTarget, error) {
+//
+// precheck is run on the account's currencies when they are read before a new state is
+// created, so that a plan refused for its currencies leaves no state file behind.
+func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string, precheck func([]api.Currency) error) (*applyTarget, error) {
 	if a.emulator {
 		srv, err := emulator.New(emulator.Options{})
 		if err != nil {
@@ -381,6 +412,9 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 	var curs []api.Currency
 	if !exists {
 		if curs, err = checkCredentials(ctx, &a, c); err != nil {
+			return nil, err
+		}
+		if err := precheck(curs); err != nil {
 			return nil, err
 		}
 	}

@@ -57,9 +57,9 @@ without it, a difference between the file and the account is shown and the exit 
 }
 
 func runCurrencies(ctx context.Context, e *env, a currenciesArgs) error {
-	key, secret, err := credentials(e)
+	key, secret, err := credentials(e, "currencies")
 	if err != nil {
-		return fmt.Errorf("the currencies command reads the account: %w", err)
+		return err
 	}
 	// Only the settings: the invoices may well be what the new lock file is for.
 	opts := a.vars.loadOptions(e)
@@ -99,6 +99,7 @@ func runCurrencies(ctx context.Context, e *env, a currenciesArgs) error {
 		}
 		locked = append(locked, config.LockedCurrency{Code: cur.Currency, Type: cur.Type, Precision: int32(cur.Precision)})
 	}
+	sort.Slice(locked, func(i, j int) bool { return locked[i].Code < locked[j].Code })
 	if len(locked) == 0 {
 		return fmt.Errorf("the account at %s lists no currencies: nothing was written", ep)
 	}
@@ -127,7 +128,6 @@ func runCurrencies(ctx context.Context, e *env, a currenciesArgs) error {
 	for i, l := range locked {
 		codes[i] = l.Code
 	}
-	sort.Strings(codes)
 	fmt.Fprintf(e.stdout, "%s %s: %s of the account at %s (%s).\nCommit it beside the configuration: validate and plan now check every invoice's currency against it.\n",
 		verb, name, currencyCount(len(locked)), ep, strings.Join(codes, ", "))
 	return nil
@@ -172,6 +172,26 @@ const maxNamed = 5
 // currency (or sender_currency) the account does not hold, naming the currencies and the
 // invoices. held is the account's /currencies/list.
 func checkPlanCurrencies(p *plan.Plan, held []api.Currency) error {
+	var creates []currencyUse
+	for _, c := range p.Changes {
+		if c.Action != plan.Create || c.After == nil {
+			continue
+		}
+		u := currencyUse{foreignID: c.ForeignID, currency: c.After.Currency}
+		if r := c.After.Request; r != nil {
+			u.sender = r.SenderCurrency
+		}
+		creates = append(creates, u)
+	}
+	return checkCurrencies(creates, held)
+}
+
+// currencyUse is an invoice to be created and its currencies.
+type currencyUse struct {
+	foreignID, currency, sender string
+}
+
+func checkCurrencies(creates []currencyUse, held []api.Currency) error {
 	have := make(map[string]bool, len(held))
 	codes := make([]string, 0, len(held))
 	for _, c := range held {
@@ -179,17 +199,10 @@ func checkPlanCurrencies(p *plan.Plan, held []api.Currency) error {
 		codes = append(codes, c.Currency)
 	}
 	missing := map[string][]string{}
-	for _, c := range p.Changes {
-		if c.Action != plan.Create || c.After == nil {
-			continue
-		}
-		need := []string{c.After.Currency}
-		if r := c.After.Request; r != nil && r.SenderCurrency != "" {
-			need = append(need, r.SenderCurrency)
-		}
-		for _, code := range need {
-			if !have[code] {
-				missing[code] = append(missing[code], c.ForeignID)
+	for _, u := range creates {
+		for _, code := range []string{u.currency, u.sender} {
+			if code != "" && !have[code] {
+				missing[code] = append(missing[code], u.foreignID)
 			}
 		}
 	}
