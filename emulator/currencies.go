@@ -132,3 +132,14 @@ func convert(amount *big.Rat, from, to string) *big.Rat {
 	v := new(big.Rat).Mul(amount, rateEUR(from))
 	return v.Quo(v, rateEUR(to))
 }
+
+// KnownCurrencies lists every code the emulator can hold, in table order: the documented
+// ones and the other fiat currencies of the recorded sandbox account. Give it as a
+// Merchant's Currencies for an account that holds them all.
+func KnownCurrencies() []string {
+	out := make([]string, len(currencyList))
+	for i, c := range currencyList {
+		out[i] = c.Currency
+	}
+	return out
+}

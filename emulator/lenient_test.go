@@ -167,3 +167,16 @@ func TestCurrenciesFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownCurrencies(t *testing.T) {
+	_, base := start(t, emulator.Options{Merchants: []emulator.Merchant{{Key: testKey, Secret: testSecret, Currencies: emulator.KnownCurrencies()}}})
+	r := signed(t, base, "/currencies/list", []byte(`{}`))
+	for _, code := range []string{`"BTC"`, `"EUR"`, `"GBP"`, `"JPY"`, `"ZAR"`} {
+		if !strings.Contains(r.body, code) {
+			t.Errorf("%s missing: %s", code, r.body)
+		}
+	}
+	if !strings.Contains(r.body, `"currency":"JPY","minimum_amount":"10","deposit_fee_percent":"0","withdrawal_fee_percent":"0","precision":0`) {
+		t.Errorf("JPY has no minor unit: %s", r.body)
+	}
+}

@@ -376,10 +376,4 @@ func (o *Options) applyCurrencyFlags() []error {
 	return errs
 }
 
-func knownCodes() string {
-	codes := make([]string, len(currencyList))
-	for i, c := range currencyList {
-		codes[i] = c.Currency
-	}
-	return strings.Join(codes, ", ")
-}
+func knownCodes() string { return strings.Join(KnownCurrencies(), ", ") }

@@ -379,7 +379,9 @@ func applyExit(a *applyArgs, res *apply.Result, runErr error) error {
 // created, so that a plan refused for its currencies leaves no state file behind.
 func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string, precheck func([]api.Currency) error) (*applyTarget, error) {
 	if a.emulator {
-		srv, err := emulator.New(emulator.Options{})
+		// Its account holds every currency the emulator knows, GBP and JPY among them.
+		srv, err := emulator.New(emulator.Options{Merchants: []emulator.Merchant{
+			{Key: emulator.DefaultKey, Secret: emulator.DefaultSecret, Currencies: emulator.KnownCurrencies()}}})
 		if err != nil {
 			return nil, err
 		}
