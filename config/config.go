@@ -23,6 +23,9 @@ type Config struct {
 	Settings Settings
 	// Variables are the declared variables with their final values.
 	Variables map[string]*Variable
+	// CurrencyLock is the currencies lock file of the directory (CurrencyLockFile), or nil
+	// when there is none: the currencies of the account, which validation checks against.
+	CurrencyLock *CurrencyLock
 	// Invoices are the declared invoices, one per for_each instance, in declaration order:
 	// files by name, blocks by position, instances by key.
 	Invoices []*Invoice

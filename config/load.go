@@ -86,6 +86,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
 	}
 	l.files = files
+	l.readCurrencyLock(dir)
 	l.load(names)
 	return cfg, l.finish()
 }

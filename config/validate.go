@@ -143,7 +143,21 @@ func (e *evaluator) singleLine(field, v string) {
 	}
 }
 
+// currency checks a currency code: against the account's currencies when the directory has
+// a lock file, else against invoiceform's table (the crypto codes and ISO 4217).
 func (e *evaluator) currency(field, code string) (invoice.Currency, bool) {
+	if lock := e.l.cfg.CurrencyLock; lock != nil {
+		if c, ok := lock.Lookup(code); ok {
+			return c.Currency(), true
+		}
+		hint := ""
+		if s := suggestLocked(code, lock); s != "" {
+			hint = fmt.Sprintf(" Did you mean %q?", s)
+		}
+		e.errorf(field, e.subject(field), "Currency not in the account", "%q is not a currency of the account: %s (written by \"invoiceform currencies\" from the account's /currencies/list) does not list it.%s The account has: %s. If the account has it now, run \"invoiceform currencies\" again and commit the file.",
+			code, lock.File, hint, lock.Codes())
+		return invoice.Currency{}, false
+	}
 	c, ok := invoice.LookupCurrency(code)
 	if ok {
 		return c, true
@@ -154,16 +168,43 @@ func (e *evaluator) currency(field, code string) (invoice.Currency, bool) {
 	} else if s := rules.SuggestCurrency(code); s != "" {
 		hint = fmt.Sprintf(" Did you mean %q?", s)
 	}
-	e.errorf(field, e.subject(field), "Unknown currency", "%q is not a currency code of the API.%s Known codes: %s.", code, hint, currencyList())
+	e.errorf(field, e.subject(field), "Unknown currency", "%q is not a currency code of the API.%s Known codes: the crypto codes %s, and the ISO 4217 codes of money (EUR, USD, GBP, JPY, ...).", code, hint, cryptoList())
 	return invoice.Currency{}, false
 }
 
-func currencyList() string {
+// suggestLocked is the locked code closest to code, for "did you mean".
+func suggestLocked(code string, lock *CurrencyLock) string {
+	if s := rules.SuggestCurrency(code); s != "" {
+		if _, ok := lock.Lookup(s); ok {
+			return s
+		}
+	}
+	for _, c := range lock.Currencies {
+		if strings.EqualFold(c.Code, code) {
+			return c.Code
+		}
+	}
+	return ""
+}
+
+func cryptoList() string {
 	var codes []string
 	for _, c := range invoice.Currencies() {
-		codes = append(codes, c.Code)
+		if c.Kind == invoice.Crypto {
+			codes = append(codes, c.Code)
+		}
 	}
 	return strings.Join(codes, ", ")
+}
+
+// lookupCurrency is the currency as the amount rules see it: the lock's when there is one.
+func (e *evaluator) lookupCurrency(code string) (invoice.Currency, string, bool) {
+	if lock := e.l.cfg.CurrencyLock; lock != nil {
+		c, ok := lock.Lookup(code)
+		return c.Currency(), " (" + lock.File + ")", ok
+	}
+	c, ok := invoice.LookupCurrency(code)
+	return c, "", ok
 }
 
 func (e *evaluator) checkAmount(r *invoice.Request) {
@@ -172,13 +213,13 @@ func (e *evaluator) checkAmount(r *invoice.Request) {
 		e.errorf("amount", rng, "Invalid amount", "The amount must be greater than zero; it is %s.", r.Amount)
 		return
 	}
-	c, ok := invoice.LookupCurrency(r.Currency)
+	c, from, ok := e.lookupCurrency(r.Currency)
 	if !ok {
 		return // reported at currency
 	}
 	if p := r.Amount.Places(); p > int(c.Precision) {
-		e.errorf("amount", rng, "Too many decimal places", "%s %s has %d decimal places; %s allows %d. Round the amount yourself: invoiceform never rounds money. (A computed number can carry binary noise; compute in strings or round with format(\"%%.%df\", ...).)",
-			r.Amount, r.Currency, p, r.Currency, c.Precision, c.Precision)
+		e.errorf("amount", rng, "Too many decimal places", "%s %s has %d decimal places; %s allows %d%s. Round the amount yourself: invoiceform never rounds money. (A computed number can carry binary noise; compute in strings or round with format(\"%%.%df\", ...).)",
+			r.Amount, r.Currency, p, r.Currency, c.Precision, from, c.Precision)
 	}
 }
 

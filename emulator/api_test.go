@@ -71,7 +71,7 @@ func TestCheckOrder(t *testing.T) {
 	}{
 		{"unknown path even with good auth", "POST", "/invoices/list", map[string]string{"Content-Type": "application/json", "X-Processing-Key": testKey, "X-Processing-Signature": sig}, good, 403, requiredHeaderKey},
 		{"GET on a POST endpoint", "GET", "/accounts/list", map[string]string{"X-Processing-Key": testKey, "X-Processing-Signature": sig}, nil, 403, requiredHeaderKey},
-		{"cancel without trailing slash", "POST", "/invoices/x/cancel", map[string]string{"Content-Type": "application/json", "X-Processing-Key": testKey, "X-Processing-Signature": sig}, good, 403, requiredHeaderKey},
+		{"cancel with a slash too many", "POST", "/invoices/x/cancel//", map[string]string{"Content-Type": "application/json", "X-Processing-Key": testKey, "X-Processing-Signature": sig}, good, 403, requiredHeaderKey},
 		{"no key, no signature, bad JSON", "POST", "/accounts/list", map[string]string{"Content-Type": "text/plain"}, []byte(`{`), 403, requiredHeaderKey},
 		{"unknown key and no signature", "POST", "/accounts/list", map[string]string{"Content-Type": "application/json", "X-Processing-Key": "nobody"}, good, 403, badHeaderKey},
 		{"unknown key with a valid signature", "POST", "/accounts/list", map[string]string{"Content-Type": "application/json", "X-Processing-Key": "nobody", "X-Processing-Signature": sig}, good, 403, badHeaderKey},

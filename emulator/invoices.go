@@ -220,8 +220,8 @@ func fakeAddress(merchant, foreignID, cur string) string {
 // create validates, enforces foreign_id uniqueness per merchant, and stores the invoice.
 // Uniqueness is decided and the invoice inserted under one lock, so concurrent creates of one
 // foreign_id yield exactly one invoice and the documented 400 for all others.
-func (s *Server) create(key string, fields map[string]any) (int, []byte, bool) {
-	req, errs := s.validateCreate(fields)
+func (s *Server) create(key string, held map[string]bool, fields map[string]any) (int, []byte, bool) {
+	req, errs := s.validateCreate(held, fields)
 	now := s.now()
 
 	s.mu.Lock()
@@ -599,6 +599,9 @@ func (s *Server) accounts(key string) []byte {
 	s.mu.Lock()
 	list := make([]account, 0, len(currencyList))
 	for _, c := range currencyList {
+		if !s.held[key][c.Currency] {
+			continue
+		}
 		bal := "0.00000000"
 		if b := s.balances[key][c.Currency]; b != nil {
 			bal = b.FloatString(8)

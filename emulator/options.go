@@ -36,6 +36,10 @@ var DefaultCallbackSchedule = []time.Duration{
 type Merchant struct {
 	Key    string
 	Secret string
+	// Currencies are the codes the merchant's account holds: /currencies/list and
+	// /accounts/list list them, and creates in any other currency are refused. Empty means
+	// the documented codes (defaultCurrencies); any code of the emulator's table may be given.
+	Currencies []string
 }
 
 // Format prints the merchant without its secret, whatever the verb, so that a stray
@@ -147,7 +151,7 @@ type Options struct {
 	// The invoice timers run on real time (scaled by CallbackScale), not on this clock.
 	Now func() time.Time
 
-	flagKeys, flagSecrets []string
+	flagKeys, flagSecrets, flagCurrencies []string
 }
 
 // Format prints the options without secrets, whatever the verb.
@@ -184,6 +188,10 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&o.SlowDelay, "slow-delay", 35*time.Second, "`delay` of the slow answers (longer than the client timeout)")
 	fs.BoolVar(&o.Status201, "status-201", false, "answer successful creates with 201 instead of 200")
 	fs.StringVar(&o.CallbackURL, "callback-url", "", "`URL` that receives signed invoice callbacks on status changes")
+	fs.Func("currencies", "the currency `[KEY:]CODE,CODE,...` the merchants' accounts hold (default: the documented codes, "+strings.Join(defaultCurrencies, ",")+"); with KEY: only that merchant's; repeatable", func(s string) error {
+		o.flagCurrencies = append(o.flagCurrencies, s)
+		return nil
+	})
 	fs.Float64Var(&o.CallbackScale, "callback-scale", 1, "`factor` applied to the callback retry schedule and the invoice timers (0.001 turns 1m into 60ms, the 15m timer into 0.9s)")
 }
 
@@ -235,6 +243,14 @@ func (o *Options) Validate() error {
 	}
 	if len(o.Merchants) == 0 && len(errs) == 0 {
 		o.Merchants = []Merchant{{Key: DefaultKey, Secret: DefaultSecret}}
+	}
+	errs = append(errs, o.applyCurrencyFlags()...)
+	for _, m := range o.Merchants {
+		for _, c := range m.Currencies {
+			if _, ok := currencies[c]; !ok {
+				bad("merchant %q: currency %q is not one the emulator knows; it knows %s", m.Key, c, knownCodes())
+			}
+		}
 	}
 
 	rates := []struct {
@@ -312,3 +328,52 @@ func parseDecimal(s string) (*big.Rat, bool) {
 	r, ok := new(big.Rat).SetString(s)
 	return r, ok
 }
+
+// applyCurrencyFlags gives the merchants the currencies of the -currencies flags: a value
+// "KEY:CODES" to that merchant, a value "CODES" to every merchant without one of its own.
+func (o *Options) applyCurrencyFlags() []error {
+	var errs []error
+	var all []string
+	own := map[string]bool{}
+	for _, f := range o.flagCurrencies {
+		list := f
+		key := ""
+		if i := strings.LastIndex(f, ":"); i >= 0 {
+			key, list = f[:i], f[i+1:]
+		}
+		var codes []string
+		for _, c := range strings.Split(list, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				codes = append(codes, c)
+			}
+		}
+		if len(codes) == 0 {
+			errs = append(errs, fmt.Errorf("emulator: -currencies=%q names no currency; write e.g. -currencies=EUR,USD,BTC", f))
+			continue
+		}
+		if key == "" {
+			all = codes
+			continue
+		}
+		found := false
+		for i := range o.Merchants {
+			if o.Merchants[i].Key == key {
+				o.Merchants[i].Currencies, own[key], found = codes, true, true
+			}
+		}
+		if !found {
+			errs = append(errs, fmt.Errorf("emulator: -currencies=%q is for the key %q, which no -key gives", f, key))
+		}
+	}
+	if all != nil {
+		for i := range o.Merchants {
+			if !own[o.Merchants[i].Key] {
+				o.Merchants[i].Currencies = all
+			}
+		}
+	}
+	o.flagCurrencies = nil
+	return errs
+}
+
+func knownCodes() string { return strings.Join(KnownCurrencies(), ", ") }

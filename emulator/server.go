@@ -30,6 +30,10 @@ type Server struct {
 	log     *slog.Logger
 	min     map[string]*big.Rat
 	max     map[string]*big.Rat
+	// held maps a merchant key to the currencies its account holds, heldBody to its
+	// /currencies/list answer.
+	held     map[string]map[string]bool
+	heldBody map[string][]byte
 
 	mu       sync.Mutex
 	invoices map[string]map[string]*invoice // merchant key → foreign_id → invoice
@@ -80,6 +84,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts:     opts,
 		secrets:  make(map[string]string, len(opts.Merchants)),
+		held:     make(map[string]map[string]bool, len(opts.Merchants)),
+		heldBody: make(map[string][]byte, len(opts.Merchants)),
 		now:      opts.Now,
 		log:      opts.logger(),
 		invoices: map[string]map[string]*invoice{},
@@ -93,6 +99,8 @@ func New(opts Options) (*Server, error) {
 	}
 	for _, m := range opts.Merchants {
 		s.secrets[m.Key] = m.Secret
+		s.held[m.Key] = heldSet(m.Currencies)
+		s.heldBody[m.Key] = currenciesBody(s.held[m.Key])
 		s.invoices[m.Key] = map[string]*invoice{}
 		s.balances[m.Key] = map[string]*big.Rat{}
 	}
@@ -308,13 +316,16 @@ func parseRoute(r *http.Request) route {
 		return route{name: "accounts"}
 	case rest == "currencies/list":
 		return route{name: "currencies"}
-	case rest == "invoices/create":
+	case rest == "invoices/create" || rest == "invoices/create/":
+		// The other slash is routed too: Laravel's router ignores a trailing slash [I].
 		return route{name: "create"}
 	}
-	// invoices/{foreign_id}/cancel/ — with the trailing slash the docs show [D S9]. The
-	// id is one escaped path segment; "/" inside a foreign_id must arrive as %2F.
+	// invoices/{foreign_id}/cancel/ — with the trailing slash the docs show [D S9], or
+	// without it, as Laravel routes both [I]. The id is one escaped path segment; "/" inside
+	// a foreign_id must arrive as %2F.
 	if seg, ok := strings.CutPrefix(rest, "invoices/"); ok {
-		if seg, ok = strings.CutSuffix(seg, "/cancel/"); ok && seg != "" && !strings.Contains(seg, "/") {
+		seg = strings.TrimSuffix(seg, "/")
+		if seg, ok = strings.CutSuffix(seg, "/cancel"); ok && seg != "" && !strings.Contains(seg, "/") {
 			if id, err := url.PathUnescape(seg); err == nil && id != "" {
 				return route{name: "cancel", foreignID: id}
 			}

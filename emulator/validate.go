@@ -176,13 +176,37 @@ func parseNumeric(text string) (*big.Rat, bool) {
 // reference's required set ("What is not documented": timer, title, currency, amount, foreign_id,
 // end_user_reference, url_success, url_failed, email_user). Unknown fields are ignored.
 // The foreign_id uniqueness check is left to the caller, which holds the store lock.
-func (s *Server) validateCreate(fields map[string]any) (createRequest, map[string]string) {
+//
+// held are the currencies of the merchant's account: a code outside it is refused like an
+// unknown one, with Laravel's message of the "in" rule ("The selected currency is invalid."),
+// as the API's own wording for it is not documented [I].
+func (s *Server) validateCreate(held map[string]bool, fields map[string]any) (createRequest, map[string]string) {
 	v := &validator{fields: fields, errs: map[string]string{}}
 	var req createRequest
 
+	// Laravel's "boolean" rule: true, false, 1, 0, "1" and "0" [I: the API is a Laravel
+	// backend, by its messages]; "true", 1.0 and anything else are refused.
 	switch t := fields["timer"].(type) {
 	case bool:
 		req.timer = t
+	case json.Number:
+		switch t {
+		case "1":
+			req.timer = true
+		case "0":
+		default:
+			v.fail("timer", "The timer field must be true or false.")
+		}
+	case string:
+		switch t {
+		case "1":
+			req.timer = true
+		case "0":
+		case "":
+			v.fail("timer", "The timer field is required.")
+		default:
+			v.fail("timer", "The timer field must be true or false.")
+		}
 	case nil:
 		v.fail("timer", "The timer field is required.")
 	default:
@@ -193,14 +217,14 @@ func (s *Server) validateCreate(fields map[string]any) (createRequest, map[strin
 
 	cur, curOK := v.str("currency", true, 16)
 	if curOK {
-		if _, known := currencies[cur]; !known {
+		if _, known := currencies[cur]; !known || !held[cur] {
 			v.fail("currency", "The selected currency is invalid.")
 			curOK = false
 		}
 	}
 	req.currency = cur
 	if sc, ok := v.str("sender_currency", false, 16); ok {
-		if c, known := currencies[sc]; !known || c.Type != "crypto" {
+		if c, known := currencies[sc]; !known || !held[sc] || c.Type != "crypto" {
 			v.fail("sender_currency", "The selected sender currency is invalid.")
 		}
 		req.senderCurrency = sc

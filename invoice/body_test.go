@@ -59,6 +59,12 @@ func TestFormatMoney(t *testing.T) {
 		{"USDTT", "1000000", "1,000,000.00000000"},
 		{"EUR", "1.005", "1.005"}, // never rounded
 		{"XYZ", "12.5", "12.5"},   // unknown: as it is
+		{"JPY", "1500", "1,500"},
+		{"JPY", "1500.5", "1,500.5"}, // too precise for yen, but never rounded
+		{"BHD", "12.5", "12.500"},
+		{"KWD", "1000", "1,000.000"},
+		{"CLF", "2.5", "2.5000"},
+		{"GBP", "7", "7.00"},
 	} {
 		if got := invoice.FormatMoney(c.cur, invoice.MustParseAmount(c.amount)); got != c.want {
 			t.Errorf("FormatMoney(%s, %s) = %s, want %s", c.cur, c.amount, got, c.want)

@@ -36,11 +36,21 @@ func TestLookupCurrency(t *testing.T) {
 		{code: "USDTT", ok: true, kind: invoice.Crypto, prec: 8, nameIn: "TRON"},
 		{code: "USDTE", ok: true, kind: invoice.Crypto, prec: 8, nameIn: "Ethereum"},
 		{code: "USDTB", ok: true, kind: invoice.Crypto, prec: 8, nameIn: "BSC"},
-		{code: "eur"},     // case-sensitive
-		{code: "USDT"},    // Tether exists only per network
-		{code: "BTC "},    // no trimming
-		{code: ""},        //
-		{code: "GBP"},     // fiat, but not documented
+		{code: "eur"},  // case-sensitive
+		{code: "USDT"}, // Tether exists only per network
+		{code: "BTC "}, // no trimming
+		{code: ""},     //
+		{code: "GBP", ok: true, kind: invoice.Fiat, prec: 2, nameIn: "Pound"},
+		{code: "JPY", ok: true, kind: invoice.Fiat, prec: 0, nameIn: "Yen"},
+		{code: "BHD", ok: true, kind: invoice.Fiat, prec: 3},
+		{code: "KWD", ok: true, kind: invoice.Fiat, prec: 3},
+		{code: "CLF", ok: true, kind: invoice.Fiat, prec: 4},
+		{code: "KRW", ok: true, kind: invoice.Fiat, prec: 0},
+		{code: "XAU"},     // gold: not money a shop bills in
+		{code: "XTS"},     // the testing code
+		{code: "XXX"},     // no currency
+		{code: "HRK"},     // withdrawn in 2023
+		{code: "gbp"},     //
 		{code: "BNB_BSC"}, //
 	}
 	for _, tt := range tests {
@@ -64,23 +74,38 @@ func TestLookupCurrency(t *testing.T) {
 	}
 }
 
-// TestCurrenciesTable pins the table to docs/api.md "Currencies": exactly these codes, with fiat at 2
-// decimals and crypto at 8.
+// TestCurrenciesTable pins the table: the crypto codes of docs/api.md "Currencies" at 8
+// places, and the ISO 4217 fiat codes, each three upper-case letters, at their minor units.
 func TestCurrenciesTable(t *testing.T) {
-	fiat := []string{"EUR", "USD"}
 	crypto := []string{"ADA", "BCH", "BNB", "BNB-BSC", "BTC", "DAI", "DOGE", "ETH", "EURS", "LTC",
 		"TRX", "USDC", "USDTB", "USDTE", "USDTT", "WBTC", "XRP"}
+	// Metals, test codes, units of account and funds codes stay out.
+	excluded := []string{"XAU", "XAG", "XPD", "XPT", "XTS", "XXX", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD",
+		"BOV", "CHE", "CHW", "COU", "MXV", "USN", "UYI"}
 	all := invoice.Currencies()
-	var codes []string
+	var codes, gotCrypto []string
+	fiat := 0
 	for _, c := range all {
 		codes = append(codes, c.Code)
-		want := invoice.Crypto
-		wantPrec := int32(8)
-		if slices.Contains(fiat, c.Code) {
-			want, wantPrec = invoice.Fiat, 2
-		}
-		if c.Kind != want || c.Precision != wantPrec {
-			t.Errorf("%s: kind %v precision %d, want %v %d", c.Code, c.Kind, c.Precision, want, wantPrec)
+		switch c.Kind {
+		case invoice.Crypto:
+			gotCrypto = append(gotCrypto, c.Code)
+			if c.Precision != 8 {
+				t.Errorf("%s: crypto at %d places, want 8", c.Code, c.Precision)
+			}
+		case invoice.Fiat:
+			fiat++
+			if len(c.Code) != 3 || strings.Trim(c.Code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+				t.Errorf("fiat code %q is not three upper-case letters", c.Code)
+			}
+			if c.Precision < 0 || c.Precision > 4 {
+				t.Errorf("%s: %d places; ISO 4217 minor units are 0 to 4", c.Code, c.Precision)
+			}
+			if slices.Contains(excluded, c.Code) {
+				t.Errorf("%s is not a currency a shop bills in", c.Code)
+			}
+		default:
+			t.Errorf("%s: kind %v", c.Code, c.Kind)
 		}
 		if c.Name == "" {
 			t.Errorf("%s has no name", c.Code)
@@ -89,12 +114,37 @@ func TestCurrenciesTable(t *testing.T) {
 			t.Errorf("LookupCurrency(%q) = %+v, %v; want %+v", c.Code, got, ok, c)
 		}
 	}
-	if !slices.IsSorted(codes) {
-		t.Errorf("Currencies() not sorted by Code: %v", codes)
+	for i := 1; i < len(codes); i++ {
+		if codes[i-1] >= codes[i] {
+			t.Errorf("Currencies() not strictly sorted by Code: %s before %s", codes[i-1], codes[i])
+		}
 	}
-	want := slices.Sorted(slices.Values(append(slices.Clone(fiat), crypto...)))
-	if !slices.Equal(codes, want) {
-		t.Errorf("Currencies() codes = %v, want %v", codes, want)
+	if !slices.Equal(gotCrypto, crypto) {
+		t.Errorf("crypto codes = %v, want %v", gotCrypto, crypto)
+	}
+	// ISO 4217 has about 180 codes; without metals, funds and test codes about 155 remain.
+	if fiat < 150 || fiat > 170 {
+		t.Errorf("%d fiat codes; want the whole ISO 4217 list of money (about 155)", fiat)
+	}
+	// A sample pinned to the standard's minor units.
+	for code, places := range map[string]int32{
+		"USD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "AUD": 2, "CAD": 2, "PLN": 2, "CNY": 2, "INR": 2,
+		"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "XOF": 0, "XAF": 0, "UGX": 0, "PYG": 0,
+		"BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "IQD": 3, "LYD": 3,
+		"CLF": 4, "UYW": 4,
+	} {
+		c, ok := invoice.LookupCurrency(code)
+		if !ok || c.Kind != invoice.Fiat || c.Precision != places {
+			t.Errorf("LookupCurrency(%q) = %+v, %v; want fiat at %d places", code, c, ok, places)
+		}
+	}
+}
+
+func TestPlaces(t *testing.T) {
+	for code, want := range map[string]int{"JPY": 0, "EUR": 2, "BHD": 3, "CLF": 4, "BTC": 8, "XYZ": 0, "": 0} {
+		if got := invoice.Places(code); got != want {
+			t.Errorf("Places(%q) = %d, want %d", code, got, want)
+		}
 	}
 }
 

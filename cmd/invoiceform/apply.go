@@ -129,10 +129,13 @@ type applyTarget struct {
 	cleanup  func()
 	// checked: the credentials were checked already, before a new state was created.
 	checked bool
+	// currencies are the account's, read by the credentials check.
+	currencies []api.Currency
 }
 
-// credentials reads the API key and secret; the secret goes to the client only.
-func credentials(e *env) (key, secret string, err error) {
+// credentials reads the API key and secret for the command cmd; the secret goes to the
+// client only.
+func credentials(e *env, cmd string) (key, secret string, err error) {
 	key, secret = e.getenv("INVOICEFORM_API_KEY"), e.getenv("INVOICEFORM_API_SECRET")
 	var missing []string
 	if key == "" {
@@ -142,7 +145,11 @@ func credentials(e *env) (key, secret string, err error) {
 		missing = append(missing, "INVOICEFORM_API_SECRET")
 	}
 	if len(missing) > 0 {
-		return "", "", fmt.Errorf("apply needs credentials: set %s (the API key and secret of your CryptoProcessing merchant; try apply -emulator for a local run without them). Nothing was done", strings.Join(missing, " and "))
+		hint := "; try apply -emulator for a local run without them"
+		if cmd != "apply" {
+			hint = ""
+		}
+		return "", "", fmt.Errorf("%s needs credentials: set %s (the API key and secret of your CryptoProcessing merchant%s). Nothing was done", cmd, strings.Join(missing, " and "), hint)
 	}
 	return key, secret, nil
 }
@@ -158,7 +165,7 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 	if err != nil {
 		return err
 	}
-	t, err := openTarget(ctx, e, *a, in.endpoint, key, secret)
+	t, err := openTarget(ctx, e, *a, in.endpoint, key, secret, in.precheck(a))
 	if err != nil {
 		return err
 	}
@@ -184,9 +191,14 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 		}
 	}
 	if !t.checked {
-		if err := checkCredentials(ctx, a, t.client); err != nil {
+		curs, err := checkCredentials(ctx, a, t.client)
+		if err != nil {
 			return err
 		}
+		t.currencies = curs
+	}
+	if err := checkPlanCurrencies(p, t.currencies); err != nil {
+		return err
 	}
 	if err := t.store.Bind(ctx, t.binding); err != nil {
 		return err
@@ -215,7 +227,7 @@ func applyCredentials(e *env, a *applyArgs) (key, secret string, err error) {
 	if a.emulator {
 		return "", "", nil
 	}
-	return credentials(e)
+	return credentials(e, "apply")
 }
 
 // applyInput is what an apply starts from: a saved plan, or the loaded configuration.
@@ -276,6 +288,29 @@ func (in *applyInput) source(a *applyArgs, t *applyTarget) apply.Source {
 	return src
 }
 
+// precheck checks, against the account's currencies, the creates of a plan made against an
+// empty state: a saved plan's, or every declared invoice (within -target) that is not a
+// cancel.
+func (in *applyInput) precheck(a *applyArgs) func([]api.Currency) error {
+	return func(held []api.Currency) error {
+		if in.saved != nil {
+			return checkPlanCurrencies(in.saved, held)
+		}
+		targets := map[string]bool{}
+		for _, t := range a.targets {
+			targets[t] = true
+		}
+		var creates []currencyUse
+		for _, inv := range in.cfg.Invoices {
+			if inv.Cancel || len(targets) > 0 && !targets[inv.ForeignID] {
+				continue
+			}
+			creates = append(creates, currencyUse{inv.ForeignID, inv.Request.Currency, inv.Request.SenderCurrency})
+		}
+		return checkCurrencies(creates, held)
+	}
+}
+
 func (in *applyInput) files() map[string]*hcl.File {
 	if in.cfg == nil {
 		return map[string]*hcl.File{}
@@ -283,23 +318,28 @@ func (in *applyInput) files() map[string]*hcl.File {
 	return in.cfg.Files
 }
 
-// checkCredentials proves the key and the secret with one call that changes nothing, before
-// anything is journalled.
-func checkCredentials(ctx context.Context, a *applyArgs, c *api.Client) error {
-	if a.emulator {
-		return nil // The emulator's credentials always work; the check would only add noise.
-	}
+// checkCredentials proves the key and the secret with calls that change nothing, before
+// anything is journalled, and reads the account's currencies, which the plan's creates must
+// be in. The in-process emulator's credentials always work; only its currencies are read.
+func checkCredentials(ctx context.Context, a *applyArgs, c *api.Client) ([]api.Currency, error) {
+	var curs []api.Currency
 	err := apply.CheckCredentials(ctx, func(ctx context.Context) error {
-		_, err := c.Accounts(ctx)
+		if !a.emulator {
+			if _, err := c.Accounts(ctx); err != nil {
+				return err
+			}
+		}
+		var err error
+		curs, err = c.Currencies(ctx)
 		return err
 	}, apply.Options{MaxAttempts: 4, MaxRetryWait: a.maxWait, RetryBudget: a.budget})
 	switch {
 	case err == nil:
-		return nil
+		return curs, nil
 	case api.OutcomeOf(err) == api.Fatal:
-		return fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature: %w", err)
+		return nil, fmt.Errorf("credentials check failed, nothing was applied: the API refused the key or the request signature: %w", err)
 	}
-	return fmt.Errorf("credentials check failed, nothing was applied: %w", err)
+	return nil, fmt.Errorf("credentials check failed, nothing was applied: %w", err)
 }
 
 // execute runs the plan. The first Ctrl-C stops starting requests; stopping the signal
@@ -334,9 +374,14 @@ func applyExit(a *applyArgs, res *apply.Result, runErr error) error {
 
 // openTarget opens the state and the client: the real ones, or with -emulator an in-process
 // emulator and an in-memory state.
-func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string) (*applyTarget, error) {
+//
+// precheck is run on the account's currencies when they are read before a new state is
+// created, so that a plan refused for its currencies leaves no state file behind.
+func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string, precheck func([]api.Currency) error) (*applyTarget, error) {
 	if a.emulator {
-		srv, err := emulator.New(emulator.Options{})
+		// Its account holds every currency the emulator knows, GBP and JPY among them.
+		srv, err := emulator.New(emulator.Options{Merchants: []emulator.Merchant{
+			{Key: emulator.DefaultKey, Secret: emulator.DefaultSecret, Currencies: emulator.KnownCurrencies()}}})
 		if err != nil {
 			return nil, err
 		}
@@ -366,8 +411,12 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 	if err != nil {
 		return nil, err
 	}
+	var curs []api.Currency
 	if !exists {
-		if err := checkCredentials(ctx, &a, c); err != nil {
+		if curs, err = checkCredentials(ctx, &a, c); err != nil {
+			return nil, err
+		}
+		if err := precheck(curs); err != nil {
 			return nil, err
 		}
 	}
@@ -377,7 +426,7 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 	}
 	return &applyTarget{endpoint: ep, client: c, store: s,
 		binding: state.Binding{Endpoint: ep, KeyFingerprint: state.KeyFingerprint(key)},
-		cleanup: func() { _ = s.Close() }, checked: !exists}, nil
+		cleanup: func() { _ = s.Close() }, checked: !exists, currencies: curs}, nil
 }
 
 // approve asks for "yes" on a terminal and refuses elsewhere.

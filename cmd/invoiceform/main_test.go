@@ -31,6 +31,13 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"invoiceform": main})
 }
 
+// gbpKey and gbpSecret are the script emulator's second merchant, whose account holds BTC,
+// EUR, GBP and JPY only.
+const (
+	gbpKey    = "gbp-shop-key"
+	gbpSecret = "gbp-shop-secret"
+)
+
 // TestScripts runs the end-to-end scripts of testdata/script: each is a txtar file with the
 // commands, their input files and the expected output. The examples directory is copied into
 // each script's work directory as examples/.
@@ -78,7 +85,11 @@ func scriptParams(dir string, setup func(*testscript.Env) error) testscript.Para
 			env.Setenv("NO_COLOR", "")
 			// Every script has an emulator of its own, on a real loopback port: $EMULATOR is
 			// its API URL; emucheck reads its invoices.
-			srv, err := emulator.New(emulator.Options{})
+			// A second merchant's account holds other currencies: $EMULATOR_GBP_KEY.
+			srv, err := emulator.New(emulator.Options{Merchants: []emulator.Merchant{
+				{Key: emulator.DefaultKey, Secret: emulator.DefaultSecret},
+				{Key: gbpKey, Secret: gbpSecret, Currencies: []string{"BTC", "EUR", "GBP", "JPY"}},
+			}})
 			if err != nil {
 				return err
 			}
@@ -90,6 +101,8 @@ func scriptParams(dir string, setup func(*testscript.Env) error) testscript.Para
 			env.Setenv("EMULATOR", base)
 			env.Setenv("EMULATOR_KEY", emulator.DefaultKey)
 			env.Setenv("EMULATOR_SECRET", emulator.DefaultSecret)
+			env.Setenv("EMULATOR_GBP_KEY", gbpKey)
+			env.Setenv("EMULATOR_GBP_SECRET", gbpSecret)
 			emulators.Store(env.WorkDir, srv)
 			return os.CopyFS(filepath.Join(env.WorkDir, "examples"), os.DirFS("../../examples"))
 		},
