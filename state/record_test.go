@@ -45,7 +45,7 @@ func TestReadExport(t *testing.T) {
 	}{
 		{"not JSON", "{", state.ErrCorrupt},
 		{"other format", strings.Replace(good, `"invoiceform-state"`, `"terraform"`, 1), state.ErrCorrupt},
-		{"newer version", strings.Replace(good, `"version": 1`, `"version": 2`, 1), state.ErrNewerFormat},
+		{"newer version", strings.Replace(good, `"version": 2`, `"version": 3`, 1), state.ErrNewerFormat},
 		{"unknown field", strings.Replace(good, `"serial": 3`, `"serial": 3, "extra": 1`, 1), state.ErrCorrupt},
 		{"body changed", strings.Replace(good, `buyer@example.com`, `buyer@example.org`, 1), state.ErrCorrupt},
 		{"no lineage", strings.Replace(good, `"lineage": "lin"`, `"lineage": ""`, 1), state.ErrCorrupt},
