@@ -39,6 +39,10 @@ func TestReadExport(t *testing.T) {
 		t.Fatalf("export round trip (-want +got):\n%s", d)
 	}
 	good := buf.String()
+	// A version 1 document (before callbacks) is still read.
+	if _, err := state.ReadExport(strings.NewReader(strings.Replace(good, `"version": 2`, `"version": 1`, 1))); err != nil {
+		t.Fatalf("version 1 export: %v", err)
+	}
 	bad := []struct {
 		name, doc string
 		want      error

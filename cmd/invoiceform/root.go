@@ -21,6 +21,7 @@ func rootCommand(e *env) *ffcli.Command {
 		applyCommand(e),
 		showCommand(e),
 		stateCommand(e),
+		serveCommand(e),
 		emulatorCommand(e),
 		versionCommand(e),
 	}
