@@ -11,10 +11,11 @@ import (
 
 // ExportFormat names the export document; ExportVersion is its version, raised whenever a
 // field is added or changes meaning: an import refuses fields it does not know rather than
-// silently drop what it cannot store.
+// silently drop what it cannot store. Version 2 added each record's callback history and
+// paid_at, and the unknown callbacks; version 1 documents are still read.
 const (
 	ExportFormat  = "invoiceform-state"
-	ExportVersion = 1
+	ExportVersion = 2
 )
 
 // Export is the JSON document of `invoiceform state export`: a complete, exact copy of a
@@ -26,12 +27,14 @@ type Export struct {
 	Serial  uint64    `json:"serial"`
 	Binding Binding   `json:"binding"`
 	Records []*Record `json:"records"`
+	// Unknown are the callbacks for foreign_ids the state does not know (version 2).
+	Unknown []*UnknownCallback `json:"unknown_callbacks,omitempty"`
 }
 
 // NewExport makes the export document of s.
 func NewExport(s *Snapshot) *Export {
 	e := &Export{Format: ExportFormat, Version: ExportVersion, Lineage: s.Lineage, Serial: s.Serial,
-		Binding: s.Binding, Records: SortedRecords(s)}
+		Binding: s.Binding, Records: SortedRecords(s), Unknown: s.Unknown}
 	return e
 }
 
@@ -78,12 +81,30 @@ func ReadExport(r io.Reader) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: export version %d (this invoiceform reads up to %d)", ErrNewerFormat, e.Version, ExportVersion)
 	}
 	s := &Snapshot{Records: make(map[string]*Record, len(e.Records)), Lineage: e.Lineage, Serial: e.Serial, Binding: e.Binding}
+	if e.Version < 2 && len(e.Unknown) > 0 {
+		return nil, fmt.Errorf("%w: unknown_callbacks in an export of version %d", ErrCorrupt, e.Version)
+	}
+	seen := map[string]bool{}
+	for _, u := range e.Unknown {
+		if err := u.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		if seen[u.BodyHash] {
+			return nil, fmt.Errorf("%w: unknown callback %s appears twice", ErrCorrupt, u.BodyHash)
+		}
+		seen[u.BodyHash] = true
+		s.Unknown = append(s.Unknown, u)
+	}
+	SortUnknown(s.Unknown)
 	for _, r := range e.Records {
 		if r == nil {
 			return nil, fmt.Errorf("%w: null record", ErrCorrupt)
 		}
 		if err := r.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		if e.Version < 2 && (len(r.History) > 0 || !r.PaidAt.IsZero()) {
+			return nil, fmt.Errorf("%w: record %q has a history in an export of version %d", ErrCorrupt, r.ForeignID, e.Version)
 		}
 		if id, ok := bodyForeignID(r.Body); ok && id != r.ForeignID {
 			// The key was edited, or the record moved: the body says which invoice it is.

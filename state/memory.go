@@ -13,16 +13,20 @@ type Memory struct {
 	mu      sync.Mutex
 	closed  bool
 	records map[string]*Record
+	unknown map[string]*UnknownCallback // by body hash
 	lineage string
 	serial  uint64
 	binding Binding
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store         = (*Memory)(nil)
+	_ CallbackStore = (*Memory)(nil)
+)
 
 // NewMemory returns an empty in-memory state with a new lineage.
 func NewMemory() *Memory {
-	return &Memory{records: map[string]*Record{}, lineage: NewLineage()}
+	return &Memory{records: map[string]*Record{}, unknown: map[string]*UnknownCallback{}, lineage: NewLineage()}
 }
 
 func (m *Memory) lock() error {
@@ -47,6 +51,12 @@ func (m *Memory) Snapshot(ctx context.Context) (*Snapshot, error) {
 	for id, r := range m.records {
 		s.Records[id] = r.Clone()
 	}
+	for _, u := range m.unknown {
+		c := *u
+		c.Callback = u.Callback.Clone()
+		s.Unknown = append(s.Unknown, &c)
+	}
+	SortUnknown(s.Unknown)
 	return s, nil
 }
 
@@ -68,10 +78,37 @@ func (m *Memory) Put(ctx context.Context, records ...*Record) error {
 		return nil
 	}
 	for _, r := range records {
-		m.records[r.ForeignID] = r.Clone()
+		m.records[r.ForeignID] = MergeCallbacks(m.records[r.ForeignID], r).Clone()
 	}
 	m.serial++
 	return nil
+}
+
+// RecordCallbacks implements CallbackStore.
+func (m *Memory) RecordCallbacks(ctx context.Context, in []Incoming) ([]Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	out, changed, unknown, err := ApplyIncoming(in,
+		func(id string) (*Record, error) { return m.records[id], nil },
+		func(hash string) (bool, error) { return m.unknown[hash] != nil, nil })
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range changed {
+		m.records[id] = r
+	}
+	for _, u := range unknown {
+		m.unknown[u.BodyHash] = u
+	}
+	if len(changed) > 0 {
+		m.serial++
+	}
+	return out, nil
 }
 
 // Delete implements Store.
@@ -128,6 +165,11 @@ func (m *Memory) Import(ctx context.Context, s *Snapshot) error {
 	for id, r := range s.Records {
 		m.records[id] = r.Clone()
 	}
+	for _, u := range s.Unknown {
+		c := *u
+		c.Callback = u.Callback.Clone()
+		m.unknown[u.BodyHash] = &c
+	}
 	m.lineage, m.serial, m.binding = s.Lineage, s.Serial, s.Binding
 	return nil
 }
@@ -157,6 +199,11 @@ func CheckBinding(have, want Binding) error {
 func CheckImport(s *Snapshot) error {
 	if s == nil || s.Lineage == "" {
 		return fmt.Errorf("state: import: %w: no lineage", ErrCorrupt)
+	}
+	for _, u := range s.Unknown {
+		if err := u.Validate(); err != nil {
+			return fmt.Errorf("state: import: %w", err)
+		}
 	}
 	for id, r := range s.Records {
 		if err := r.Validate(); err != nil {

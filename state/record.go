@@ -58,6 +58,11 @@ type Record struct {
 	UpdatedAt time.Time `json:"updated_at"`           // when it last changed
 	IssuedAt  time.Time `json:"issued_at,omitzero"`   // when the API's answer was recorded
 	LastError string    `json:"last_error,omitempty"` // the last uncertain failure, for the operator
+
+	// History is the accepted callbacks, oldest first (callback.go); Status is the last one's
+	// once there is one. PaidAt is when the confirmed callback was received.
+	History []Callback `json:"history,omitempty"`
+	PaidAt  time.Time  `json:"paid_at,omitzero"`
 }
 
 // Validate checks what every store relies on: a foreign_id, a known phase, and a body that
@@ -76,6 +81,11 @@ func (r *Record) Validate() error {
 	case !invoice.HashMatches(r.Body, r.BodyHash):
 		return fmt.Errorf("state: record %q: body_hash does not match the body", r.ForeignID)
 	}
+	for i := range r.History {
+		if err := r.History[i].Validate(); err != nil {
+			return fmt.Errorf("state: record %q: history entry %d: %w", r.ForeignID, i+1, err)
+		}
+	}
 	return nil
 }
 
@@ -91,6 +101,7 @@ func (r *Record) Clone() *Record {
 		v := *r.ReleaseAt
 		c.ReleaseAt = &v
 	}
+	c.History = cloneHistory(r.History)
 	return &c
 }
 

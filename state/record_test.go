@@ -39,13 +39,17 @@ func TestReadExport(t *testing.T) {
 		t.Fatalf("export round trip (-want +got):\n%s", d)
 	}
 	good := buf.String()
+	// A version 1 document (before callbacks) is still read.
+	if _, err := state.ReadExport(strings.NewReader(strings.Replace(good, `"version": 2`, `"version": 1`, 1))); err != nil {
+		t.Fatalf("version 1 export: %v", err)
+	}
 	bad := []struct {
 		name, doc string
 		want      error
 	}{
 		{"not JSON", "{", state.ErrCorrupt},
 		{"other format", strings.Replace(good, `"invoiceform-state"`, `"terraform"`, 1), state.ErrCorrupt},
-		{"newer version", strings.Replace(good, `"version": 1`, `"version": 2`, 1), state.ErrNewerFormat},
+		{"newer version", strings.Replace(good, `"version": 2`, `"version": 3`, 1), state.ErrNewerFormat},
 		{"unknown field", strings.Replace(good, `"serial": 3`, `"serial": 3, "extra": 1`, 1), state.ErrCorrupt},
 		{"body changed", strings.Replace(good, `buyer@example.com`, `buyer@example.org`, 1), state.ErrCorrupt},
 		{"no lineage", strings.Replace(good, `"lineage": "lin"`, `"lineage": ""`, 1), state.ErrCorrupt},

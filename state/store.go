@@ -35,6 +35,9 @@ type Snapshot struct {
 	// keeps the exported serial), so a plan can tell that the state moved since it was made.
 	Serial  uint64
 	Binding Binding
+	// Unknown are the verified callbacks for foreign_ids no record has, sorted by
+	// SortUnknown.
+	Unknown []*UnknownCallback
 }
 
 // Store is a state backend. Implementations are safe for concurrent use; Put and Delete are

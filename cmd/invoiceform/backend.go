@@ -22,6 +22,10 @@ const defaultStatePath = "invoiceform.state"
 // conn_str in settings { backend "pg" }, so that the password can stay in a CI secret.
 const envPGConnStr = "INVOICEFORM_PG_CONN_STR"
 
+// serveWriteGrace is the least wait for a bbolt state's lock: longer than invoiceform serve
+// holds it for one write.
+const serveWriteGrace = time.Second
+
 // stateArgs are the flags every command that touches the state takes, and where the state
 // turned out to be.
 type stateArgs struct {
@@ -161,7 +165,9 @@ func (a *stateArgs) open(ctx context.Context, e *env, readOnly bool, writers int
 		}
 		s, notes = ps, ps.Notes
 	} else {
-		bs, err := boltstate.Open(a.loc.path, boltstate.Options{ReadOnly: readOnly, LockTimeout: a.lockTimeout, Writers: writers})
+		// invoiceform serve holds the lock for one write at a time (milliseconds): wait at
+		// least that long rather than fail because a callback was being recorded.
+		bs, err := boltstate.Open(a.loc.path, boltstate.Options{ReadOnly: readOnly, LockTimeout: max(a.lockTimeout, serveWriteGrace), Writers: writers})
 		if err != nil {
 			return nil, err
 		}

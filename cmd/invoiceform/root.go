@@ -22,6 +22,7 @@ func rootCommand(e *env) *ffcli.Command {
 		showCommand(e),
 		stateCommand(e),
 		currenciesCommand(e),
+		serveCommand(e),
 		emulatorCommand(e),
 		versionCommand(e),
 	}

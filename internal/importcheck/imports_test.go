@@ -38,6 +38,8 @@ var rules = map[string]rule{
 	"redact":               {nil, "keeps secret values out of the output"},
 	"plan":                 {[]string{"config", "state", "diagview", "invoice"}, "planning is pure: it reads config and state and cannot reach the API"},
 	"apply":                {[]string{"api", "plan", "state", "invoice", "diagview"}, "apply executes a plan; it does not read configuration"},
+	"callback":             {[]string{"api", "state", "invoice"}, "verifies and decodes the API's callbacks"},
+	"serve":                {[]string{"callback", "state", "invoice"}, "the callback receiver; it reaches the state only through a recorder"},
 	"emulator":             {nil, "written from the API docs apart from api and invoice, so a misreading cannot hide on both sides"},
 	"cmd/...":              {[]string{"*"}, "commands wire the packages"},
 	"scripts/...":          {[]string{"*"}, "developer tools"},

@@ -19,9 +19,13 @@ import (
 // id, a status, not only the body its hash covers) is found when it is read. codecV1 values
 // (format 1, no checksum) and values that start with '{' (format 0, JSON) are still read, so
 // that a read-only open of an old file works; a writable open migrates them.
+//
+// codecV3 (format 3) appends the callback-owned fields, still before the checksum: the paid
+// time and the history of accepted callbacks.
 const (
 	codecV1 = 1
 	codecV2 = 2
+	codecV3 = 3
 )
 
 // crcTable is CRC-32C (Castagnoli), computed in hardware on amd64 and arm64.
@@ -37,7 +41,7 @@ var errShort = errors.New("value ends early")
 // presence byte, times as Unix seconds and nanoseconds (UTC).
 func encodeRecord(buf []byte, r *state.Record) []byte {
 	start := len(buf)
-	buf = append(buf, codecV2)
+	buf = append(buf, codecV3)
 	for _, s := range []string{r.ForeignID, string(r.Phase), r.BodyHash} {
 		buf = appendString(buf, s)
 	}
@@ -57,7 +61,78 @@ func encodeRecord(buf []byte, r *state.Record) []byte {
 	for _, t := range []time.Time{r.CreatedAt, r.UpdatedAt, r.IssuedAt} {
 		buf = appendTime(buf, t)
 	}
+	buf = appendTime(buf, r.PaidAt)
+	buf = binary.AppendUvarint(buf, uint64(len(r.History)))
+	for i := range r.History {
+		buf = appendCallback(buf, &r.History[i])
+	}
 	return binary.BigEndian.AppendUint32(buf, crc32.Checksum(buf[start:], crcTable))
+}
+
+func appendCallback(buf []byte, c *state.Callback) []byte {
+	buf = appendTime(buf, c.ReceivedAt)
+	for _, s := range []string{c.Status, c.Error, c.SentCurrency, c.SentAmount, c.SentRemaining, c.ReceivedCurrency, c.ReceivedAmount, c.BodyHash} {
+		buf = appendString(buf, s)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(c.TxIDs)))
+	for _, s := range c.TxIDs {
+		buf = appendString(buf, s)
+	}
+	return buf
+}
+
+func (d *decoder) callback(c *state.Callback) {
+	c.ReceivedAt = d.time()
+	for _, p := range []*string{&c.Status, &c.Error, &c.SentCurrency, &c.SentAmount, &c.SentRemaining, &c.ReceivedCurrency, &c.ReceivedAmount, &c.BodyHash} {
+		*p = d.str()
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.fail(errShort)
+		return
+	}
+	if n > 0 {
+		c.TxIDs = make([]string, n)
+		for i := range c.TxIDs {
+			c.TxIDs[i] = d.str()
+		}
+	}
+}
+
+// unknownV1 leads the value of an unknown callback: foreign_id, invoice id, the callback,
+// then a CRC-32C of everything before it.
+const unknownV1 = 1
+
+func encodeUnknown(u *state.UnknownCallback) []byte {
+	buf := appendString([]byte{unknownV1}, u.ForeignID)
+	buf = binary.AppendVarint(buf, u.InvoiceID)
+	buf = appendCallback(buf, &u.Callback)
+	return binary.BigEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable))
+}
+
+func decodeUnknown(v []byte) (*state.UnknownCallback, error) {
+	if len(v) < 1+crc32.Size {
+		return nil, errShort
+	}
+	if v[0] != unknownV1 {
+		return nil, fmt.Errorf("unknown callback encoding %d", v[0])
+	}
+	n := len(v) - crc32.Size
+	if crc32.Checksum(v[:n], crcTable) != binary.BigEndian.Uint32(v[n:]) {
+		return nil, errChecksum
+	}
+	d := decoder{s: string(v[1:n])}
+	u := &state.UnknownCallback{}
+	u.ForeignID = d.str()
+	u.InvoiceID = d.varint()
+	d.callback(&u.Callback)
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(d.s) != 0 {
+		return nil, fmt.Errorf("%d bytes after the unknown callback", len(d.s))
+	}
+	return u, u.Validate()
 }
 
 func appendString(buf []byte, s string) []byte {
@@ -122,7 +197,7 @@ func decodeInto(v []byte, r *state.Record, ints *[2]int64, a *arena) error {
 	fields := v[1:]
 	switch v[0] {
 	case codecV1:
-	case codecV2:
+	case codecV2, codecV3:
 		if len(v) < 1+crc32.Size {
 			return errShort
 		}
@@ -155,6 +230,19 @@ func decodeInto(v []byte, r *state.Record, ints *[2]int64, a *arena) error {
 	r.ReleaseAt = d.optInt(&ints[1])
 	r.DetailsKnown = d.flag()
 	r.CreatedAt, r.UpdatedAt, r.IssuedAt = d.time(), d.time(), d.time()
+	r.PaidAt, r.History = time.Time{}, nil
+	if v[0] == codecV3 {
+		r.PaidAt = d.time()
+		n := d.uvarint()
+		if n > uint64(len(d.s)) {
+			d.fail(errShort)
+		} else if n > 0 {
+			r.History = make([]state.Callback, n)
+			for i := range r.History {
+				d.callback(&r.History[i])
+			}
+		}
+	}
 	if d.err != nil {
 		return d.err
 	}

@@ -2,11 +2,14 @@ package boltstate
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
@@ -18,7 +21,7 @@ import (
 // TestChecksumCoversEveryByte: changing any single byte of a stored record, in any field and
 // to any other value tried, is refused when it is read; none decodes to a different record.
 func TestChecksumCoversEveryByte(t *testing.T) {
-	r := statetest.FullRecord("full")
+	r := statetest.HistoryRecord("full")
 	v := encodeRecord(nil, r)
 	for i := range v {
 		for _, x := range []byte{0x01, 0x10, 0x80, 0xff} {
@@ -28,7 +31,7 @@ func TestChecksumCoversEveryByte(t *testing.T) {
 			if err == nil {
 				t.Fatalf("byte %d ^ %#x: decoded without error: %s", i, x, cmp.Diff(r, got))
 			}
-			if i > 0 && c[0] == codecV2 && !errors.Is(err, errChecksum) && !errors.Is(err, errShort) {
+			if i > 0 && c[0] == codecV3 && !errors.Is(err, errChecksum) && !errors.Is(err, errShort) {
 				t.Logf("byte %d ^ %#x: %v", i, x, err)
 			}
 		}
@@ -40,7 +43,7 @@ func TestChecksumCoversEveryByte(t *testing.T) {
 func TestReadsCodecV1(t *testing.T) {
 	r := statetest.FullRecord("old")
 	v2 := encodeRecord(nil, r)
-	v1 := append([]byte{codecV1}, v2[1:len(v2)-4]...)
+	v1 := encodeOld(codecV1, r)
 	got, err := decodeRecord(v1)
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +82,7 @@ func TestMigrateV1(t *testing.T) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRecords)
 		for id, r := range want {
-			v := encodeRecord(nil, r)
-			if err := b.Put([]byte(id), append([]byte{codecV1}, v[1:len(v)-4]...)); err != nil {
+			if err := b.Put([]byte(id), encodeOld(codecV1, r)); err != nil {
 				return err
 			}
 		}
@@ -98,7 +100,7 @@ func TestMigrateV1(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !ro && (len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "upgraded from format 1 to 2")) {
+		if !ro && (len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "upgraded from format 1 to 3")) {
 			t.Errorf("notes %q, want one about the upgrade", s.Notes)
 		}
 		snap, err := s.Snapshot(ctx)
@@ -110,7 +112,7 @@ func TestMigrateV1(t *testing.T) {
 		}
 		if err := s.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-				if wantV := byte(codecV1); !ro && v[0] != codecV2 || ro && v[0] != wantV {
+				if wantV := byte(codecV1); !ro && v[0] != codecV3 || ro && v[0] != wantV {
 					t.Errorf("read-only=%t: record %s has encoding %d", ro, k, v[0])
 				}
 				return nil
@@ -124,5 +126,87 @@ func TestMigrateV1(t *testing.T) {
 	}
 	if _, err := os.Stat(path + ".backup-v1"); err != nil {
 		t.Errorf("no backup of the format 1 file: %v", err)
+	}
+}
+
+// encodeOld writes r (without history) in codecV1 or codecV2, as formats 1 and 2 did.
+func encodeOld(version byte, r *state.Record) []byte {
+	if len(r.History) > 0 || !r.PaidAt.IsZero() {
+		panic("encodeOld: a record with callbacks")
+	}
+	v := encodeRecord(nil, r)
+	fields := v[1 : len(v)-4-2] // without the paid time and history count (0, 0) and the checksum
+	out := append([]byte{version}, fields...)
+	if version == codecV2 {
+		out = binary.BigEndian.AppendUint32(out, crc32.Checksum(out, crcTable))
+	}
+	return out
+}
+
+// TestMigrateV2: a format 2 file is read as it is read-only, and a writable open rewrites
+// its records in codecV3 and adds the bucket of unknown callbacks.
+func TestMigrateV2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "invoiceform.state")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*state.Record{"a": statetest.FullRecord("a"), "p": statetest.PendingRecord("p")}
+	ctx := context.Background()
+	for _, r := range want {
+		if err := s.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, FileMode, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		for id, r := range want {
+			if err := b.Put([]byte(id), encodeOld(codecV2, r)); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteBucket(bucketUnknown); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keyFormat, u64(2))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{true, false} {
+		s, err := Open(path, Options{ReadOnly: ro})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ro && (len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "upgraded from format 2 to 3")) {
+			t.Errorf("notes %q, want one about the upgrade", s.Notes)
+		}
+		snap, err := s.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, snap.Records); d != "" {
+			t.Errorf("read-only=%t (-want +got):\n%s", ro, d)
+		}
+		if !ro {
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			out, err := s.RecordCallbacks(ctx, []state.Incoming{{ForeignID: "a", Callback: statetest.Callback("pending", "1", at)}, {ForeignID: "u", Callback: statetest.Callback("pending", "2", at)}})
+			if err != nil || out[0] != state.Applied || out[1] != state.Unknown {
+				t.Fatalf("callbacks after the migration: %v %v", out, err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

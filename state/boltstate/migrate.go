@@ -13,10 +13,21 @@ import (
 
 // migrations[v] upgrades a file of format v to v+1 inside one transaction. Format 0 was the
 // development layout: the same buckets, with records stored as JSON documents. Format 1 had
-// binary records without a checksum; format 2 adds a CRC-32C over every field (codec.go).
+// binary records without a checksum; format 2 adds a CRC-32C over every field (codec.go);
+// format 3 adds each record's callback history and paid time, and the bucket of unknown
+// callbacks.
 var migrations = map[uint64]func(tx *bolt.Tx) error{
 	0: migrateV0,
 	1: rewriteRecords,
+	2: migrateV2,
+}
+
+// migrateV2 makes the bucket of unknown callbacks and rewrites every record in codecV3.
+func migrateV2(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketUnknown); err != nil {
+		return err
+	}
+	return rewriteRecords(tx)
 }
 
 // migrate brings an older file up to FormatVersion. It first writes a consistent copy of the

@@ -23,7 +23,7 @@ import (
 
 // FormatVersion is the layout this package writes. Files of an older version are migrated
 // when opened for writing (after a backup, migrate.go); newer ones are refused.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Magic is stored in the meta bucket: a bbolt file without it belongs to another program.
 const Magic = "invoiceform-state"
@@ -34,6 +34,8 @@ const FileMode os.FileMode = 0o600
 var (
 	bucketMeta    = []byte("meta")
 	bucketRecords = []byte("records")
+	// bucketUnknown holds callbacks for foreign_ids no record has, by body hash (format 3).
+	bucketUnknown = []byte("unknown_callbacks")
 
 	keyMagic       = []byte("magic")
 	keyFormat      = []byte("format")
@@ -72,7 +74,10 @@ type Store struct {
 	closed bool
 }
 
-var _ state.Store = (*Store)(nil)
+var (
+	_ state.Store         = (*Store)(nil)
+	_ state.CallbackStore = (*Store)(nil)
+)
 
 // Open opens the state file at path, creating it unless opts.ReadOnly, and takes its lock.
 // A file that is not a valid invoiceform state is refused with state.ErrCorrupt and left
@@ -227,6 +232,9 @@ func initialise(tx *bolt.Tx, lineage string) error {
 		return err
 	}
 	if _, err := tx.CreateBucket(bucketRecords); err != nil {
+		return err
+	}
+	if _, err := tx.CreateBucket(bucketUnknown); err != nil {
 		return err
 	}
 	for k, v := range map[string][]byte{
@@ -407,6 +415,9 @@ func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 			slab, ints := make([]state.Record, n), make([][2]int64, n)
 			var mem arena
 			i := 0
+			if err := readUnknown(tx, s.path, snap); err != nil {
+				return err
+			}
 			return recs.ForEach(func(k, v []byte) error {
 				if i == len(slab) {
 					// More keys than Stats counted (it cannot be, but costs nothing to allow).
@@ -482,12 +493,100 @@ func (s *Store) Put(ctx context.Context, records ...*state.Record) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRecords)
 		for i, r := range records {
-			if err := b.Put([]byte(r.ForeignID), vals[i]); err != nil {
+			val := vals[i]
+			if old := b.Get([]byte(r.ForeignID)); len(old) > 0 && old[0] == codecV3 {
+				// The callbacks' fields are kept (state.MergeCallbacks).
+				o, err := decodeRecord(old)
+				if err != nil {
+					return corrupt(s.path, fmt.Sprintf("record %q: %v", r.ForeignID, err))
+				}
+				if m := state.MergeCallbacks(o, r); m != r {
+					val = encodeRecord(nil, m)
+				}
+			}
+			if err := b.Put([]byte(r.ForeignID), val); err != nil {
 				return fmt.Errorf("record %q: %w", r.ForeignID, err)
 			}
 		}
 		return nil
 	})
+}
+
+// RecordCallbacks implements state.CallbackStore, in one batched write transaction.
+func (s *Store) RecordCallbacks(ctx context.Context, in []state.Incoming) ([]state.Outcome, error) {
+	var out []state.Outcome
+	if len(in) == 0 {
+		return nil, ctx.Err()
+	}
+	err := s.write(ctx, false, func(tx *bolt.Tx) error {
+		recs := tx.Bucket(bucketRecords)
+		unk, err := tx.CreateBucketIfNotExists(bucketUnknown)
+		if err != nil {
+			return err
+		}
+		o, changed, unknown, err := state.ApplyIncoming(in,
+			func(id string) (*state.Record, error) {
+				v := recs.Get([]byte(id))
+				if v == nil {
+					return nil, nil
+				}
+				r, err := decodeRecord(v)
+				if err == nil {
+					err = checkRecord(r)
+				}
+				if err != nil {
+					return nil, corrupt(s.path, fmt.Sprintf("record %q: %v", id, err))
+				}
+				return r, nil
+			},
+			func(hash string) (bool, error) { return unk.Get([]byte(hash)) != nil, nil })
+		if err != nil {
+			return err
+		}
+		for id, r := range changed {
+			if err := r.Validate(); err != nil {
+				return err
+			}
+			if err := recs.Put([]byte(id), encodeRecord(nil, r)); err != nil {
+				return err
+			}
+		}
+		for _, u := range unknown {
+			if err := unk.Put([]byte(u.BodyHash), encodeUnknown(u)); err != nil {
+				return err
+			}
+		}
+		out = o
+		if len(changed) > 0 {
+			return bumpSerial(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readUnknown reads the unknown callbacks into snap.
+func readUnknown(tx *bolt.Tx, path string, snap *state.Snapshot) error {
+	b := tx.Bucket(bucketUnknown)
+	if b == nil {
+		return nil // format 2, read-only
+	}
+	err := b.ForEach(func(k, v []byte) error {
+		u, err := decodeUnknown(v)
+		if err != nil {
+			return corrupt(path, fmt.Sprintf("unknown callback %q: %v", k, err))
+		}
+		if u.BodyHash != string(k) {
+			return corrupt(path, fmt.Sprintf("unknown callback %q is filed under %q", u.BodyHash, k))
+		}
+		snap.Unknown = append(snap.Unknown, u)
+		return nil
+	})
+	state.SortUnknown(snap.Unknown)
+	return err
 }
 
 // Delete implements state.Store.
@@ -557,6 +656,18 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 		}
 		for id, r := range snap.Records {
 			if err := recs.Put([]byte(id), encodeRecord(nil, r)); err != nil {
+				return err
+			}
+		}
+		unk, err := tx.CreateBucketIfNotExists(bucketUnknown)
+		if err != nil {
+			return err
+		}
+		if n := unk.Stats().KeyN; n > 0 {
+			return fmt.Errorf("import: %w: it has %d unknown callbacks", state.ErrNotEmpty, n)
+		}
+		for _, u := range snap.Unknown {
+			if err := unk.Put([]byte(u.BodyHash), encodeUnknown(u)); err != nil {
 				return err
 			}
 		}

@@ -372,8 +372,8 @@ func TestMigrateV0(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket([]byte("records")).Get([]byte("a")); len(v) == 0 || v[0] != 2 {
-			t.Errorf("migrated record starts with %q, want the v2 encoding", v[:min(len(v), 10)])
+		if v := tx.Bucket([]byte("records")).Get([]byte("a")); len(v) == 0 || v[0] != 3 {
+			t.Errorf("migrated record starts with %q, want the v3 encoding", v[:min(len(v), 10)])
 		}
 		if v := tx.Bucket([]byte("meta")).Get([]byte("format")); !bytes.Equal(v, be(boltstate.FormatVersion)) {
 			t.Errorf("format after migration is %x", v)

@@ -2,6 +2,7 @@ package pgstate
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -133,5 +134,17 @@ func (d *rawDecoder) decode(vals [][]byte, r *state.Record) error {
 		}
 	}
 	r.LastError = d.mem.string(vals[18])
+	if r.PaidAt, err = d.time(19, vals[19]); err != nil {
+		return err
+	}
+	r.History = nil
+	if h := vals[20]; len(h) > 0 && string(h) != "[]" {
+		if err := json.Unmarshal(h, &r.History); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		for i := range r.History {
+			r.History[i].ReceivedAt = r.History[i].ReceivedAt.UTC()
+		}
+	}
 	return nil
 }

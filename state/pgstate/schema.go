@@ -16,7 +16,7 @@ import (
 // SchemaVersion is the layout of the tables this package writes. A database migrated by a
 // newer invoiceform is refused with state.ErrNewerFormat; an older one is migrated on the
 // first writable open.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[v] takes the schema from version v to v+1. Each runs in the transaction that
 // records the new version, so a failed migration leaves the schema as it was. %[1]s is the
@@ -53,6 +53,19 @@ CREATE TABLE %[1]s.records (
 	issued_at_ns    bigint,
 	last_error      text NOT NULL,
 	PRIMARY KEY (workspace, foreign_id)
+);`,
+	// Version 2: each record's callback history (a JSON array of state.Callback) and paid
+	// time; the callbacks for foreign_ids no record has, one row per body hash.
+	1: `
+ALTER TABLE %[1]s.records ADD COLUMN paid_at_ns bigint, ADD COLUMN history jsonb NOT NULL DEFAULT '[]';
+CREATE TABLE %[1]s.unknown_callbacks (
+	workspace      text NOT NULL REFERENCES %[1]s.states (workspace) ON DELETE CASCADE,
+	body_hash      text NOT NULL,
+	foreign_id     text NOT NULL,
+	invoice_id     bigint NOT NULL,
+	received_at_ns bigint NOT NULL,
+	callback       jsonb NOT NULL,
+	PRIMARY KEY (workspace, body_hash)
 );`,
 }
 

@@ -2,6 +2,7 @@ package pgstate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -45,6 +46,11 @@ type Options struct {
 	// so that a lock held elsewhere or a stuck server ends a run instead of hanging it; zero
 	// means DefaultStatementTimeout. A statement_timeout in the connection string wins.
 	StatementTimeout time.Duration
+	// Callbacks opens a store for `invoiceform serve`: it creates or migrates the tables and
+	// the workspace like a writable open, but takes no advisory lock, so it never waits for
+	// apply nor holds apply up. Only Snapshot and RecordCallbacks (row locks, one short
+	// transaction per batch) may be used; the other writes return state.ErrReadOnly.
+	Callbacks bool
 }
 
 // DefaultStatementTimeout is the statement_timeout of the store's connection: far above
@@ -80,6 +86,7 @@ type Store struct {
 	schema    string // quoted
 	workspace string
 	readOnly  bool
+	callbacks bool
 	writers   int
 	lock      int64
 
@@ -164,7 +171,8 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 		scrub:     secretScrubber{cfg.Password},
 		schema:    pgx.Identifier{opts.Schema}.Sanitize(),
 		workspace: opts.Workspace,
-		readOnly:  opts.ReadOnly,
+		readOnly:  opts.ReadOnly || opts.Callbacks,
+		callbacks: opts.Callbacks,
 		writers:   opts.Writers,
 		lock:      lockKey("workspace:" + opts.Schema + "." + opts.Workspace),
 	}
@@ -193,7 +201,7 @@ func Open(ctx context.Context, connStr string, opts Options) (*Store, error) {
 }
 
 func (s *Store) open(ctx context.Context, opts Options) error {
-	if s.readOnly {
+	if s.readOnly && !s.callbacks {
 		// Only say whether there is a state: never create one.
 		tx, err := s.conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 		if err != nil {
@@ -219,8 +227,10 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 	if note != "" {
 		s.Notes = append(s.Notes, note+" ("+s.where.host+"/"+s.where.database+")")
 	}
-	if err := s.takeLock(ctx, opts.LockTimeout); err != nil {
-		return err
+	if !s.callbacks {
+		if err := s.takeLock(ctx, opts.LockTimeout); err != nil {
+			return err
+		}
 	}
 	tag, err := s.conn.Exec(ctx, "INSERT INTO "+s.schema+".states (workspace, lineage, serial) VALUES ($1, $2, 0) ON CONFLICT (workspace) DO NOTHING",
 		s.workspace, state.NewLineage())
@@ -361,13 +371,35 @@ func body(b []byte) []byte {
 }
 
 const recordColumns = `foreign_id, phase, body_hash, body, invoice_id, url, address, status, currency, amount,
-	sender_currency, sender_amount, fixed_at, release_at, details_known, created_at_ns, updated_at_ns, issued_at_ns, last_error`
+	sender_currency, sender_amount, fixed_at, release_at, details_known, created_at_ns, updated_at_ns, issued_at_ns, last_error,
+	paid_at_ns, history`
+
+// selectColumns reads recordColumns, the history as JSON text.
+var selectColumns = strings.Replace(recordColumns, "history", "history::text", 1)
+
+// historyJSON is the history column's value: a JSON array, never null.
+func historyJSON(h []state.Callback) string {
+	if len(h) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		panic(err) // strings and times only
+	}
+	return string(b)
+}
+
+// rankSQL orders statuses as state.Decide does.
+func rankSQL(x string) string {
+	return "coalesce(array_position(ARRAY['created','pending','processing','confirmed','failed']::text[], " + x + "), 0)"
+}
 
 var recordColumnList = strings.Fields(strings.ReplaceAll(recordColumns, ",", " "))
 
 func recordValues(r *state.Record) []any {
 	return []any{r.ForeignID, string(r.Phase), r.BodyHash, body(r.Body), r.ID, r.URL, r.Address, r.Status, r.Currency, r.Amount,
-		r.SenderCurrency, r.SenderAmount, r.FixedAt, r.ReleaseAt, r.DetailsKnown, nanos(r.CreatedAt), nanos(r.UpdatedAt), nanos(r.IssuedAt), r.LastError}
+		r.SenderCurrency, r.SenderAmount, r.FixedAt, r.ReleaseAt, r.DetailsKnown, nanos(r.CreatedAt), nanos(r.UpdatedAt), nanos(r.IssuedAt), r.LastError,
+		nanos(r.PaidAt), historyJSON(r.History)}
 }
 
 // upsertSQL writes many records in one statement: one array per column, unnested. A
@@ -375,11 +407,29 @@ func recordValues(r *state.Record) []any {
 func (s *Store) upsertSQL() string {
 	var set []string
 	for _, c := range recordColumnList[1:] {
+		switch c {
+		case "status", "paid_at_ns", "history":
+			continue
+		}
 		set = append(set, c+" = EXCLUDED."+c)
 	}
-	return "INSERT INTO " + s.schema + ".records (workspace, " + recordColumns + ") SELECT $1, * FROM unnest(" +
+	// Once a record has a history, its callback-owned columns are the callbacks' (as
+	// state.MergeCallbacks): history and paid time are kept, the status only moves forward.
+	noHistory := "records.history = '[]'::jsonb"
+	set = append(set,
+		"status = CASE WHEN "+noHistory+" THEN EXCLUDED.status WHEN records.status IN ('confirmed', 'failed') THEN records.status WHEN "+
+			rankSQL("EXCLUDED.status")+" > "+rankSQL("records.status")+" THEN EXCLUDED.status ELSE records.status END",
+		"paid_at_ns = CASE WHEN "+noHistory+" THEN EXCLUDED.paid_at_ns ELSE records.paid_at_ns END",
+		"history = CASE WHEN "+noHistory+" THEN EXCLUDED.history ELSE records.history END")
+	cols := make([]string, 21)
+	for i := range cols {
+		cols[i] = fmt.Sprintf("c%d", i)
+	}
+	sel := strings.Join(cols[:20], ", ") + ", c20::jsonb"
+	return "INSERT INTO " + s.schema + ".records (workspace, " + recordColumns + ") SELECT $1, " + sel + " FROM unnest(" +
 		"$2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], " +
-		"$12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::boolean[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[]) " +
+		"$12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::boolean[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[], " +
+		"$21::bigint[], $22::text[]) AS u(" + strings.Join(cols, ", ") + ") " +
 		"ON CONFLICT (workspace, foreign_id) DO UPDATE SET " + strings.Join(set, ", ")
 }
 
@@ -393,15 +443,18 @@ func (s *Store) upsertArgs(rs []*state.Record) []any {
 		invoiceIDs                                 = make([]int64, n)
 		fixed, release, created, updated, issued   = make([]*int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
 		known                                      = make([]bool, n)
+		paid                                       = make([]*int64, n)
+		hist                                       = make([]string, n)
 	)
 	for i, r := range rs {
 		ids[i], phases[i], hashes[i], bodies[i], invoiceIDs[i] = r.ForeignID, string(r.Phase), r.BodyHash, body(r.Body), r.ID
 		urls[i], addrs[i], statuses[i], curs[i], amounts[i], scurs[i], samounts[i] = r.URL, r.Address, r.Status, r.Currency, r.Amount, r.SenderCurrency, r.SenderAmount
 		fixed[i], release[i], known[i] = r.FixedAt, r.ReleaseAt, r.DetailsKnown
 		created[i], updated[i], issued[i], errs[i] = nanos(r.CreatedAt), nanos(r.UpdatedAt), nanos(r.IssuedAt), r.LastError
+		paid[i], hist[i] = nanos(r.PaidAt), historyJSON(r.History)
 	}
 	return []any{s.workspace, ids, phases, hashes, bodies, invoiceIDs, urls, addrs, statuses, curs, amounts, scurs, samounts,
-		fixed, release, known, created, updated, issued, errs}
+		fixed, release, known, created, updated, issued, errs, paid, hist}
 }
 
 // queueWrites queues the group's writes in order: each run of Puts as one upsert (the last
@@ -461,7 +514,7 @@ func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 	if err != nil {
 		return nil, s.wrap("snapshot", err)
 	}
-	rows, err := tx.Query(ctx, "SELECT "+recordColumns+" FROM "+s.schema+".records WHERE workspace = $1", s.workspace)
+	rows, err := tx.Query(ctx, "SELECT "+selectColumns+" FROM "+s.schema+".records WHERE workspace = $1", s.workspace)
 	if err != nil {
 		return nil, s.wrap("snapshot", err)
 	}
@@ -483,6 +536,9 @@ func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 		snap.Records[r.ForeignID] = r
 	}
 	if err := rows.Err(); err != nil {
+		return nil, s.wrap("snapshot", err)
+	}
+	if snap.Unknown, err = s.readUnknown(ctx, tx); err != nil {
 		return nil, s.wrap("snapshot", err)
 	}
 	return snap, tx.Commit(ctx)
@@ -677,6 +733,32 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 	return nil
 }
 
+// inTxAny is inTx for RecordCallbacks, which a store opened with Options.Callbacks may do.
+func (s *Store) inTxAny(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
+	if s.readOnly && !s.callbacks {
+		return fmt.Errorf("state: %s: %w", s.where, state.ErrReadOnly)
+	}
+	done, err := s.use(false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	defer s.rollback(tx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.wrap(op, err)
+	}
+	return nil
+}
+
 // Bind implements state.Store. A binding that is already the state's is only read.
 func (s *Store) Bind(ctx context.Context, want state.Binding) error {
 	if err := ctx.Err(); err != nil {
@@ -722,7 +804,11 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 		if err != nil {
 			return s.wrap("import", err)
 		}
-		if n > 0 || endpoint != "" {
+		var u int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+s.schema+".unknown_callbacks WHERE workspace = $1", s.workspace).Scan(&u); err != nil {
+			return s.wrap("import", err)
+		}
+		if n > 0 || endpoint != "" || u > 0 {
 			return fmt.Errorf("state: %s: import: %w: it has %d records and binding %q", s.where, state.ErrNotEmpty, n, endpoint)
 		}
 		rows := make([][]any, 0, len(snap.Records))
@@ -732,6 +818,9 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 		cols := append([]string{"workspace"}, recordColumnList...)
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.where.schema, "records"}, cols, pgx.CopyFromRows(rows)); err != nil {
 			return s.wrap("import", err)
+		}
+		if err := s.importUnknown(ctx, tx, snap); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE "+s.schema+".states SET lineage = $2, serial = $3, endpoint = $4, key_fingerprint = $5 WHERE workspace = $1",
 			s.workspace, snap.Lineage, int64(snap.Serial), snap.Binding.Endpoint, snap.Binding.KeyFingerprint); err != nil {
@@ -758,7 +847,7 @@ func (s *Store) Close() error {
 	defer s.connMu.Unlock()
 	ctx, cancel := context.WithTimeout(s.base, closeTimeout)
 	defer cancel()
-	if !s.readOnly && !s.conn.IsClosed() {
+	if !s.readOnly && !s.callbacks && !s.conn.IsClosed() {
 		// Closing the connection releases the lock too; unlocking first says so explicitly.
 		_, _ = s.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", s.lock)
 	}

@@ -44,6 +44,8 @@ func Run(t *testing.T, h Harness) {
 		{"Import", testImport},
 		{"ConcurrentWriters", testConcurrent},
 		{"Closed", testClosed},
+		{"Callbacks", testCallbacks},
+		{"ImportCallbacks", testImportCallbacks},
 	}
 	if h.Reopen != nil {
 		tests = append(tests, struct {
@@ -123,6 +125,7 @@ func testRoundTrip(t *testing.T, h Harness) {
 		"full":              FullRecord("full"),
 		"pending":           PendingRecord("pending"),
 		"ünïcode/☃ ?#%\\":   FullRecord("ünïcode/☃ ?#%\\"),
+		"history":           HistoryRecord("history"),
 		"adopted-no-detail": {ForeignID: "adopted-no-detail", Phase: state.Issued, BodyHash: invoice.Hash(nil)},
 	}
 	neg := int64(-5)
