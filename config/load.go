@@ -74,18 +74,17 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			Detail:   fmt.Sprintf("The directory %s has no *%s files. Write invoices in files such as invoices%s, or point -chdir at the directory that has them.", displayDir(dir), Extension, Extension),
 		}}
 	}
-	l := &loader{cfg: cfg, opts: opts}
+	files, err := newFileReader(dir)
+	if err != nil {
+		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
+	}
+	l := &loader{cfg: cfg, opts: opts, files: files}
 	if l.opts.Parallelism <= 0 {
 		l.opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
 	if l.opts.Today.IsZero() {
 		l.opts.Today = time.Now()
 	}
-	files, err := newFileReader(dir)
-	if err != nil {
-		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
-	}
-	l.files = files
 	l.load(names)
 	return cfg, l.finish()
 }
@@ -145,7 +144,9 @@ func displayDir(dir string) string {
 	return dir
 }
 
-// configFiles lists the *.hcl files of dir, sorted, as paths joined to dir.
+// configFiles lists the *.hcl files of dir, sorted, as paths joined to dir. Entries that are
+// not regular files (a directory named x.hcl, a FIFO, a symbolic link) are listed too: reading
+// them refuses them by name.
 func configFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -153,7 +154,7 @@ func configFiles(dir string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), Extension) || strings.HasPrefix(e.Name(), ".") {
+		if !strings.HasSuffix(e.Name(), Extension) || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		names = append(names, filepath.Join(dir, e.Name()))
@@ -249,8 +250,9 @@ func (l *loader) load(names []string) {
 	parallel(len(names), l.opts.Parallelism, 1, func(i int) {
 		u := &unit{name: names[i]}
 		units[i] = u
-		src, err := ReadRegularFile(names[i], maxFileSize)
+		src, err := readConfigFile(l.files.dir, names[i])
 		if err != nil {
+			// No subject: the diagnostic names the file and must show nothing of it.
 			u.diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
 			return
 		}
