@@ -78,7 +78,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
 	}
-	l := &loader{cfg: cfg, opts: opts, files: files}
+	l := &loader{cfg: cfg, opts: opts, files: files, budget: &budget{}}
 	if l.opts.Parallelism <= 0 {
 		l.opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
@@ -167,8 +167,12 @@ type loader struct {
 	cfg   *Config
 	opts  LoadOptions
 	files *fileReader
-	diags hcl.Diagnostics
-	ctx   *hcl.EvalContext
+	// budget counts what evaluation makes, against the evaluation limits (limits.go).
+	budget *budget
+	// literalCtx evaluates what may not call functions or refer to anything (literalValue).
+	literalCtx *hcl.EvalContext
+	diags      hcl.Diagnostics
+	ctx        *hcl.EvalContext
 
 	// sensitive names the variables whose values must not be shown in diagnostics.
 	sensitive map[string]bool
@@ -212,6 +216,9 @@ func (l *loader) parseUnit(u *unit) {
 		return
 	}
 	u.file = f
+	if body, ok := f.Body.(*hclsyntax.Body); ok {
+		bound(body)
+	}
 	if diags.HasErrors() {
 		// The body of a file with syntax errors is incomplete: checking it would report
 		// errors that are only echoes of the syntax error.
@@ -296,7 +303,7 @@ func (l *loader) load(names []string) {
 		if !l.diags.HasErrors() {
 			l.ctx = &hcl.EvalContext{
 				Variables: map[string]cty.Value{"var": l.varObject()},
-				Functions: functions(l.files),
+				Functions: functions(l.files, l.budget),
 			}
 			l.loadLocals(locals)
 		}
@@ -347,7 +354,7 @@ func (l *loader) load(names []string) {
 
 // finish orders and trims the diagnostics for reading.
 func (l *loader) finish() hcl.Diagnostics {
-	diags := compactRepeats(l.diags, 5)
+	diags := compactRepeats(limitDiagnostics(l.diags), 5)
 	sort.SliceStable(diags, func(i, j int) bool { return diagLess(diags[i], diags[j]) })
 	return diags
 }
