@@ -218,7 +218,6 @@ func functions(files *fileReader, b *budget) map[string]function.Function {
 		},
 	})
 	boundFunctions(fns, b)
-	limitFunctions(fns, b)
 	// templatefile renders a template file with the given variables and the same functions,
 	// except templatefile itself, so templates cannot recurse.
 	inner := make(map[string]function.Function, len(fns))
@@ -249,7 +248,7 @@ func functions(files *fileReader, b *budget) map[string]function.Function {
 			if diags.HasErrors() {
 				return cty.NilVal, function.NewArgErrorf(0, "template %s: %s", path, diags.Error())
 			}
-			bound(tmpl)
+			bound(tmpl, b)
 			ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: inner}
 			for it := vars.ElementIterator(); it.Next(); {
 				k, v := it.Element()
@@ -257,11 +256,12 @@ func functions(files *fileReader, b *budget) map[string]function.Function {
 			}
 			val, diags := tmpl.Value(ctx)
 			for _, d := range diags {
-				if extra, ok := d.Extra.(hclsyntax.FunctionCallDiagExtra); ok {
-					var le *limitError
-					if errors.As(extra.FunctionCallError(), &le) {
-						return cty.NilVal, le
-					}
+				var le *limitError
+				if extra, ok := d.Extra.(hclsyntax.FunctionCallDiagExtra); ok && errors.As(extra.FunctionCallError(), &le) {
+					return cty.NilVal, le
+				}
+				if d.Summary == "Evaluation limit exceeded" {
+					return cty.NilVal, &limitError{strings.TrimSuffix(d.Detail, limitAdvice)}
 				}
 			}
 			if diags.HasErrors() {

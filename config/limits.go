@@ -37,8 +37,8 @@ const (
 	// directives), nested ones multiplying: three nested over range(1024) would be a
 	// billion.
 	MaxIterations = 1_000_000
-	// MaxCallElements bounds the elements one call of setproduct or split makes (range is
-	// limited to 1,024 by go-cty).
+	// MaxCallElements bounds the elements one call of setproduct, split, concat or flatten
+	// makes (range is limited to 1,024 by go-cty).
 	MaxCallElements = 1_000_000
 	// MaxDecodeDepth bounds how deeply the arrays and objects that jsondecode reads nest.
 	MaxDecodeDepth = 100
@@ -113,53 +113,68 @@ func thousands(n int64) string {
 	return b.String()
 }
 
-// Names of the internal functions that the loader wraps around expressions to charge what
-// they make. They are not identifiers, so a configuration cannot call them.
+// The kinds of charged expression: what bound wraps around an expression to charge what it
+// makes.
 const (
-	chargeIterate = "invoiceform::iterations" // a for expression's collection: its length
-	chargeConcat  = "invoiceform::template"   // a template interpolation: its text
-	chargeJoin    = "invoiceform::join"       // a %{for} directive's results: their text
+	chargeIterate = iota // a for expression's collection: its length
+	chargeConcat         // a template interpolation: its text
+	chargeJoin           // a %{for} directive's results: their text
 )
 
-func chargeFunc(b *budget, name string) function.Function {
-	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowNull: true, AllowUnknown: true,
-			AllowDynamicType: true, AllowMarked: true}},
-		Type: func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			v := args[0]
-			u, _ := v.Unmark()
-			if !u.IsKnown() || u.IsNull() {
-				return v, nil
-			}
-			var err error
-			switch name {
-			case chargeIterate:
-				if u.CanIterateElements() {
-					err = b.addIterations(int64(u.LengthInt()))
-				}
-			case chargeConcat:
-				err = b.addBytes(printedSize(u))
-			case chargeJoin:
-				if u.CanIterateElements() {
-					var n int64
-					for it := u.ElementIterator(); it.Next(); {
-						_, e := it.Element()
-						e, _ = e.Unmark()
-						if e.IsKnown() && !e.IsNull() {
-							n += printedSize(e)
-						}
-					}
-					err = b.addBytes(n)
-				}
-			}
-			if err != nil {
-				return cty.DynamicVal, err
-			}
-			return v, nil
-		},
-	})
+// charged evaluates the expression it wraps and charges what it makes to the load's budget.
+// It embeds a ParenthesesExpr around the expression, so that HCL's walks (Variables, for
+// one) see the expression inside as they would without it.
+type charged struct {
+	*hclsyntax.ParenthesesExpr
+	kind   int
+	budget *budget
 }
+
+func (c *charged) Value(ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	v, diags := c.Expression.Value(ctx)
+	if diags.HasErrors() {
+		return v, diags
+	}
+	u, _ := v.Unmark()
+	if !u.IsKnown() || u.IsNull() {
+		return v, diags
+	}
+	b := c.budget
+	var err error
+	switch c.kind {
+	case chargeIterate:
+		if u.CanIterateElements() {
+			err = b.addIterations(int64(u.LengthInt()))
+		}
+	case chargeConcat:
+		if u.Type().IsPrimitiveType() {
+			err = b.addBytes(printedSize(u))
+		}
+	case chargeJoin:
+		if u.CanIterateElements() {
+			var n int64
+			for it := u.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				e, _ = e.Unmark()
+				if e.IsKnown() && !e.IsNull() && e.Type().IsPrimitiveType() {
+					n += printedSize(e)
+				}
+			}
+			err = b.addBytes(n)
+		}
+	}
+	if err != nil {
+		return cty.DynamicVal, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Evaluation limit exceeded",
+			Detail:   err.Error() + limitAdvice,
+			Subject:  c.Range().Ptr(),
+		})
+	}
+	return v, diags
+}
+
+const limitAdvice = ". A configuration needs nothing near this; see the evaluation limits in docs/language.md."
 
 // printedSize is about how many bytes a primitive value takes as text; a number's is
 // bounded by its exponent (1e999999999 is a billion digits long).
@@ -178,50 +193,56 @@ func printedSize(v cty.Value) int64 {
 	return 8
 }
 
-// bound wraps the internal charge functions around the expressions of a parsed body or
-// template that make collections and text: the collection of every for expression, every
-// interpolation of a template that is not a literal, and the results of every %{for}
-// directive. The internal functions must be in the evaluation context (limitFunctions).
-func bound(node hclsyntax.Node) {
+// bound wraps charged expressions around the expressions of a parsed body or template that
+// make collections and text: the collection of every for expression, every interpolation of
+// a template that is not a literal, and the results of every %{for} directive.
+func bound(node hclsyntax.Node, b *budget) {
+	switch x := node.(type) {
+	case *hclsyntax.Body:
+		for _, a := range x.Attributes {
+			bound(a.Expr, b)
+		}
+		for _, blk := range x.Blocks {
+			bound(blk.Body, b)
+		}
+		return
+	case *hclsyntax.LiteralValueExpr, *hclsyntax.ScopeTraversalExpr:
+		return // most attributes of most files: nothing to walk
+	case *hclsyntax.TemplateExpr:
+		if x.IsStringLiteral() {
+			return
+		}
+	}
 	_ = hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
 		switch x := n.(type) {
 		case *hclsyntax.ForExpr:
-			x.CollExpr = chargeCall(chargeIterate, x.CollExpr)
+			x.CollExpr = charge(chargeIterate, x.CollExpr, b)
 		case *hclsyntax.TemplateExpr:
 			for i, p := range x.Parts {
 				if _, lit := p.(*hclsyntax.LiteralValueExpr); !lit {
-					x.Parts[i] = chargeCall(chargeConcat, p)
+					x.Parts[i] = charge(chargeConcat, p, b)
 				}
 			}
 		case *hclsyntax.TemplateJoinExpr:
-			x.Tuple = chargeCall(chargeJoin, x.Tuple)
+			x.Tuple = charge(chargeJoin, x.Tuple, b)
 		}
 		return nil
 	})
 }
 
-func chargeCall(name string, x hclsyntax.Expression) hclsyntax.Expression {
-	if c, ok := x.(*hclsyntax.FunctionCallExpr); ok && c.Name == name {
-		return x // already bound
+func charge(kind int, x hclsyntax.Expression, b *budget) hclsyntax.Expression {
+	if _, ok := x.(*charged); ok {
+		return x
 	}
-	r := x.Range()
-	start := x.StartRange()
-	return &hclsyntax.FunctionCallExpr{Name: name, Args: []hclsyntax.Expression{x}, NameRange: start, OpenParenRange: start, CloseParenRange: r}
+	return &charged{ParenthesesExpr: &hclsyntax.ParenthesesExpr{Expression: x, SrcRange: x.Range()}, kind: kind, budget: b}
 }
 
 // unbound returns the expression that bound wrapped x around, or x.
 func unbound(x hclsyntax.Expression) hclsyntax.Expression {
-	if c, ok := x.(*hclsyntax.FunctionCallExpr); ok && len(c.Args) == 1 && strings.HasPrefix(c.Name, "invoiceform::") {
-		return c.Args[0]
+	if c, ok := x.(*charged); ok {
+		return c.Expression
 	}
 	return x
-}
-
-// limitFunctions adds the internal charge functions to fns.
-func limitFunctions(fns map[string]function.Function, b *budget) {
-	for _, name := range []string{chargeIterate, chargeConcat, chargeJoin} {
-		fns[name] = chargeFunc(b, name)
-	}
 }
 
 // preCheck refuses, before a function runs, a call that would make more than the limits
@@ -320,14 +341,21 @@ var preChecks = map[string]preCheck{
 	"concat": func(b *budget, args []cty.Value) error {
 		var n int64
 		for _, a := range args {
-			if known(a) && a.CanIterateElements() {
+			a, _ = a.Unmark()
+			if a.IsKnown() && !a.IsNull() && a.CanIterateElements() {
 				n += int64(a.LengthInt())
 			}
+		}
+		if n > MaxCallElements {
+			return limitErrorf("concat would make %s elements; one call may make at most %s", thousands(n), thousands(MaxCallElements))
 		}
 		return b.addElements(n)
 	},
 	"flatten": func(b *budget, args []cty.Value) error {
-		n := deepElements(args[0], MaxElements+1)
+		n := deepElements(args[0], MaxCallElements+1)
+		if n > MaxCallElements {
+			return limitErrorf("flatten would make more than %s elements, the most one call may make", thousands(MaxCallElements))
+		}
 		return b.addElements(n)
 	},
 	"join": func(b *budget, args []cty.Value) error {
@@ -570,7 +598,7 @@ func (l *loader) checkValueSize(expr hcl.Expression, v cty.Value) hcl.Diagnostic
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Evaluation limit exceeded",
-			Detail:   fmt.Sprintf("The value has more than %s elements, counting each use of a shared part (such as a local used twice in a list) as a copy; one value may have at most that many. A configuration needs nothing near this; see the evaluation limits in docs/language.md.", thousands(MaxValueElements)),
+			Detail:   fmt.Sprintf("The value has more than %s elements, counting each use of a shared part (such as a local used twice in a list) as a copy; one value may have at most that many%s", thousands(MaxValueElements), limitAdvice),
 			Subject:  expr.Range().Ptr(),
 		}}
 	}
@@ -708,6 +736,15 @@ func limitDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 	for _, d := range diags {
 		extra, ok := d.Extra.(hclsyntax.FunctionCallDiagExtra)
 		var le *limitError
+		if d.Summary == "Evaluation limit exceeded" && d.Subject != nil {
+			// From a charged expression.
+			p := place{d.Subject.Filename, d.Subject.Start.Line}
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, d)
+			}
+			continue
+		}
 		if !ok || !errors.As(extra.FunctionCallError(), &le) {
 			out = append(out, d)
 			continue
@@ -725,46 +762,12 @@ func limitDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 			}
 			seen[p] = true
 		}
-		msg := le.msg
-		if name := extra.CalledFunctionName(); !strings.HasPrefix(name, "invoiceform::") {
-			msg = fmt.Sprintf("In %s: %s", name, msg)
-		}
 		out = append(out, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Evaluation limit exceeded",
-			Detail:   msg + ". A configuration needs nothing near this; see the evaluation limits in docs/language.md.",
+			Detail:   fmt.Sprintf("In %s: %s%s", extra.CalledFunctionName(), le.msg, limitAdvice),
 			Subject:  subject,
 		})
 	}
 	return out
-}
-
-// literalValue evaluates an expression that may not call functions or refer to anything (a
-// variable's default, description and sensitive), with only the internal charge functions
-// that bound added. A call the configuration wrote gets HCL's own diagnostic.
-func (l *loader) literalValue(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	if x, ok := expr.(hclsyntax.Expression); ok {
-		_ = hclsyntax.VisitAll(x, func(n hclsyntax.Node) hcl.Diagnostics {
-			if c, ok := n.(*hclsyntax.FunctionCallExpr); ok && !strings.HasPrefix(c.Name, "invoiceform::") && !diags.HasErrors() {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity:   hcl.DiagError,
-					Summary:    "Function calls not allowed",
-					Detail:     "Functions may not be called here.",
-					Subject:    c.Range().Ptr(),
-					Expression: c,
-				})
-			}
-			return nil
-		})
-	}
-	if diags.HasErrors() {
-		return cty.DynamicVal, diags
-	}
-	if l.literalCtx == nil {
-		fns := map[string]function.Function{}
-		limitFunctions(fns, l.budget)
-		l.literalCtx = &hcl.EvalContext{Functions: fns}
-	}
-	return expr.Value(l.literalCtx)
 }

@@ -169,10 +169,8 @@ type loader struct {
 	files *fileReader
 	// budget counts what evaluation makes, against the evaluation limits (limits.go).
 	budget *budget
-	// literalCtx evaluates what may not call functions or refer to anything (literalValue).
-	literalCtx *hcl.EvalContext
-	diags      hcl.Diagnostics
-	ctx        *hcl.EvalContext
+	diags  hcl.Diagnostics
+	ctx    *hcl.EvalContext
 
 	// sensitive names the variables whose values must not be shown in diagnostics.
 	sensitive map[string]bool
@@ -217,7 +215,7 @@ func (l *loader) parseUnit(u *unit) {
 	}
 	u.file = f
 	if body, ok := f.Body.(*hclsyntax.Body); ok {
-		bound(body)
+		bound(body, l.budget)
 	}
 	if diags.HasErrors() {
 		// The body of a file with syntax errors is incomplete: checking it would report

@@ -52,7 +52,7 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 			}
 		}
 		if a, ok := content.Attributes["description"]; ok {
-			val, diags := l.literalValue(a.Expr)
+			val, diags := a.Expr.Value(nil)
 			l.diags = append(l.diags, diags...)
 			if s, err := convertTo(val, cty.String); err == nil && !s.IsNull() {
 				v.Description = s.AsString()
@@ -61,7 +61,7 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 			}
 		}
 		if a, ok := content.Attributes["sensitive"]; ok {
-			val, diags := l.literalValue(a.Expr)
+			val, diags := a.Expr.Value(nil)
 			l.diags = append(l.diags, diags...)
 			if s, err := convertTo(val, cty.Bool); err == nil && !s.IsNull() {
 				v.Sensitive = s.True()
@@ -74,7 +74,7 @@ func (l *loader) loadVariables(blocks []*hcl.Block) {
 		}
 		if a, ok := content.Attributes["default"]; ok {
 			badDefault[name] = true // until it converts: an error is already reported
-			val, diags := l.literalValue(a.Expr)
+			val, diags := a.Expr.Value(nil)
 			l.diags = append(l.diags, diags...)
 			if !diags.HasErrors() {
 				conv, err := convertTo(val, v.Type)
