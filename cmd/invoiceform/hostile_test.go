@@ -446,7 +446,7 @@ func TestHostileInputs(t *testing.T) {
 		if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero.hcl")); err != nil {
 			t.Skip("symlinks:", err)
 		}
-	}, `read zero\.hcl: `+device)
+	}, `read zero\.hcl: a symbolic link that leads outside the configuration directory`)
 	special("a FIFO read by file()", []string{"validate"}, func(t *testing.T, dir string) {
 		write(t, filepath.Join(dir, "main.hcl"), []byte(invoiceWith("title", `file("t.txt")`)))
 		if err := syscall.Mkfifo(filepath.Join(dir, "t.txt"), 0o600); err != nil {
