@@ -102,7 +102,17 @@ var lockCurrencySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 // the parsed file, for showing snippets (nil when it could not be read).
 func ReadCurrencyLock(dir string) (lock *CurrencyLock, file *hcl.File, diags hcl.Diagnostics) {
 	name := filepath.Join(dir, CurrencyLockFile)
-	src, err := ReadRegularFile(name, maxLockFileSize)
+	// Read as a configuration file is: a regular file inside the directory, never through a
+	// link leading out of it (a pull request could point it at /proc/self/environ, whose
+	// parse error would quote the environment).
+	fr, err := newFileReader(dir)
+	if err != nil {
+		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
+	}
+	src, err := readConfigFile(fr.dir, name)
+	if err == nil && int64(len(src)) > maxLockFileSize {
+		err = fmt.Errorf("%s: %w: more than %d bytes", name, ErrTooLarge, int64(maxLockFileSize))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}

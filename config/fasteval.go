@@ -38,23 +38,35 @@ func (e *evaluator) fast(expr hcl.Expression) (v cty.Value, ok bool) {
 	case *hclsyntax.TemplateWrapExpr:
 		return e.fast(x.Wrapped)
 	case *hclsyntax.TemplateExpr:
-		var b strings.Builder
+		// The parts first, to charge the text they make before making it.
+		var parts [8]string
+		strs := parts[:0]
+		size := 0
 		for _, p := range x.Parts {
-			switch p := p.(type) {
+			switch p := unbound(p).(type) {
 			case *hclsyntax.LiteralValueExpr:
 				if p.Val.Type() != cty.String || p.Val.IsNull() || p.Val.IsMarked() {
 					return cty.NilVal, false
 				}
-				b.WriteString(p.Val.AsString())
+				strs = append(strs, p.Val.AsString())
 			case *hclsyntax.ScopeTraversalExpr:
 				pv, ok := e.eachTraversal(p.Traversal)
 				if !ok || pv.Type() != cty.String {
 					return cty.NilVal, false
 				}
-				b.WriteString(pv.AsString())
+				strs = append(strs, pv.AsString())
 			default:
 				return cty.NilVal, false
 			}
+			size += len(strs[len(strs)-1])
+		}
+		if e.l != nil && e.l.budget.addBytes(int64(size)) != nil {
+			return cty.NilVal, false // HCL reports it
+		}
+		var b strings.Builder
+		b.Grow(size)
+		for _, s := range strs {
+			b.WriteString(s)
 		}
 		return cty.StringVal(b.String()), true
 	}

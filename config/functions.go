@@ -122,7 +122,7 @@ func (e *outsideError) Error() string {
 
 // functions returns the function table of the language: the go-cty standard library under
 // Terraform's names, try and can, and the file functions bound to the configuration directory.
-func functions(files *fileReader) map[string]function.Function {
+func functions(files *fileReader, b *budget) map[string]function.Function {
 	fns := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"ceil":            stdlib.CeilFunc,
@@ -217,6 +217,7 @@ func functions(files *fileReader) map[string]function.Function {
 			return cty.BoolVal(err == nil), nil
 		},
 	})
+	boundFunctions(fns, b)
 	// templatefile renders a template file with the given variables and the same functions,
 	// except templatefile itself, so templates cannot recurse.
 	inner := make(map[string]function.Function, len(fns))
@@ -247,12 +248,22 @@ func functions(files *fileReader) map[string]function.Function {
 			if diags.HasErrors() {
 				return cty.NilVal, function.NewArgErrorf(0, "template %s: %s", path, diags.Error())
 			}
+			bound(tmpl, b)
 			ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: inner}
 			for it := vars.ElementIterator(); it.Next(); {
 				k, v := it.Element()
 				ctx.Variables[k.AsString()] = v
 			}
 			val, diags := tmpl.Value(ctx)
+			for _, d := range diags {
+				var le *limitError
+				if extra, ok := d.Extra.(hclsyntax.FunctionCallDiagExtra); ok && errors.As(extra.FunctionCallError(), &le) {
+					return cty.NilVal, le
+				}
+				if d.Summary == "Evaluation limit exceeded" {
+					return cty.NilVal, &limitError{strings.TrimSuffix(d.Detail, limitAdvice)}
+				}
+			}
 			if diags.HasErrors() {
 				return cty.NilVal, function.NewArgErrorf(1, "rendering %s: %s", path, diags.Error())
 			}

@@ -239,6 +239,9 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 		return nil, diags
 	}
 	val, vdiags := evalExpr(fe.Expr, l.ctx)
+	if !vdiags.HasErrors() {
+		vdiags = l.checkValueSize(fe.Expr, val)
+	}
 	diags = append(diags, l.redact(vdiags)...)
 	if vdiags.HasErrors() {
 		return nil, diags

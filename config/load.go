@@ -74,18 +74,17 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			Detail:   fmt.Sprintf("The directory %s has no *%s files. Write invoices in files such as invoices%s, or point -chdir at the directory that has them.", displayDir(dir), Extension, Extension),
 		}}
 	}
-	l := &loader{cfg: cfg, opts: opts}
+	files, err := newFileReader(dir)
+	if err != nil {
+		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
+	}
+	l := &loader{cfg: cfg, opts: opts, files: files, budget: &budget{}}
 	if l.opts.Parallelism <= 0 {
 		l.opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
 	if l.opts.Today.IsZero() {
 		l.opts.Today = time.Now()
 	}
-	files, err := newFileReader(dir)
-	if err != nil {
-		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
-	}
-	l.files = files
 	l.readCurrencyLock(dir)
 	l.load(names)
 	return cfg, l.finish()
@@ -146,7 +145,9 @@ func displayDir(dir string) string {
 	return dir
 }
 
-// configFiles lists the *.hcl files of dir, sorted, as paths joined to dir.
+// configFiles lists the *.hcl files of dir, sorted, as paths joined to dir. Entries that are
+// not regular files (a directory named x.hcl, a FIFO, a symbolic link) are listed too: reading
+// them refuses them by name.
 func configFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -154,7 +155,7 @@ func configFiles(dir string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), Extension) || strings.HasPrefix(e.Name(), ".") {
+		if !strings.HasSuffix(e.Name(), Extension) || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		names = append(names, filepath.Join(dir, e.Name()))
@@ -167,8 +168,10 @@ type loader struct {
 	cfg   *Config
 	opts  LoadOptions
 	files *fileReader
-	diags hcl.Diagnostics
-	ctx   *hcl.EvalContext
+	// budget counts what evaluation makes, against the evaluation limits (limits.go).
+	budget *budget
+	diags  hcl.Diagnostics
+	ctx    *hcl.EvalContext
 
 	// sensitive names the variables whose values must not be shown in diagnostics.
 	sensitive map[string]bool
@@ -212,6 +215,9 @@ func (l *loader) parseUnit(u *unit) {
 		return
 	}
 	u.file = f
+	if body, ok := f.Body.(*hclsyntax.Body); ok {
+		bound(body, l.budget)
+	}
 	if diags.HasErrors() {
 		// The body of a file with syntax errors is incomplete: checking it would report
 		// errors that are only echoes of the syntax error.
@@ -250,8 +256,9 @@ func (l *loader) load(names []string) {
 	parallel(len(names), l.opts.Parallelism, 1, func(i int) {
 		u := &unit{name: names[i]}
 		units[i] = u
-		src, err := ReadRegularFile(names[i], maxFileSize)
+		src, err := readConfigFile(l.files.dir, names[i])
 		if err != nil {
+			// No subject: the diagnostic names the file and must show nothing of it.
 			u.diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()}}
 			return
 		}
@@ -295,7 +302,7 @@ func (l *loader) load(names []string) {
 		if !l.diags.HasErrors() {
 			l.ctx = &hcl.EvalContext{
 				Variables: map[string]cty.Value{"var": l.varObject()},
-				Functions: functions(l.files),
+				Functions: functions(l.files, l.budget),
 			}
 			l.loadLocals(locals)
 		}
@@ -346,7 +353,7 @@ func (l *loader) load(names []string) {
 
 // finish orders and trims the diagnostics for reading.
 func (l *loader) finish() hcl.Diagnostics {
-	diags := compactRepeats(l.diags, 5)
+	diags := compactRepeats(limitDiagnostics(l.diags), 5)
 	sort.SliceStable(diags, func(i, j int) bool { return diagLess(diags[i], diags[j]) })
 	return diags
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // MaxFileSize bounds every file the configuration reads: .hcl files, -var-file files and
@@ -47,6 +48,63 @@ func ReadRegularFile(path string, max int64) ([]byte, error) {
 	}
 	if int64(len(data)) > max {
 		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
+	}
+	return data, nil
+}
+
+// ErrLinkOutside is returned for a configuration file that is a symbolic link leading outside
+// the configuration directory.
+var ErrLinkOutside = errors.New("a symbolic link that leads outside the configuration directory; configuration files must be regular files inside it")
+
+// readConfigFile reads a configuration file (a *.hcl file of the directory whose absolute
+// path, symbolic links resolved, is realDir). It must be a regular file inside the
+// directory: a symbolic link is followed only to a regular file inside it (a link to
+// /proc/self/environ or to another checkout's secrets is refused unread), and a FIFO, a device
+// or a directory is refused too. The error names the file and holds none of its content.
+//
+// The file is opened without following a link in its last element and without blocking on
+// a FIFO, and is checked again once open (fstat): a file swapped after the checks by the
+// path is still either refused or the regular file that was checked.
+func readConfigFile(realDir, path string) ([]byte, error) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	target := path
+	if st.Mode()&os.ModeSymlink != 0 {
+		resolved, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: errors.New("a symbolic link that leads to nothing that can be read")}
+		}
+		abs, err := filepath.Abs(resolved)
+		if err != nil || !within(realDir, abs) {
+			return nil, &os.PathError{Op: "read", Path: path, Err: ErrLinkOutside}
+		}
+		target = abs
+		if st, err = os.Lstat(target); err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: errors.New("a symbolic link that leads to nothing that can be read")}
+		}
+	}
+	if err := checkRegular(path, st, maxFileSize); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollow(target)
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: it changed while being read", ErrNotRegular)}
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := checkRegular(path, st, maxFileSize); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: path, Err: errors.New("the file could not be read")}
+	}
+	if int64(len(data)) > maxFileSize {
+		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, int64(maxFileSize))}
 	}
 	return data, nil
 }

@@ -40,3 +40,70 @@ func TestReadRegularFile(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFilesMustBeRegularInside: a *.hcl file that is a symbolic link leading out of the
+// directory, or that is not a regular file, is refused by name, with nothing of its content
+// in any diagnostic; a link to a regular file inside the directory is read.
+func TestConfigFilesMustBeRegularInside(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "cfg")
+	const canary = "CANARY-outside-7d1e"
+	valid := "invoice \"order-1\" {\n  title = \"t\"\n  currency = \"EUR\"\n  amount = \"1.00\"\n  timer = false\n" +
+		"  end_user_reference = \"c-1\"\n  url_success = \"https://shop.example.com/ok\"\n  url_failed = \"https://shop.example.com/no\"\n" +
+		"  email_user = \"b@example.com\"\n}\n"
+	for name, data := range map[string]string{
+		filepath.Join(root, "outside.hcl"):    "secret = \"" + canary + "\"\n",
+		filepath.Join(dir, "main.hcl"):        valid,
+		filepath.Join(dir, "sub", "more.txt"): "# nothing\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A link inside the directory is fine.
+	if err := os.Symlink("sub/more.txt", filepath.Join(dir, "more.hcl")); err != nil {
+		t.Skip("symlinks:", err)
+	}
+	mustLoad(t, dir, config.LoadOptions{})
+
+	for name, c := range map[string]struct {
+		make func(path string) error
+		want string
+	}{
+		"environ.hcl":  {func(p string) error { return os.Symlink("/proc/self/environ", p) }, "leads outside the configuration directory"},
+		"out.hcl":      {func(p string) error { return os.Symlink("../outside.hcl", p) }, "leads outside the configuration directory"},
+		"abs.hcl":      {func(p string) error { return os.Symlink(filepath.Join(root, "outside.hcl"), p) }, "leads outside the configuration directory"},
+		"dangling.hcl": {func(p string) error { return os.Symlink("nothing-here", p) }, "leads to nothing"},
+		"zero.hcl":     {func(p string) error { return os.Symlink("/dev/zero", p) }, "leads outside the configuration directory"},
+		"dir.hcl":      {func(p string) error { return os.Mkdir(p, 0o755) }, "it is a directory"},
+		"subdir.hcl":   {func(p string) error { return os.Symlink("sub", p) }, "it is a directory"},
+		"fifo.hcl":     {func(p string) error { return syscall.Mkfifo(p, 0o600) }, "named pipe"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := c.make(path); err != nil {
+				t.Skip(err)
+			}
+			defer os.Remove(path)
+			cfg, diags := config.Load(dir, config.LoadOptions{Today: today})
+			if !diags.HasErrors() {
+				t.Fatal("loaded")
+			}
+			text := diags.Error()
+			if !strings.Contains(text, name) || !strings.Contains(text, c.want) {
+				t.Errorf("got %s, want it to name %s and say %q", text, name, c.want)
+			}
+			if strings.Contains(text, canary) || strings.Contains(text, "PATH=") {
+				t.Errorf("the diagnostic shows the file's content: %s", text)
+			}
+			for fn, f := range cfg.Files {
+				if strings.Contains(string(f.Bytes), canary) || strings.Contains(string(f.Bytes), "PATH=") {
+					t.Errorf("%s: the content of %s is kept for showing", fn, name)
+				}
+			}
+		})
+	}
+}

@@ -322,7 +322,7 @@ func (l *loader) loadLocals(blocks []*hcl.Block) {
 		}
 	}
 	vals := map[string]cty.Value{}
-	state := map[string]int{} // 0 new, 1 evaluating, 2 done
+	state := map[string]int{} // 0 new, 1 evaluating, 2 done, 3 failed
 	var visit func(name string, from *hcl.Attribute) bool
 	visit = func(name string, from *hcl.Attribute) bool {
 		a, ok := attrs[name]
@@ -340,6 +340,8 @@ func (l *loader) loadLocals(blocks []*hcl.Block) {
 			return false
 		case 2:
 			return true
+		case 3:
+			return false // reported: what uses it would only echo the error
 		}
 		state[name] = 1
 		okDeps := true
@@ -353,16 +355,22 @@ func (l *loader) loadLocals(blocks []*hcl.Block) {
 		}
 		state[name] = 2
 		if !okDeps {
+			state[name] = 3
 			return false
 		}
 		ctx := l.ctx.NewChild()
 		ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(vals)}
 		val, diags := evalExpr(a.Expr, ctx)
-		l.diags = append(l.diags, l.redact(diags)...)
 		if !diags.HasErrors() {
-			vals[name] = val
+			diags = l.checkValueSize(a.Expr, val)
 		}
-		return !diags.HasErrors()
+		l.diags = append(l.diags, l.redact(diags)...)
+		if diags.HasErrors() {
+			state[name] = 3
+			return false
+		}
+		vals[name] = val
+		return true
 	}
 	for _, name := range sortedKeys(attrs) {
 		visit(name, attrs[name])

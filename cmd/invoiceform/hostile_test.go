@@ -222,6 +222,8 @@ func TestHostileInputs(t *testing.T) {
 		code  int
 		want  []string // regular expressions the output must match
 		max   int      // bound on the output in bytes (default 16 KB)
+		// env is added to the environment; canaries must appear in no output.
+		env, canaries []string
 	}
 	var cases []hcase
 	planCase := func(name string, data []byte, want ...string) {
@@ -319,7 +321,7 @@ func TestHostileInputs(t *testing.T) {
 			`Error: Nested too deeply`, `main\.hcl line 2`, `at most 2000 levels deep`)
 	}
 	configCase("100,000 levels of JSON read by jsondecode", map[string]string{"main.hcl": invoiceWith("title", `jsondecode(file("d.json"))`),
-		"d.json": strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)}, validate, 1, `main\.hcl line 2`, `exceeded max depth`)
+		"d.json": strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)}, validate, 1, `main\.hcl line 2`, `Evaluation limit exceeded`, `more than 100 levels deep`)
 	configCase("100,000 levels in fmt", map[string]string{"main.hcl": invoiceWith("title", deep("(", ")", 100_000))}, []string{"fmt", "-check", "cfg"}, 1, `Nested too deeply`)
 	configCase("invalid UTF-8 in a .hcl file", map[string]string{"main.hcl": invoiceWith("title", "\"caf\xe9\"")}, validate, 1,
 		`Invalid character encoding`, `main\.hcl line 2`, `Byte 0xe9 at line 2, column 15 is not UTF-8`)
@@ -329,6 +331,84 @@ func TestHostileInputs(t *testing.T) {
 		[]string{"-chdir=cfg", "validate", "-var-file=v.tfvars"}, 1, `Invalid character encoding`, `v\.tfvars line 1`, `Byte 0xe9 at line 1, column 9`)
 	configCase("invalid UTF-8 in a CSV", map[string]string{"main.hcl": invoiceWith("title", `csvdecode(file("t.csv"))[0].title`), "t.csv": "id,title\n1,caf\xe9\n"},
 		validate, 1, `main\.hcl line 2`, `"t\.csv" is not valid UTF-8 text`)
+
+	// Files that are not the configuration's to read, and evaluation bombs, with canary
+	// secrets in the environment: each command that loads the configuration refuses it, and
+	// no canary and nothing of a linked file reaches any output.
+	const canaryOutside = "CANARY-outside-file-5e1f"
+	canaryEnv := []string{"INVOICEFORM_API_SECRET=CANARY-api-secret-91c4", "INVOICEFORM_PG_CONN_STR=postgres://invoiceform:CANARY-pg-password-3b7d@db.example.com/invoiceform",
+		"INVOICEFORM_VAR_canary=CANARY-var-value-0a2e"}
+	canaries := []string{"CANARY-api-secret-91c4", "CANARY-pg-password-3b7d", "CANARY-var-value-0a2e", canaryOutside, "PATH="}
+	doubling := "locals {\n  a0 = \"0123456789abcdef\"\n"
+	for i := 1; i <= 40; i++ {
+		doubling += fmt.Sprintf("  a%d = \"${local.a%d}${local.a%d}\"\n", i, i-1, i-1)
+	}
+	doubling += "}\n"
+	type canaryCase struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  []string
+	}
+	withConfig := func(files map[string]string) func(t *testing.T, dir string) {
+		return func(t *testing.T, dir string) {
+			for n, data := range files {
+				write(t, filepath.Join(dir, n), []byte(data))
+			}
+		}
+	}
+	link := func(name, target string) func(t *testing.T, dir string) {
+		return func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "main.hcl"), fx.config)
+			write(t, filepath.Join(dir, "..", "outside-"+name), []byte("title = \""+canaryOutside+"\"\n"+canaryOutside+"\n"))
+			to := target
+			if to == "" {
+				to = filepath.Join(dir, "..", "outside-"+name)
+			}
+			if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
+				t.Skip("symlinks:", err)
+			}
+		}
+	}
+	leads := `leads outside the configuration directory`
+	for _, c := range []canaryCase{
+		{"a .hcl symlink to /proc/self/environ", link("env.hcl", "/proc/self/environ"), []string{`read env\.hcl: a symbolic link that ` + leads}},
+		{"a .hcl symlink to a file outside", link("out.hcl", ""), []string{`read out\.hcl: a symbolic link that ` + leads}},
+		{"a FIFO named x.hcl", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "main.hcl"), fx.config)
+			if err := syscall.Mkfifo(filepath.Join(dir, "x.hcl"), 0o600); err != nil {
+				t.Skip("FIFOs:", err)
+			}
+		}, []string{`read x\.hcl: not a regular file: it is a named pipe`}},
+		{"a directory named x.hcl", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "main.hcl"), fx.config)
+			if err := os.Mkdir(filepath.Join(dir, "x.hcl"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{`read x\.hcl: not a regular file: it is a directory`}},
+		{"setproduct of three range(1024)", withConfig(map[string]string{"main.hcl": "locals {\n  x = setproduct(range(1024), range(1024), range(1024))\n}\n" + invoiceWith("title", `"t"`)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`, `one call may make at most 1,000,000`}},
+		{"three nested for over range(1024)", withConfig(map[string]string{"main.hcl": "locals {\n  x = [for a in range(1024) : [for b in range(1024) : [for c in range(1024) : c]]]\n}\n" + invoiceWith("title", `"t"`)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`, `for expressions past 1,000,000`}},
+		{"deep jsondecode", withConfig(map[string]string{"main.hcl": invoiceWith("title", `jsondecode(file("deep.json"))`), "deep.json": strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`, `more than 100 levels deep`}},
+		{"40 doubling locals", withConfig(map[string]string{"main.hcl": doubling + invoiceWith("title", `"t"`)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 26`, `past 256 MiB`}},
+		{"a huge template", withConfig(map[string]string{"main.hcl": invoiceWith("title", `"%{for a in range(1024)}%{for b in range(1024)}%{for c in range(1024)}0123456789abcdef%{endfor}%{endfor}%{endfor}"`)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`}},
+	} {
+		for _, cmd := range [][]string{{"validate"}, {"plan"}, {"plan", "-markdown"}, {"plan", "-json"}} {
+			want := c.want
+			if cmd[len(cmd)-1] == "-json" {
+				want = nil
+				for _, w := range c.want {
+					want = append(want, regexp.MustCompile(`main\\\.hcl line (\d+)`).ReplaceAllString(w, `"filename": "main\.hcl"[\s\S]*"line": $1,`))
+				}
+			}
+			cases = append(cases, hcase{name: "canaries " + c.name + "/" + strings.Join(cmd, " "), args: append([]string{"-chdir=cfg"}, cmd...), code: 1,
+				want: want, env: canaryEnv, canaries: canaries,
+				setup: func(t *testing.T, dir string) { c.setup(t, filepath.Join(dir, "cfg")) }})
+		}
+	}
 
 	flagCase := func(args []string, want ...string) {
 		cases = append(cases, hcase{name: "flags " + strings.Join(args, " "), args: args, code: 1, want: want,
@@ -382,7 +462,7 @@ func TestHostileInputs(t *testing.T) {
 		if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero.hcl")); err != nil {
 			t.Skip("symlinks:", err)
 		}
-	}, `read zero\.hcl: `+device)
+	}, `read zero\.hcl: a symbolic link that leads outside the configuration directory`)
 	special("a FIFO read by file()", []string{"validate"}, func(t *testing.T, dir string) {
 		write(t, filepath.Join(dir, "main.hcl"), []byte(invoiceWith("title", `file("t.txt")`)))
 		if err := syscall.Mkfifo(filepath.Join(dir, "t.txt"), 0o600); err != nil {
@@ -397,7 +477,17 @@ func TestHostileInputs(t *testing.T) {
 				c.setup(t, dir)
 			}
 			before := digests(t, dir)
-			r := runHostile(t, dir, fx.base, c.args...)
+			start := time.Now()
+			r := runBinary(t, dir, append([]string{"INVOICEFORM_ENDPOINT=" + fx.base, "INVOICEFORM_API_KEY=" + emulator.DefaultKey,
+				"INVOICEFORM_API_SECRET=" + emulator.DefaultSecret}, c.env...), c.args...)
+			if c.env != nil {
+				t.Logf("%v: %v", c.args, time.Since(start).Round(time.Millisecond))
+			}
+			for _, canary := range c.canaries {
+				if strings.Contains(r.out, canary) {
+					t.Errorf("the output shows %q", canary)
+				}
+			}
 			if r.code != c.code {
 				t.Errorf("exit code %d, want %d", r.code, c.code)
 			}

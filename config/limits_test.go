@@ -1,0 +1,105 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invoiceform/invoiceform/config"
+)
+
+// loadLocals loads a configuration of one locals block (and extra files) and returns the
+// diagnostics' text and how long it took.
+func loadLocals(t *testing.T, locals string, files map[string]string) (string, bool, time.Duration) {
+	t.Helper()
+	dir := t.TempDir()
+	files["main.hcl"] = "locals {\n" + locals + "\n}\n"
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	_, diags := config.Load(dir, config.LoadOptions{Today: today})
+	return diags.Error(), diags.HasErrors(), time.Since(start)
+}
+
+// TestEvaluationLimits: what would fill memory or run for hours ends within seconds with a
+// diagnostic at the expression; ordinary uses of the same functions still work.
+func TestEvaluationLimits(t *testing.T) {
+	doubling := func(tmpl string) string {
+		var b strings.Builder
+		b.WriteString("  a0 = \"0123456789abcdef\"\n")
+		for i := 1; i <= 40; i++ {
+			b.WriteString("  a" + itoa(i) + " = " + strings.ReplaceAll(tmpl, "PREV", "local.a"+itoa(i-1)) + "\n")
+		}
+		return b.String()
+	}
+	for name, c := range map[string]struct {
+		locals string
+		files  map[string]string
+		want   string
+	}{
+		"setproduct":          {locals: `x = setproduct(range(1024), range(1024), range(1024))`, want: "one call may make at most 1,000,000"},
+		"split":               {locals: `big = join("", [for i in range(1000) : "0123456789"])` + "\n" + `big2 = join("", [for i in range(200) : local.big])` + "\n" + `x = split("", local.big2)`, want: "one call may make at most 1,000,000"},
+		"nested for":          {locals: `x = [for a in range(1024) : [for b in range(1024) : [for c in range(1024) : c]]]`, want: "iterations of this configuration's for expressions past 1,000,000"},
+		"template for":        {locals: `x = "%{for a in range(1024)}%{for b in range(1024)}%{for c in range(1024)}0123456789abcdef%{endfor}%{endfor}%{endfor}"`, want: "Evaluation limit exceeded"},
+		"doubling templates":  {locals: doubling(`"${PREV}${PREV}"`), want: "past 256 MiB"},
+		"doubling join":       {locals: doubling(`join("", [PREV, PREV])`), want: "past 256 MiB"},
+		"doubling format":     {locals: doubling(`format("%s%s", PREV, PREV)`), want: "past 256 MiB"},
+		"doubling replace":    {locals: doubling(`replace(PREV, "0", PREV)`), want: "past 256 MiB"},
+		"doubling lists":      {locals: strings.ReplaceAll(doubling(`[PREV, PREV]`), `"0123456789abcdef"`, `[1]`), want: "more than 10,000,000 elements"},
+		"doubling concat":     {locals: strings.ReplaceAll(doubling(`concat(PREV, PREV)`), `"0123456789abcdef"`, `[1]`), want: "one call may make at most 1,000,000"},
+		"doubling jsonencode": {locals: strings.ReplaceAll(doubling(`{a = PREV, b = PREV}`), `"0123456789abcdef"`, `"x"`) + "  j = jsonencode(local.a40)", want: "Evaluation limit exceeded"},
+		"format width":        {locals: `x = format("%999999999999d", 1)`, want: "past 256 MiB"},
+		"indent":              {locals: `x = indent(999999999999, "a\nb")`, want: "past 256 MiB"},
+		"deep JSON":           {locals: `x = jsondecode(file("d.json"))`, files: map[string]string{"d.json": strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)}, want: "more than 100 levels deep"},
+		"default nested for":  {locals: `y = 1`, files: map[string]string{"v.hcl": "variable \"v\" {\n  default = [for a in [" + strings.Repeat("1,", 1000) + "] : [for b in [" + strings.Repeat("1,", 1000) + "] : [for c in [" + strings.Repeat("1,", 1000) + "] : c]]]\n}\n"}, want: "Evaluation limit exceeded"},
+		"function in default": {locals: `y = 1`, files: map[string]string{"v.hcl": "variable \"v\" {\n  default = upper(\"x\")\n}\n"}, want: "Function calls not allowed"},
+		"templatefile for":    {locals: `x = templatefile("t.tmpl", {})`, files: map[string]string{"t.tmpl": "%{for a in range(1024)}%{for b in range(1024)}%{for c in range(1024)}x%{endfor}%{endfor}%{endfor}"}, want: "Evaluation limit exceeded"},
+		"regex_replace":       {locals: `big = join("", [for i in range(1024) : "0123456789abcdefghij"])` + "\n" + `x = regex_replace(local.big, "", local.big)`, want: "past 256 MiB"},
+		"flatten of doubling": {locals: strings.ReplaceAll(doubling(`[PREV, PREV]`), "a40 =", "a40x =") + "  f = flatten(local.a23)", want: "Evaluation limit exceeded"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if c.files == nil {
+				c.files = map[string]string{}
+			}
+			text, failed, took := loadLocals(t, c.locals, c.files)
+			if !failed || !strings.Contains(text, c.want) {
+				t.Errorf("got %.2000s, want an error with %q", text, c.want)
+			}
+			if !strings.Contains(text, "main.hcl:") && !strings.Contains(text, "v.hcl:") {
+				t.Errorf("no place: %.500s", text)
+			}
+			if took > 10*time.Second && !raceEnabled { // the race detector makes it ten times slower
+				t.Errorf("took %v", took)
+			}
+		})
+	}
+
+	// The same functions as configurations use them.
+	text, failed, _ := loadLocals(t, `
+  a = setproduct(["a", "b"], range(3))
+  b = join(",", [for i in range(1000) : format("%05d", i)])
+  c = split(",", local.b)
+  d = replace(local.b, ",", ";")
+  e = regex_replace(local.b, "(\\d+)", "<$1>")
+  f = indent(2, "a\nb")
+  g = flatten([local.c, local.c])
+  h = concat(local.c, local.c)
+  i = jsonencode({x = local.c})
+  j = jsondecode(local.i)
+  k = "${local.b}-${local.d}"
+  l = csvdecode("id,title\n1,x\n2,y\n")
+  m = formatlist("%s-%s", local.c, "x")
+  n = "%{for s in local.c}${s}%{endfor}"
+`, map[string]string{})
+	if failed {
+		t.Fatalf("ordinary functions: %s", text)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,3 @@
+locals {
+  cube = setproduct(range(1024), range(1024), range(1024))  # ERROR: Evaluation limit exceeded
+}
