@@ -81,6 +81,8 @@ func TestConfigFilesMustBeRegularInside(t *testing.T) {
 		"dir.hcl":      {func(p string) error { return os.Mkdir(p, 0o755) }, "it is a directory"},
 		"subdir.hcl":   {func(p string) error { return os.Symlink("sub", p) }, "it is a directory"},
 		"fifo.hcl":     {func(p string) error { return syscall.Mkfifo(p, 0o600) }, "named pipe"},
+		// The currencies lock file is read the same way.
+		config.CurrencyLockFile: {func(p string) error { return os.Symlink("/proc/self/environ", p) }, "leads outside the configuration directory"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
