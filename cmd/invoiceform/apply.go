@@ -47,15 +47,15 @@ func applyCommand(e *env) *ffcli.Command {
 	fs.BoolVar(&a.prune, "prune", false, "cancel every open issued invoice that is no longer declared")
 	fs.Var(&a.targets, "target", "limit the apply to `FOREIGN_ID` (repeatable)")
 	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for \"yes\"")
-	fs.IntVar(&a.parallelism, "parallelism", apply.DefaultParallelism, "how many requests are in flight at once")
-	fs.Float64Var(&a.rate, "rate", 0, "at most `R` requests per second; 0 means no limit")
+	fs.IntVar(&a.parallelism, "parallelism", apply.DefaultParallelism, "send at most `N` requests at once")
+	fs.Float64Var(&a.rate, "rate", 0, "send at most `N` requests per second (a decimal, e.g. 0.5); 0 means no limit")
 	fs.BoolVar(&a.emulator, "emulator", false, "apply against an in-process emulator with throwaway credentials and an in-memory state (the real state is never touched)")
-	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long one request may take before its outcome counts as unknown")
-	fs.DurationVar(&a.maxWait, "max-retry-wait", apply.DefaultMaxRetryWait, "the longest wait between two attempts of a request, a server's Retry-After included")
-	fs.DurationVar(&a.budget, "retry-budget", apply.DefaultRetryBudget, "how long one invoice's retries may go on, from its first attempt; then it is left pending (or failed, if nothing can have been created)")
+	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long one request may take, a `DURATION`, before its outcome counts as unknown")
+	fs.DurationVar(&a.maxWait, "max-retry-wait", apply.DefaultMaxRetryWait, "the longest wait between two attempts of a request, a `DURATION`, a server's Retry-After included")
+	fs.DurationVar(&a.budget, "retry-budget", apply.DefaultRetryBudget, "how long one invoice's retries may go on, a `DURATION` from its first attempt; then it is left pending (or failed, if nothing can have been created)")
 	return &ffcli.Command{
 		Name:       "apply",
-		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=R] [-json] [-detailed-exitcode] [-request-timeout=DUR] [-max-retry-wait=DUR] [-retry-budget=DUR] [-emulator] [PLANFILE]",
+		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=N] [-json] [-detailed-exitcode] [-request-timeout=DURATION] [-max-retry-wait=DURATION] [-retry-budget=DURATION] [-emulator] [PLANFILE]",
 		ShortHelp:  "issue the planned invoices exactly once, resolve interrupted ones, send the planned cancels",
 		LongHelp: `Plans (or reads PLANFILE, a plan saved by "plan -out", after checking that the state has not
 moved since and that the configuration here gives that very plan: PLANFILE holds no request
