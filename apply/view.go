@@ -253,6 +253,9 @@ type View interface {
 	NoChanges()
 	// Progress returns the hook for Options.Progress, and a flush to call after Run.
 	Progress() (hook func(Event), flush func())
+	// Stopping acknowledges an interrupt at once (Options.Stopping): inFlight requests
+	// finish and are recorded, and a second interrupt leaves them pending.
+	Stopping(inFlight int)
 	// Summary shows what the run did; runErr is Run's error.
 	Summary(res *Result, runErr error) error
 	// Error shows an error that ended the command, for a reader of the output who would
@@ -296,6 +299,26 @@ func (v HumanView) Summary(res *Result, _ error) error {
 // Error writes nothing: the command prints the error on Stderr.
 func (HumanView) Error(error) {}
 
+// Stopping writes the acknowledgement of an interrupt on Stderr, clearing the progress line
+// of a terminal first.
+func (v HumanView) Stopping(inFlight int) {
+	if v.TTY {
+		fmt.Fprint(v.Stderr, "\r\033[K")
+	}
+	fmt.Fprintln(v.Stderr, StoppingMessage(inFlight))
+}
+
+// StoppingMessage is the acknowledgement of an interrupt during a run.
+func StoppingMessage(inFlight int) string {
+	switch inFlight {
+	case 0:
+		return "Stopping: no request is in flight; no new one is started. Not started invoices are created by the next apply."
+	case 1:
+		return "Stopping: 1 request in flight finishes and is recorded; no new one is started. Ctrl-C again to leave it pending for the next apply to resolve."
+	}
+	return fmt.Sprintf("Stopping: %d requests in flight finish and are recorded; no new one is started. Ctrl-C again to leave them pending for the next apply to resolve.", inFlight)
+}
+
 // JSONView writes one JSON object per line on Stdout: the plan summary, each event, the
 // final summary, or an error. Stderr gets what people alone need.
 type JSONView struct {
@@ -323,6 +346,10 @@ func (v JSONView) PlanErrors() {
 func (JSONView) NoChanges() {}
 
 func (v JSONView) Progress() (func(Event), func()) { return JSONProgress(v.Stdout), func() {} }
+
+// Stopping writes the acknowledgement of an interrupt for people, on Stderr; the events on
+// Stdout end with the summary as always.
+func (v JSONView) Stopping(inFlight int) { fmt.Fprintln(v.Stderr, StoppingMessage(inFlight)) }
 
 func (v JSONView) Summary(res *Result, runErr error) error {
 	return WriteJSONSummary(v.Stdout, res, runErr)

@@ -342,9 +342,10 @@ func checkCredentials(ctx context.Context, a *applyArgs, c *api.Client) ([]api.C
 	return nil, fmt.Errorf("credentials check failed, nothing was applied: %w", err)
 }
 
-// execute runs the plan. The first Ctrl-C stops starting requests; stopping the signal
-// relay then lets a second one end the process at once (the journal still guarantees no
-// duplicate).
+// execute runs the plan. The first Ctrl-C stops starting requests and is acknowledged at
+// once with the number of requests in flight, which finish and are recorded; stopping the
+// signal relay then lets a second one end the process at once, leaving those records
+// pending for the next apply to resolve (the journal still guarantees no duplicate).
 func execute(ctx context.Context, p *plan.Plan, t *applyTarget, a *applyArgs, v apply.View) (*apply.Result, error) {
 	runCtx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
@@ -352,9 +353,15 @@ func execute(ctx context.Context, p *plan.Plan, t *applyTarget, a *applyArgs, v 
 		<-runCtx.Done()
 		stopSignals()
 	}()
+	// The relay is stopped before the acknowledgement is written: a second Ctrl-C by whoever
+	// read it must reach the default handler.
+	stopping := func(inFlight int) {
+		stopSignals()
+		v.Stopping(inFlight)
+	}
 	hook, flush := v.Progress()
 	res, err := apply.Run(runCtx, p, t.store, t.client, apply.Options{Parallelism: a.parallelism, Rate: a.rate, Progress: hook,
-		MaxRetryWait: a.maxWait, RetryBudget: a.budget})
+		Stopping: stopping, MaxRetryWait: a.maxWait, RetryBudget: a.budget})
 	flush()
 	return res, err
 }
