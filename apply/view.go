@@ -247,8 +247,9 @@ func TextProgress(w io.Writer, tty bool, interval time.Duration) (hook func(Even
 // command picks HumanView or JSONView once, from -json.
 type View interface {
 	plan.View
-	// PlanErrors says that the plan has errors and nothing was applied.
-	PlanErrors()
+	// PlanErrors says that the plan, or the configuration it is made from, has the errors
+	// among diags, so nothing was applied.
+	PlanErrors(diags hcl.Diagnostics)
 	// NoChanges says that there is nothing to apply.
 	NoChanges()
 	// Progress returns the hook for Options.Progress, and a flush to call after Run.
@@ -274,7 +275,7 @@ type HumanView struct {
 	Hint func(error) string
 }
 
-func (v HumanView) PlanErrors() {
+func (v HumanView) PlanErrors(hcl.Diagnostics) {
 	fmt.Fprintln(v.Stderr, "The plan has errors: nothing was applied.")
 }
 
@@ -339,8 +340,36 @@ func (v JSONView) Plan(p *plan.Plan, _ map[string]*hcl.File) error {
 	}{"plan", d.PlanHash, d.Summary, d.Totals, d.Diagnostics})
 }
 
-func (v JSONView) PlanErrors() {
+// PlanErrors writes an error event after the plan line (or the diagnostics of a
+// configuration that did not load): a pipeline step reading the events for an error finds
+// one, whatever stopped the apply.
+func (v JSONView) PlanErrors(diags hcl.Diagnostics) {
 	fmt.Fprintln(v.Stderr, "The plan has errors: nothing was applied.")
+	v.Error(PlanError(diags))
+}
+
+// PlanError is the error of a plan or a configuration with errors: their count and each
+// error's summary and detail.
+func PlanError(diags hcl.Diagnostics) error {
+	var msgs []string
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		m := d.Summary
+		if d.Subject != nil {
+			m = fmt.Sprintf("%s:%d: %s", d.Subject.Filename, d.Subject.Start.Line, m)
+		}
+		if d.Detail != "" {
+			m += ": " + d.Detail
+		}
+		msgs = append(msgs, m)
+	}
+	what := fmt.Sprintf("%d errors", len(msgs))
+	if len(msgs) == 1 {
+		what = "1 error"
+	}
+	return fmt.Errorf("the plan has %s, so nothing was applied: %s", what, strings.Join(msgs, "; "))
 }
 
 func (JSONView) NoChanges() {}

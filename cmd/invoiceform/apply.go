@@ -179,7 +179,7 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 	}
 	switch {
 	case p.HasErrors():
-		v.PlanErrors()
+		v.PlanErrors(p.Diagnostics)
 		return exitCode(exitError)
 	case !p.HasChanges():
 		v.NoChanges()
@@ -244,7 +244,7 @@ type applyInput struct {
 // apply rebuilds every body from the configuration loaded here, as plan loads it (-var,
 // -var-file, INVOICEFORM_VAR_*), and apply.Prepare sends nothing unless they hash to the
 // plan's (plan.Verify).
-func readApplyInput(e *env, a *applyArgs, file string, v plan.View) (*applyInput, error) {
+func readApplyInput(e *env, a *applyArgs, file string, v apply.View) (*applyInput, error) {
 	var saved *plan.Plan
 	if file != "" {
 		p, _, err := plan.ReadFile(file)
@@ -261,6 +261,7 @@ func readApplyInput(e *env, a *applyArgs, file string, v plan.View) (*applyInput
 		if saved != nil {
 			fmt.Fprintf(e.stderr, "The configuration here does not load, so %s cannot be checked against it: nothing was sent.\n", file)
 		}
+		v.PlanErrors(diags)
 		return nil, exitCode(exitError)
 	}
 	if !a.emulator {
