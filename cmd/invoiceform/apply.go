@@ -186,7 +186,7 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 		return nil
 	}
 	if !a.autoApprove && in.saved == nil { // a saved plan was reviewed when it was made, as in Terraform
-		if err := approve(e); err != nil {
+		if err := approve(e, p); err != nil {
 			return err
 		}
 	}
@@ -437,13 +437,33 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 		cleanup: func() { _ = s.Close() }, checked: !exists, currencies: curs}, nil
 }
 
+// approvalQuestion is what apply asks before p: "issue", "cancel", or both, as p does.
+func approvalQuestion(p *plan.Plan) string {
+	var issue, cancel bool
+	for _, c := range p.Changes {
+		switch c.Action {
+		case plan.Create, plan.Resolve:
+			issue = true
+		case plan.Cancel:
+			cancel = true
+		}
+	}
+	switch {
+	case issue && cancel:
+		return "Do you want to issue and cancel these invoices?"
+	case cancel:
+		return "Do you want to cancel these invoices?"
+	}
+	return "Do you want to issue these invoices?"
+}
+
 // approve asks for "yes" on a terminal and refuses elsewhere.
-func approve(e *env) error {
+func approve(e *env, p *plan.Plan) error {
 	f, ok := e.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return errors.New("apply asks for approval, but standard input is not a terminal: review the plan above, then use -auto-approve (or apply a saved plan file). Nothing was applied")
 	}
-	fmt.Fprint(e.stderr, "\nDo you want to issue these invoices? Only \"yes\" is accepted.\n  Enter a value: ")
+	fmt.Fprintf(e.stderr, "\n%s Only \"yes\" is accepted.\n  Enter a value: ", approvalQuestion(p))
 	line, _ := bufio.NewReader(f).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
 		return errors.New("apply cancelled: the answer was not \"yes\". Nothing was applied")
