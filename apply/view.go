@@ -38,13 +38,19 @@ func writeSummary(w io.Writer, res *Result, hint func(error) string) error {
 	var b strings.Builder
 	if n := len(res.Issued); n > 0 && n <= MaxURLsListed {
 		b.WriteString("\nIssued:\n")
+		width := 0
+		for _, it := range res.Issued {
+			width = max(width, len(it.ForeignID))
+		}
 		for _, it := range res.Issued {
 			url := "(no URL in the answer)"
 			if it.Record != nil && it.Record.URL != "" {
 				url = it.Record.URL
 			}
-			fmt.Fprintf(&b, "  %s  %s\n", it.ForeignID, url)
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, it.ForeignID, url)
 		}
+	} else if n > MaxURLsListed {
+		fmt.Fprintf(&b, "\nIssued %d invoices: their payment URLs are in the state, listed by \"invoiceform state list\" (-json for a program).\n", n)
 	}
 	if n := len(res.Adopted); n > 0 {
 		b.WriteString("\nAdopted (\"already been taken\" after an attempt whose outcome was unknown; details unknown, not in the totals):\n")
