@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -66,6 +67,10 @@ type Options struct {
 	// Progress, if set, receives an event for every attempt that fails and every invoice
 	// that is done. It is called from the workers, one call at a time.
 	Progress func(Event)
+	// Stopping, if set, is called once, at once, when ctx is cancelled during the run (the
+	// operator's Ctrl-C), with the number of requests then at the API: they finish and their
+	// outcome is recorded before Run returns, and no request is started after them.
+	Stopping func(inFlight int)
 	// Now is the clock of the records; nil means time.Now.
 	Now func() time.Time
 }
@@ -219,6 +224,17 @@ func Run(ctx context.Context, p *plan.Plan, store state.Store, client Client, op
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	r.stop = stop
+	if r.opts.Stopping != nil {
+		finished := make(chan struct{})
+		defer close(finished)
+		go func() {
+			select {
+			case <-ctx.Done():
+				r.opts.Stopping(int(r.inFlight.Load()))
+			case <-finished:
+			}
+		}()
+	}
 	// Three stages, each with Parallelism goroutines: journal (pending records), send,
 	// record (issued records). The state's fsyncs then overlap the network round trips
 	// instead of adding to them; every create is still sent only after its pending record is
@@ -318,6 +334,8 @@ type runner struct {
 	start   time.Time
 	stop    context.CancelFunc
 	records map[string]*state.Record // the state when the run started
+	// inFlight counts the requests sent and not yet answered.
+	inFlight atomic.Int64
 
 	mu      sync.Mutex
 	items   []Item
@@ -514,7 +532,9 @@ func (r *runner) create(ctx context.Context, c *plan.Change, it Item, rec *state
 			deadline = time.Now().Add(r.opts.RetryBudget)
 		}
 		it.Attempts = attempt
+		r.inFlight.Add(1)
 		inv, err := r.client.CreateInvoice(durable(ctx), rec.Body)
+		r.inFlight.Add(-1)
 		r.observe(err)
 		if err == nil {
 			if err = api.CheckAnswer(rec.Body, inv); err == nil {
@@ -682,7 +702,9 @@ func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
 			deadline = time.Now().Add(r.opts.RetryBudget)
 		}
 		it.Attempts = attempt
+		r.inFlight.Add(1)
 		err := r.client.CancelInvoice(durable(ctx), c.ForeignID)
+		r.inFlight.Add(-1)
 		r.observe(err)
 		note := ""
 		switch {

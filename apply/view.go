@@ -38,13 +38,19 @@ func writeSummary(w io.Writer, res *Result, hint func(error) string) error {
 	var b strings.Builder
 	if n := len(res.Issued); n > 0 && n <= MaxURLsListed {
 		b.WriteString("\nIssued:\n")
+		width := 0
+		for _, it := range res.Issued {
+			width = max(width, len(it.ForeignID))
+		}
 		for _, it := range res.Issued {
 			url := "(no URL in the answer)"
 			if it.Record != nil && it.Record.URL != "" {
 				url = it.Record.URL
 			}
-			fmt.Fprintf(&b, "  %s  %s\n", it.ForeignID, url)
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, it.ForeignID, url)
 		}
+	} else if n > MaxURLsListed {
+		fmt.Fprintf(&b, "\nIssued %d invoices: their payment URLs are in the state, listed by \"invoiceform state list\" (-json for a program).\n", n)
 	}
 	if n := len(res.Adopted); n > 0 {
 		b.WriteString("\nAdopted (\"already been taken\" after an attempt whose outcome was unknown; details unknown, not in the totals):\n")
@@ -247,12 +253,16 @@ func TextProgress(w io.Writer, tty bool, interval time.Duration) (hook func(Even
 // command picks HumanView or JSONView once, from -json.
 type View interface {
 	plan.View
-	// PlanErrors says that the plan has errors and nothing was applied.
-	PlanErrors()
+	// PlanErrors says that the plan, or the configuration it is made from, has the errors
+	// among diags, so nothing was applied.
+	PlanErrors(diags hcl.Diagnostics)
 	// NoChanges says that there is nothing to apply.
 	NoChanges()
 	// Progress returns the hook for Options.Progress, and a flush to call after Run.
 	Progress() (hook func(Event), flush func())
+	// Stopping acknowledges an interrupt at once (Options.Stopping): inFlight requests
+	// finish and are recorded, and a second interrupt leaves them pending.
+	Stopping(inFlight int)
 	// Summary shows what the run did; runErr is Run's error.
 	Summary(res *Result, runErr error) error
 	// Error shows an error that ended the command, for a reader of the output who would
@@ -271,7 +281,7 @@ type HumanView struct {
 	Hint func(error) string
 }
 
-func (v HumanView) PlanErrors() {
+func (v HumanView) PlanErrors(hcl.Diagnostics) {
 	fmt.Fprintln(v.Stderr, "The plan has errors: nothing was applied.")
 }
 
@@ -296,6 +306,26 @@ func (v HumanView) Summary(res *Result, _ error) error {
 // Error writes nothing: the command prints the error on Stderr.
 func (HumanView) Error(error) {}
 
+// Stopping writes the acknowledgement of an interrupt on Stderr, clearing the progress line
+// of a terminal first.
+func (v HumanView) Stopping(inFlight int) {
+	if v.TTY {
+		fmt.Fprint(v.Stderr, "\r\033[K")
+	}
+	fmt.Fprintln(v.Stderr, StoppingMessage(inFlight))
+}
+
+// StoppingMessage is the acknowledgement of an interrupt during a run.
+func StoppingMessage(inFlight int) string {
+	switch inFlight {
+	case 0:
+		return "Stopping: no request is in flight; no new one is started. Not started invoices are created by the next apply."
+	case 1:
+		return "Stopping: 1 request in flight finishes and is recorded; no new one is started. Ctrl-C again to leave it pending for the next apply to resolve."
+	}
+	return fmt.Sprintf("Stopping: %d requests in flight finish and are recorded; no new one is started. Ctrl-C again to leave them pending for the next apply to resolve.", inFlight)
+}
+
 // JSONView writes one JSON object per line on Stdout: the plan summary, each event, the
 // final summary, or an error. Stderr gets what people alone need.
 type JSONView struct {
@@ -316,13 +346,45 @@ func (v JSONView) Plan(p *plan.Plan, _ map[string]*hcl.File) error {
 	}{"plan", d.PlanHash, d.Summary, d.Totals, d.Diagnostics})
 }
 
-func (v JSONView) PlanErrors() {
+// PlanErrors writes an error event after the plan line (or the diagnostics of a
+// configuration that did not load): a pipeline step reading the events for an error finds
+// one, whatever stopped the apply.
+func (v JSONView) PlanErrors(diags hcl.Diagnostics) {
 	fmt.Fprintln(v.Stderr, "The plan has errors: nothing was applied.")
+	v.Error(PlanError(diags))
+}
+
+// PlanError is the error of a plan or a configuration with errors: their count and each
+// error's summary and detail.
+func PlanError(diags hcl.Diagnostics) error {
+	var msgs []string
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		m := d.Summary
+		if d.Subject != nil {
+			m = fmt.Sprintf("%s:%d: %s", d.Subject.Filename, d.Subject.Start.Line, m)
+		}
+		if d.Detail != "" {
+			m += ": " + d.Detail
+		}
+		msgs = append(msgs, m)
+	}
+	what := fmt.Sprintf("%d errors", len(msgs))
+	if len(msgs) == 1 {
+		what = "1 error"
+	}
+	return fmt.Errorf("the plan has %s, so nothing was applied: %s", what, strings.Join(msgs, "; "))
 }
 
 func (JSONView) NoChanges() {}
 
 func (v JSONView) Progress() (func(Event), func()) { return JSONProgress(v.Stdout), func() {} }
+
+// Stopping writes the acknowledgement of an interrupt for people, on Stderr; the events on
+// Stdout end with the summary as always.
+func (v JSONView) Stopping(inFlight int) { fmt.Fprintln(v.Stderr, StoppingMessage(inFlight)) }
 
 func (v JSONView) Summary(res *Result, runErr error) error {
 	return WriteJSONSummary(v.Stdout, res, runErr)

@@ -169,30 +169,30 @@ func (o Options) Format(f fmt.State, verb rune) {
 // Bind registers the flags of `invoiceform emulator` on fs. -key and -secret repeat and are
 // paired in order (the first -key with the first -secret); Validate does the pairing.
 func (o *Options) Bind(fs *flag.FlagSet) {
-	fs.StringVar(&o.Listen, "listen", DefaultListen, "`address` to listen on (plain http; keep it on loopback)")
-	fs.Func("key", "merchant API `key`; repeat with -secret for several merchants (default "+DefaultKey+")", func(s string) error {
+	fs.StringVar(&o.Listen, "listen", DefaultListen, "listen on `ADDR` (host:port; plain http, keep it on loopback)")
+	fs.Func("key", "a merchant's API `KEY`; repeat with -secret for several merchants (default "+DefaultKey+")", func(s string) error {
 		o.flagKeys = append(o.flagKeys, s)
 		return nil
 	})
-	fs.Func("secret", "API `secret` of the -key in the same position (default "+DefaultSecret+"); visible in the process list: prefer "+SecretEnv, func(s string) error {
+	fs.Func("secret", "the API `SECRET` of the -key in the same position (default "+DefaultSecret+"); visible in the process list: prefer "+SecretEnv, func(s string) error {
 		o.flagSecrets = append(o.flagSecrets, s)
 		return nil
 	})
-	fs.Var(&o.Latency, "latency", "added `delay` before each answer: 20ms, or a range 10ms-50ms drawn per request")
-	fs.Int64Var(&o.Seed, "seed", 1, "`seed` of the fault and latency draws (same seed + same requests = same faults)")
-	fs.Float64Var(&o.Fail500, "fail-rate", 0, "`share` (0..1) of requests answered 500 unprocessed")
-	fs.Float64Var(&o.RateLimit429, "rate-limit-rate", 0, "`share` (0..1) of requests answered 429 unprocessed")
-	fs.DurationVar(&o.RetryAfter, "retry-after", time.Second, "Retry-After `duration` of the injected 429s")
-	fs.Float64Var(&o.DropAfterCommit, "drop-rate", 0, "`share` (0..1) of creates committed and then dropped unanswered")
-	fs.Float64Var(&o.SlowPastTimeout, "slow-rate", 0, "`share` (0..1) of requests processed and answered only after -slow-delay")
-	fs.DurationVar(&o.SlowDelay, "slow-delay", 35*time.Second, "`delay` of the slow answers (longer than the client timeout)")
+	fs.Var(&o.Latency, "latency", "add a `DURATION` before each answer: 20ms, or a range 10ms-50ms drawn per request")
+	fs.Int64Var(&o.Seed, "seed", 1, "the seed `N` of the fault and latency draws (same seed + same requests = same faults)")
+	fs.Float64Var(&o.Fail500, "fail-rate", 0, "the `SHARE` (0..1) of requests answered 500 unprocessed")
+	fs.Float64Var(&o.RateLimit429, "rate-limit-rate", 0, "the `SHARE` (0..1) of requests answered 429 unprocessed")
+	fs.DurationVar(&o.RetryAfter, "retry-after", time.Second, "the Retry-After `DURATION` of the injected 429s")
+	fs.Float64Var(&o.DropAfterCommit, "drop-rate", 0, "the `SHARE` (0..1) of creates committed and then dropped unanswered")
+	fs.Float64Var(&o.SlowPastTimeout, "slow-rate", 0, "the `SHARE` (0..1) of requests processed and answered only after -slow-delay")
+	fs.DurationVar(&o.SlowDelay, "slow-delay", 35*time.Second, "the `DURATION` of the slow answers (longer than the client timeout)")
 	fs.BoolVar(&o.Status201, "status-201", false, "answer successful creates with 201 instead of 200")
-	fs.StringVar(&o.CallbackURL, "callback-url", "", "`URL` that receives signed invoice callbacks on status changes")
+	fs.StringVar(&o.CallbackURL, "callback-url", "", "the `URL` that receives signed invoice callbacks on status changes")
 	fs.Func("currencies", "the currency `[KEY:]CODE,CODE,...` the merchants' accounts hold (default: the documented codes, "+strings.Join(defaultCurrencies, ",")+"); with KEY: only that merchant's; repeatable", func(s string) error {
 		o.flagCurrencies = append(o.flagCurrencies, s)
 		return nil
 	})
-	fs.Float64Var(&o.CallbackScale, "callback-scale", 1, "`factor` applied to the callback retry schedule and the invoice timers (0.001 turns 1m into 60ms, the 15m timer into 0.9s)")
+	fs.Float64Var(&o.CallbackScale, "callback-scale", 1, "the `FACTOR` applied to the callback retry schedule and the invoice timers (0.001 turns 1m into 60ms, the 15m timer into 0.9s)")
 }
 
 // SecretEnv is the environment variable that gives the secret of a single -key without a

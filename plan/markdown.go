@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/invoiceform/invoiceform/diagview"
 	"github.com/invoiceform/invoiceform/invoice"
 )
 
@@ -27,6 +28,13 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 	s := d.Summary
 	b.WriteString("### invoiceform plan\n\n")
 	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(SummaryLine(d)))
+	if ep := d.Binding.Endpoint; ep != "" {
+		fmt.Fprintf(&b, "Endpoint: `%s`", mdCode(ep))
+		if fp := d.Binding.KeyFingerprint; fp != "" {
+			fmt.Fprintf(&b, " · API key fingerprint `%s`", mdCode(fp))
+		}
+		b.WriteString("\n\n")
+	}
 	if s.ErrorCount > 0 {
 		fmt.Fprintf(&b, "> [!CAUTION]\n> The plan has %s and cannot be applied.\n\n", count(s.ErrorCount, "error", "errors"))
 	}
@@ -51,25 +59,7 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 
 	if len(d.Diagnostics) > 0 {
 		fmt.Fprintf(&b, "#### Errors and warnings (%d)\n\n", len(d.Diagnostics))
-		start := b.Len()
-		for i, dg := range d.Diagnostics {
-			var item strings.Builder
-			where := ""
-			if dg.Range != nil {
-				where = fmt.Sprintf(" (`%s:%d`)", mdCode(dg.Range.Filename), dg.Range.Start.Line)
-			}
-			fmt.Fprintf(&item, "- **%s: %s**%s", dg.Severity, mdEscape(dg.Summary), where)
-			if dg.Detail != "" {
-				fmt.Fprintf(&item, ": %s", mdEscape(dg.Detail))
-			}
-			item.WriteString("\n")
-			if b.Len()-start+item.Len() > mdDiagBudget {
-				fmt.Fprintf(&b, "- … and %d more (run `invoiceform plan` to see them all)\n", len(d.Diagnostics)-i)
-				break
-			}
-			b.WriteString(item.String())
-		}
-		b.WriteString("\n")
+		mdDiagnostics(&b, d.Diagnostics, "plan")
 	}
 
 	changes := 0
@@ -107,6 +97,48 @@ done:
 	return err
 }
 
+// mdDiagnostics writes the list of diagnostics, cut at mdDiagBudget: severity and summary in
+// bold, the file and line, the detail.
+func mdDiagnostics(b *strings.Builder, diags []diagview.Diagnostic, cmd string) {
+	start := b.Len()
+	for i, dg := range diags {
+		var item strings.Builder
+		fmt.Fprintf(&item, "- **%s: %s**", dg.Severity, mdEscape(dg.Summary))
+		if dg.Range != nil {
+			fmt.Fprintf(&item, " · `%s:%d`", mdCode(dg.Range.Filename), dg.Range.Start.Line)
+		}
+		if dg.Detail != "" {
+			fmt.Fprintf(&item, ": %s", mdEscape(dg.Detail))
+		}
+		item.WriteString("\n")
+		if b.Len()-start+item.Len() > mdDiagBudget {
+			fmt.Fprintf(b, "- … and %d more: run `invoiceform %s` to see them all\n", len(diags)-i, cmd)
+			break
+		}
+		b.WriteString(item.String())
+	}
+	b.WriteString("\n")
+}
+
+// WriteMarkdownDiagnostics writes the pull-request comment of a configuration that did not
+// load, so that a pipeline posts the Markdown whatever happened: a CAUTION box and the
+// diagnostics, as WriteMarkdown lists a plan's.
+func WriteMarkdownDiagnostics(w io.Writer, diags []diagview.Diagnostic) error {
+	var b strings.Builder
+	errs := 0
+	for _, dg := range diags {
+		if dg.Severity == "error" {
+			errs++
+		}
+	}
+	b.WriteString("### invoiceform plan\n\n")
+	fmt.Fprintf(&b, "> [!CAUTION]\n> The configuration does not load (%s), so there is no plan.\n\n", count(errs, "error", "errors"))
+	fmt.Fprintf(&b, "#### Errors and warnings (%d)\n\n", len(diags))
+	mdDiagnostics(&b, diags, "validate")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 func mdChange(d *Document, i int) string {
 	c := d.plan.Changes[i]
 	var b strings.Builder
@@ -118,7 +150,8 @@ func mdChange(d *Document, i int) string {
 		fmt.Fprintf(&b, " — %s %s", mdEscape(cur), invoice.FormatMoney(cur, amt))
 	}
 	if c.Reason != "" {
-		fmt.Fprintf(&b, " (%s)", mdEscape(c.Reason))
+		// After a middle dot, not in parentheses: a reason may hold its own.
+		fmt.Fprintf(&b, " · %s", mdEscape(c.Reason))
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -56,7 +56,7 @@ func WriteText(w io.Writer, d *Document, opts TextOptions) error {
 		return color + s + ansiReset
 	}
 	s := d.Summary
-	if d.Len() == 0 {
+	if d.Len() == 0 && s.ErrorCount == 0 { // with errors (an unknown -target), they say why
 		fmt.Fprintln(bw, "No invoices are declared or recorded.")
 	} else {
 		fmt.Fprintln(bw, "invoiceform will perform the following actions. Symbols:")
@@ -92,7 +92,7 @@ func WriteText(w io.Writer, d *Document, opts TextOptions) error {
 	}
 	fmt.Fprintln(bw, paint(ansiBold, SummaryLine(d)))
 	if s.ErrorCount > 0 {
-		fmt.Fprintf(bw, "The plan has %s: it cannot be applied until they are fixed.\n", count(s.ErrorCount, "error", "errors"))
+		fmt.Fprintf(bw, "The plan has %s: it cannot be applied until %s fixed.\n", count(s.ErrorCount, "error", "errors"), map[bool]string{true: "it is", false: "they are"}[s.ErrorCount == 1])
 	}
 	return bw.Flush()
 }

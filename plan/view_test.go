@@ -172,7 +172,7 @@ func TestMarkdownManyDiagnostics(t *testing.T) {
 	if len(out) >= plan.MaxMarkdown {
 		t.Errorf("Markdown is %d bytes", len(out))
 	}
-	if !bytes.Contains(out, []byte("more (run `invoiceform plan` to see them all)")) {
+	if !bytes.Contains(out, []byte("more: run `invoiceform plan` to see them all")) {
 		t.Error("diagnostics not truncated")
 	}
 }

@@ -66,10 +66,18 @@ func (v JSONView) Plan(p *Plan, files map[string]*hcl.File) error {
 
 func (JSONView) Saved(*Plan, time.Time) {}
 
-// MarkdownView writes the plan as a pull-request comment on Stdout, its diagnostics inside;
-// the diagnostics of a configuration that did not load go to people, as HumanView writes
-// them.
+// MarkdownView writes the plan as a pull-request comment on Stdout, its diagnostics inside.
+// The diagnostics of a configuration that did not load are a comment too (a CAUTION box and
+// the list), so a pipeline posts Stdout in every case; people get them on Stderr as well, as
+// HumanView writes them, with their source lines.
 type MarkdownView struct{ HumanView }
+
+func (v MarkdownView) Diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics) error {
+	if err := v.HumanView.Diagnostics(files, diags); err != nil {
+		return err
+	}
+	return WriteMarkdownDiagnostics(v.Stdout, diagview.NewDocument(files, diags).Diagnostics)
+}
 
 func (v MarkdownView) Plan(p *Plan, files map[string]*hcl.File) error {
 	return WriteMarkdown(v.Stdout, NewDocument(p, ViewOptions{ShowSensitive: v.ShowSensitive, Files: files}))

@@ -42,3 +42,24 @@ func TestAdvice(t *testing.T) {
 		t.Errorf("withAdvice(plain) = %q, want no advice", got)
 	}
 }
+
+// TestApprovalQuestion: the question before an apply names what the plan does.
+func TestApprovalQuestion(t *testing.T) {
+	for _, tc := range []struct {
+		actions []plan.Action
+		want    string
+	}{
+		{[]plan.Action{plan.Create, plan.NoOp}, "Do you want to issue these invoices?"},
+		{[]plan.Action{plan.Resolve}, "Do you want to issue these invoices?"},
+		{[]plan.Action{plan.Cancel, plan.Undeclared}, "Do you want to cancel these invoices?"},
+		{[]plan.Action{plan.Create, plan.Cancel}, "Do you want to issue and cancel these invoices?"},
+	} {
+		p := &plan.Plan{}
+		for _, a := range tc.actions {
+			p.Changes = append(p.Changes, &plan.Change{Action: a})
+		}
+		if got := approvalQuestion(p); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.actions, got, tc.want)
+		}
+	}
+}

@@ -47,15 +47,15 @@ func applyCommand(e *env) *ffcli.Command {
 	fs.BoolVar(&a.prune, "prune", false, "cancel every open issued invoice that is no longer declared")
 	fs.Var(&a.targets, "target", "limit the apply to `FOREIGN_ID` (repeatable)")
 	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for \"yes\"")
-	fs.IntVar(&a.parallelism, "parallelism", apply.DefaultParallelism, "how many requests are in flight at once")
-	fs.Float64Var(&a.rate, "rate", 0, "at most `R` requests per second; 0 means no limit")
+	fs.IntVar(&a.parallelism, "parallelism", apply.DefaultParallelism, "send at most `N` requests at once")
+	fs.Float64Var(&a.rate, "rate", 0, "send at most `N` requests per second (a decimal, e.g. 0.5); 0 means no limit")
 	fs.BoolVar(&a.emulator, "emulator", false, "apply against an in-process emulator with throwaway credentials and an in-memory state (the real state is never touched)")
-	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long one request may take before its outcome counts as unknown")
-	fs.DurationVar(&a.maxWait, "max-retry-wait", apply.DefaultMaxRetryWait, "the longest wait between two attempts of a request, a server's Retry-After included")
-	fs.DurationVar(&a.budget, "retry-budget", apply.DefaultRetryBudget, "how long one invoice's retries may go on, from its first attempt; then it is left pending (or failed, if nothing can have been created)")
+	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long one request may take, a `DURATION`, before its outcome counts as unknown")
+	fs.DurationVar(&a.maxWait, "max-retry-wait", apply.DefaultMaxRetryWait, "the longest wait between two attempts of a request, a `DURATION`, a server's Retry-After included")
+	fs.DurationVar(&a.budget, "retry-budget", apply.DefaultRetryBudget, "how long one invoice's retries may go on, a `DURATION` from its first attempt; then it is left pending (or failed, if nothing can have been created)")
 	return &ffcli.Command{
 		Name:       "apply",
-		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=R] [-json] [-detailed-exitcode] [-request-timeout=DUR] [-max-retry-wait=DUR] [-retry-budget=DUR] [-emulator] [PLANFILE]",
+		ShortUsage: "invoiceform apply [plan flags] [-auto-approve] [-parallelism=N] [-rate=N] [-json] [-detailed-exitcode] [-request-timeout=DURATION] [-max-retry-wait=DURATION] [-retry-budget=DURATION] [-emulator] [PLANFILE]",
 		ShortHelp:  "issue the planned invoices exactly once, resolve interrupted ones, send the planned cancels",
 		LongHelp: `Plans (or reads PLANFILE, a plan saved by "plan -out", after checking that the state has not
 moved since and that the configuration here gives that very plan: PLANFILE holds no request
@@ -179,14 +179,14 @@ func runApply(ctx context.Context, e *env, a *applyArgs, file string, v apply.Vi
 	}
 	switch {
 	case p.HasErrors():
-		v.PlanErrors()
+		v.PlanErrors(p.Diagnostics)
 		return exitCode(exitError)
 	case !p.HasChanges():
 		v.NoChanges()
 		return nil
 	}
 	if !a.autoApprove && in.saved == nil { // a saved plan was reviewed when it was made, as in Terraform
-		if err := approve(e); err != nil {
+		if err := approve(e, p); err != nil {
 			return err
 		}
 	}
@@ -244,7 +244,7 @@ type applyInput struct {
 // apply rebuilds every body from the configuration loaded here, as plan loads it (-var,
 // -var-file, INVOICEFORM_VAR_*), and apply.Prepare sends nothing unless they hash to the
 // plan's (plan.Verify).
-func readApplyInput(e *env, a *applyArgs, file string, v plan.View) (*applyInput, error) {
+func readApplyInput(e *env, a *applyArgs, file string, v apply.View) (*applyInput, error) {
 	var saved *plan.Plan
 	if file != "" {
 		p, _, err := plan.ReadFile(file)
@@ -261,6 +261,7 @@ func readApplyInput(e *env, a *applyArgs, file string, v plan.View) (*applyInput
 		if saved != nil {
 			fmt.Fprintf(e.stderr, "The configuration here does not load, so %s cannot be checked against it: nothing was sent.\n", file)
 		}
+		v.PlanErrors(diags)
 		return nil, exitCode(exitError)
 	}
 	if !a.emulator {
@@ -342,9 +343,10 @@ func checkCredentials(ctx context.Context, a *applyArgs, c *api.Client) ([]api.C
 	return nil, fmt.Errorf("credentials check failed, nothing was applied: %w", err)
 }
 
-// execute runs the plan. The first Ctrl-C stops starting requests; stopping the signal
-// relay then lets a second one end the process at once (the journal still guarantees no
-// duplicate).
+// execute runs the plan. The first Ctrl-C stops starting requests and is acknowledged at
+// once with the number of requests in flight, which finish and are recorded; stopping the
+// signal relay then lets a second one end the process at once, leaving those records
+// pending for the next apply to resolve (the journal still guarantees no duplicate).
 func execute(ctx context.Context, p *plan.Plan, t *applyTarget, a *applyArgs, v apply.View) (*apply.Result, error) {
 	runCtx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
@@ -352,9 +354,15 @@ func execute(ctx context.Context, p *plan.Plan, t *applyTarget, a *applyArgs, v 
 		<-runCtx.Done()
 		stopSignals()
 	}()
+	// The relay is stopped before the acknowledgement is written: a second Ctrl-C by whoever
+	// read it must reach the default handler.
+	stopping := func(inFlight int) {
+		stopSignals()
+		v.Stopping(inFlight)
+	}
 	hook, flush := v.Progress()
 	res, err := apply.Run(runCtx, p, t.store, t.client, apply.Options{Parallelism: a.parallelism, Rate: a.rate, Progress: hook,
-		MaxRetryWait: a.maxWait, RetryBudget: a.budget})
+		Stopping: stopping, MaxRetryWait: a.maxWait, RetryBudget: a.budget})
 	flush()
 	return res, err
 }
@@ -429,13 +437,33 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 		cleanup: func() { _ = s.Close() }, checked: !exists, currencies: curs}, nil
 }
 
+// approvalQuestion is what apply asks before p: "issue", "cancel", or both, as p does.
+func approvalQuestion(p *plan.Plan) string {
+	var issue, cancel bool
+	for _, c := range p.Changes {
+		switch c.Action {
+		case plan.Create, plan.Resolve:
+			issue = true
+		case plan.Cancel:
+			cancel = true
+		}
+	}
+	switch {
+	case issue && cancel:
+		return "Do you want to issue and cancel these invoices?"
+	case cancel:
+		return "Do you want to cancel these invoices?"
+	}
+	return "Do you want to issue these invoices?"
+}
+
 // approve asks for "yes" on a terminal and refuses elsewhere.
-func approve(e *env) error {
+func approve(e *env, p *plan.Plan) error {
 	f, ok := e.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return errors.New("apply asks for approval, but standard input is not a terminal: review the plan above, then use -auto-approve (or apply a saved plan file). Nothing was applied")
 	}
-	fmt.Fprint(e.stderr, "\nDo you want to issue these invoices? Only \"yes\" is accepted.\n  Enter a value: ")
+	fmt.Fprintf(e.stderr, "\n%s Only \"yes\" is accepted.\n  Enter a value: ", approvalQuestion(p))
 	line, _ := bufio.NewReader(f).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
 		return errors.New("apply cancelled: the answer was not \"yes\". Nothing was applied")

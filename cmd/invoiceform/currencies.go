@@ -29,10 +29,10 @@ func currenciesCommand(e *env) *ffcli.Command {
 	fs := newFlagSet(e, "currencies")
 	a.vars.bind(fs)
 	fs.BoolVar(&a.update, "update", false, "rewrite an existing lock file when the account's currencies differ from it")
-	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long the request may take")
+	fs.DurationVar(&a.timeout, "request-timeout", api.DefaultTimeout, "how long the request may take, a `DURATION`")
 	return &ffcli.Command{
 		Name:       "currencies",
-		ShortUsage: "invoiceform currencies [-update] [-var NAME=VALUE]... [-var-file=FILE]... [-request-timeout=DUR]",
+		ShortUsage: "invoiceform currencies [-update] [-var NAME=VALUE]... [-var-file=FILE]... [-request-timeout=DURATION]",
 		ShortHelp:  "read the account's currencies into the lock file " + config.CurrencyLockFile,
 		LongHelp: `Reads the currencies of the account (POST /currencies/list, signed with INVOICEFORM_API_KEY
 and INVOICEFORM_API_SECRET, at the endpoint apply uses: INVOICEFORM_ENDPOINT, else

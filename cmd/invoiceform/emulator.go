@@ -20,7 +20,7 @@ func emulatorCommand(e *env) *ffcli.Command {
 	opts.Bind(fs)
 	return &ffcli.Command{
 		Name:       "emulator",
-		ShortUsage: "invoiceform emulator [-listen=ADDR] [-key=K -secret=S]... [-latency=DUR] [fault flags]",
+		ShortUsage: "invoiceform emulator [-listen=ADDR] [-key=KEY -secret=SECRET]... [-latency=DURATION] [fault flags]",
 		ShortHelp:  "serve a local emulator of the CryptoProcessing API",
 		LongHelp: `Serves an in-memory emulator of the CryptoProcessing API v2 (/api/v2) on loopback, faithful
 to the documented behaviour, with seeded fault injection and /_emulator/ controls that are not

@@ -426,7 +426,7 @@ func TestHostileInputs(t *testing.T) {
 	flagCase([]string{"state", "list", "-lock-timeout=xyz"}, `invalid value "xyz" for flag -lock-timeout: not a duration`)
 	flagCase([]string{"state", "list", "-lock-timeout=-5s"}, `invalid value "-5s" for flag -lock-timeout: must not be negative`)
 	flagCase([]string{"apply", "-request-timeout=0", "-auto-approve"}, `-request-timeout must be positive`)
-	flagCase([]string{"plan", "-no-such-flag"}, `flag provided but not defined: -no-such-flag`)
+	flagCase([]string{"plan", "-no-such-flag"}, `invoiceform plan does not have a flag -no-such-flag`)
 	flagCase([]string{"-chdir=missing", "validate"}, `-chdir=missing: no such file or directory`)
 	flagCase([]string{"plan", "-var", "shop_url"}, `Invalid -var option`, `The option -var "shop_url" is not of the form NAME=VALUE`)
 	flagCase([]string{"plan", "-var-file=missing.tfvars"}, `Cannot read a variables file`, `-var-file missing\.tfvars: stat missing\.tfvars: no such file or directory`)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"github.com/agext/levenshtein"
 	"github.com/peterbourgon/ff/v3/ffcli"
 	"golang.org/x/term"
 
@@ -82,6 +84,33 @@ type env struct {
 	stderr  io.Writer
 	environ []string
 	secrets *redact.Redactor
+	// flags holds what the flag package printed while parsing (flagOutput).
+	flags flagOutput
+}
+
+// flagOutput collects what the flag package prints while the command line is parsed: the
+// usage on -help, which run prints, or an error line followed by the whole usage, of which
+// run prints the error only, with a pointer to -help.
+type flagOutput struct {
+	buf bytes.Buffer
+	fs  *flag.FlagSet // the flag set that printed last
+	// parsed: the command line was parsed; a usage printed now (invoiceform without a
+	// command) goes to stderr as it is written.
+	parsed bool
+}
+
+// flagWriter is one flag set's output into e.flags.
+type flagWriter struct {
+	e  *env
+	fs *flag.FlagSet
+}
+
+func (w flagWriter) Write(p []byte) (int, error) {
+	if w.e.flags.parsed {
+		return w.e.stderr.Write(p)
+	}
+	w.e.flags.fs = w.fs
+	return w.e.flags.buf.Write(p)
 }
 
 func (e *env) getenv(name string) string {
@@ -151,11 +180,13 @@ func run(ctx context.Context, args []string, e *env) int {
 	root := rootCommand(e)
 	if err := root.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			_, _ = e.stderr.Write(e.flags.buf.Bytes())
 			return exitOK
 		}
-		// The flag package has already printed what was wrong and the command's usage.
+		fmt.Fprintf(e.stderr, "Error: %s\n", flagError(err, e.flags.fs))
 		return exitError
 	}
+	e.flags.parsed = true
 	err = root.Run(ctx)
 	var code exitCode
 	var usage usageError
@@ -175,11 +206,50 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 }
 
-// newFlagSet makes a flag set that reports errors instead of exiting, writing to stderr.
+// newFlagSet makes a flag set that reports errors instead of exiting. What it prints goes
+// to e.flags while the command line is parsed, and run decides what reaches stderr: the
+// usage on -help, one line and a pointer to -help on a mistake.
 func newFlagSet(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(flagWriter{e, fs})
 	return fs
+}
+
+// flagError is the one-line message for a command line the flag package refused: what was
+// wrong, a suggestion for a misspelt flag, and where the flags are listed.
+func flagError(err error, fs *flag.FlagSet) string {
+	if u := errors.Unwrap(err); u != nil { // ff wraps it in "error parsing commandline arguments"
+		err = u
+	}
+	msg := err.Error()
+	cmd := "invoiceform"
+	if fs != nil {
+		if fs.Name() != "invoiceform" {
+			cmd += " " + fs.Name()
+		}
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+			msg = fmt.Sprintf("%s does not have a flag -%s%s", cmd, name, suggestFlag(name, fs))
+		}
+	}
+	return fmt.Sprintf("%s\n\nRun \"%s -help\" for its flags.", msg, cmd)
+}
+
+// suggestFlag is "; did you mean -NAME?" for the flag of fs closest to name, or "".
+func suggestFlag(name string, fs *flag.FlagSet) string {
+	name = strings.TrimLeft(name, "-")
+	if k, _, ok := strings.Cut(name, "="); ok {
+		name = k
+	}
+	best, dist := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := levenshtein.Distance(strings.ToLower(name), f.Name, nil); d < dist {
+			best, dist = f.Name, d
+		}
+	})
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean -%s?", best)
 }
 
 // noArgs refuses positional arguments for commands that take none.

@@ -57,7 +57,7 @@ func planCommand(e *env) *ffcli.Command {
 	fs.Var(&a.targets, "target", "limit the plan to `FOREIGN_ID` (repeatable)")
 	return &ffcli.Command{
 		Name:       "plan",
-		ShortUsage: "invoiceform plan [-out=FILE] [-json | -markdown] [-detailed-exitcode] [-var NAME=VALUE]... [-var-file=FILE]... [-target=FOREIGN_ID]... [-prune] [-state=PATH] [-lock-timeout=DUR] [-no-color] [-show-sensitive]",
+		ShortUsage: "invoiceform plan [-out=FILE] [-json | -markdown] [-detailed-exitcode] [-var NAME=VALUE]... [-var-file=FILE]... [-target=FOREIGN_ID]... [-prune] [-state=PATH] [-lock-timeout=DURATION] [-no-color] [-show-sensitive]",
 		ShortHelp:  "show what apply would do: the diff between the configuration and the state",
 		LongHelp: `Loads the configuration, reads the state (read-only: a shared lock on a file, no lock in
 PostgreSQL; a missing state is an empty one and is not created) and shows each invoice apply

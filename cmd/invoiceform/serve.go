@@ -33,7 +33,7 @@ func serveCommand(e *env) *ffcli.Command {
 	key := fs.String("tls-key", "", "the private key of -tls-cert, a PEM `FILE`")
 	return &ffcli.Command{
 		Name:       "serve",
-		ShortUsage: "invoiceform serve [-listen ADDR] [-tls-cert FILE -tls-key FILE] [-state=PATH] [-lock-timeout=DUR]",
+		ShortUsage: "invoiceform serve [-listen=ADDR] [-tls-cert=FILE -tls-key=FILE] [-state=PATH] [-lock-timeout=DURATION]",
 		ShortHelp:  "receive the API's signed callbacks and record each invoice's status",
 		LongHelp: `Receives the callbacks CryptoProcessing sends on every status change of an invoice (POST
 /callbacks), checks each (X-Processing-Key, the HMAC-SHA512 signature of the raw body, at most

@@ -25,7 +25,7 @@ func showCommand(e *env) *ffcli.Command {
 	a.view.bind(fs)
 	return &ffcli.Command{
 		Name:       "show",
-		ShortUsage: "invoiceform show [-json | -markdown] [-show-sensitive] [-no-color] [-state=PATH] [-var NAME=VALUE]... [-var-file=FILE]... [PLANFILE]",
+		ShortUsage: "invoiceform show [-json | -markdown] [-show-sensitive] [-no-color] [-state=PATH] [-lock-timeout=DURATION] [-var NAME=VALUE]... [-var-file=FILE]... [PLANFILE]",
 		ShortHelp:  "show a saved plan, or without one a summary of the state",
 		LongHelp: `With PLANFILE, renders a plan saved by "plan -out" as plan showed it; a truncated or
 damaged file is refused. The file holds no request body: in a directory whose configuration

@@ -55,7 +55,7 @@ func stateListCommand(e *env) *ffcli.Command {
 	fs.BoolVar(&asJSON, "json", false, "print a JSON array of records (README, \"State\") instead of a table")
 	return &ffcli.Command{
 		Name:       "list",
-		ShortUsage: "invoiceform state list [-json] [-state=PATH] [-lock-timeout=DUR]",
+		ShortUsage: "invoiceform state list [-json] [-state=PATH] [-lock-timeout=DURATION]",
 		ShortHelp:  "list the records: foreign_id, phase, status, amount, API id, issued time",
 		LongHelp: `Lists every record of the state, sorted by foreign_id. The amount is the API's answer or,
 for a pending record, the amount requested. Without a state file it says so and exits 0: nothing
@@ -139,7 +139,7 @@ func stateRmCommand(e *env) *ffcli.Command {
 	a.bind(fs)
 	return &ffcli.Command{
 		Name:       "rm",
-		ShortUsage: "invoiceform state rm [-state=PATH] [-lock-timeout=DUR] FOREIGN_ID...",
+		ShortUsage: "invoiceform state rm [-state=PATH] [-lock-timeout=DURATION] FOREIGN_ID...",
 		ShortHelp:  "forget records (the invoices stay issued at the API)",
 		LongHelp: `Removes records from the state. This does not cancel anything: the invoices remain issued at
 CryptoProcessing, and invoiceform will no longer know of them. All or nothing: if any
@@ -212,7 +212,7 @@ func stateAdoptCommand(e *env) *ffcli.Command {
 	va.bind(fs)
 	return &ffcli.Command{
 		Name:       "adopt",
-		ShortUsage: "invoiceform state adopt [-var NAME=VALUE] [-var-file FILE] [-state=PATH] [-lock-timeout=DUR] FOREIGN_ID...",
+		ShortUsage: "invoiceform state adopt [-var NAME=VALUE]... [-var-file=FILE]... [-state=PATH] [-lock-timeout=DURATION] FOREIGN_ID...",
 		ShortHelp:  "record declared invoices that exist at the API but not in the state (after a lost state)",
 		LongHelp: `Records declared invoices as issued, on your word that they exist at CryptoProcessing: the
 recovery path after a state was lost, or for invoices another tool created. apply never does
@@ -290,7 +290,7 @@ func stateExportCommand(e *env) *ffcli.Command {
 	a.bind(fs)
 	return &ffcli.Command{
 		Name:       "export",
-		ShortUsage: "invoiceform state export [-state=PATH] [-lock-timeout=DUR] > backup.json",
+		ShortUsage: "invoiceform state export [-state=PATH] [-lock-timeout=DURATION] > backup.json",
 		ShortHelp:  "write the whole state as JSON to standard output",
 		LongHelp: `Writes the whole state, request bodies included, as one JSON document (format
 "invoiceform-state", version 1) to standard output: a backup, or the way to move a state to
@@ -318,7 +318,7 @@ func stateImportCommand(e *env) *ffcli.Command {
 	a.bind(fs)
 	return &ffcli.Command{
 		Name:       "import",
-		ShortUsage: "invoiceform state import [-state=PATH] [-lock-timeout=DUR] FILE",
+		ShortUsage: "invoiceform state import [-state=PATH] [-lock-timeout=DURATION] FILE",
 		ShortHelp:  "load a state export into an empty or missing state",
 		LongHelp: `Reads a document written by "state export" (FILE, or - for standard input) into the state,
 keeping its lineage, serial and binding. Only into a state that is missing or empty: an import
