@@ -1,6 +1,10 @@
 package state
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Sentinel errors. Stores wrap them with the path or backend and a hint; match with errors.Is.
 var (
@@ -34,3 +38,24 @@ var (
 	// ErrClosed is returned when a closed store is used.
 	ErrClosed = errors.New("state is closed")
 )
+
+// NotEmpty is ErrNotEmpty with what the state holds: its records, its binding (a state that
+// an apply or an import has bound, even if every record was removed since), and callbacks of
+// unknown invoices.
+func NotEmpty(records int, endpoint string, unknownCallbacks int) error {
+	var what []string
+	if records > 0 {
+		what = append(what, fmt.Sprintf("%d records", records))
+	}
+	if endpoint != "" {
+		if records == 0 {
+			what = append(what, fmt.Sprintf("no records, but it is bound to %s (an apply or import ran against it; removing records does not unbind it)", endpoint))
+		} else {
+			what = append(what, fmt.Sprintf("a binding to %s", endpoint))
+		}
+	}
+	if unknownCallbacks > 0 {
+		what = append(what, fmt.Sprintf("%d callbacks of unknown invoices", unknownCallbacks))
+	}
+	return fmt.Errorf("%w: it has %s", ErrNotEmpty, strings.Join(what, "; "))
+}

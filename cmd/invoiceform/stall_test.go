@@ -55,7 +55,14 @@ func TestStateCommandEndsOnCancel(t *testing.T) {
 			environ: append(testEnviron(), envPGConnStr+"="+connStr)})
 	}()
 
-	// Cancel once the command is seen waiting for the lock.
+	// Cancel once the command is seen waiting for the lock. The watch runs on a connection of
+	// its own: inside the holder's transaction, pg_stat_activity is read once and cached
+	// until the transaction ends (stats_fetch_consistency), and would never show the wait.
+	watcher, err := pgx.Connect(ctx, connStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(ctx)
 	pid := holder.PgConn().PID()
 	for blocked := false; !blocked; {
 		select {
@@ -64,7 +71,7 @@ func TestStateCommandEndsOnCancel(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 		var n int
-		if err := holder.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))", pid).Scan(&n); err != nil {
+		if err := watcher.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))", pid).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		blocked = n > 0

@@ -652,7 +652,7 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 	return s.write(ctx, false, func(tx *bolt.Tx) error {
 		meta, recs := tx.Bucket(bucketMeta), tx.Bucket(bucketRecords)
 		if n := recs.Stats().KeyN; n > 0 || len(meta.Get(keyEndpoint)) > 0 {
-			return fmt.Errorf("import: %w: it has %d records and binding %q", state.ErrNotEmpty, n, meta.Get(keyEndpoint))
+			return fmt.Errorf("import: %w", state.NotEmpty(n, string(meta.Get(keyEndpoint)), 0))
 		}
 		for id, r := range snap.Records {
 			if err := recs.Put([]byte(id), encodeRecord(nil, r)); err != nil {

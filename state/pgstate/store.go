@@ -809,7 +809,7 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 			return s.wrap("import", err)
 		}
 		if n > 0 || endpoint != "" || u > 0 {
-			return fmt.Errorf("state: %s: import: %w: it has %d records and binding %q", s.where, state.ErrNotEmpty, n, endpoint)
+			return fmt.Errorf("state: %s: import: %w", s.where, state.NotEmpty(n, endpoint, u))
 		}
 		rows := make([][]any, 0, len(snap.Records))
 		for _, r := range state.SortedRecords(snap) {
