@@ -267,7 +267,10 @@ func (e *TransportError) Unwrap() error { return e.Err }
 
 func (e *TransportError) Error() string {
 	if !e.Sent {
-		return fmt.Sprintf("api: %s: request not sent: %v; nothing was created; check the endpoint and the network", e.Op, e.Err)
+		if !e.Mutating {
+			return fmt.Sprintf("api: %s: request not sent: %v", e.Op, e.Err)
+		}
+		return fmt.Sprintf("api: %s: request not sent: %v; nothing was created", e.Op, e.Err)
 	}
 	return fmt.Sprintf("api: %s: no answer: %v; %s", e.Op, e.Err, uncertainHint(e.Mutating))
 }
