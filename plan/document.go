@@ -12,7 +12,7 @@ import (
 
 // FormatVersion is the version of the JSON plan document (docs/json-plan.md). Minor versions
 // add fields; a major version renames or removes one.
-const FormatVersion = "1.1"
+const FormatVersion = "1.2"
 
 // What a document's "bodies" says of its changes' "after" bodies (format 1.1).
 const (
@@ -60,7 +60,12 @@ type Document struct {
 	Summary       Summary               `json:"summary"`
 	Totals        []Total               `json:"totals"`
 	Diagnostics   []diagview.Diagnostic `json:"diagnostics"`
-	Changes       []DocChange           `json:"changes"`
+	// Settled are the undeclared invoices that are over (format 1.2): not changes.
+	Settled []Settled `json:"settled"`
+	// Statuses are the recorded invoices' totals paid and open per currency (format 1.2).
+	Statuses *Statuses `json:"statuses"`
+	// Changes stays last: WriteJSON streams it after the rest.
+	Changes []DocChange `json:"changes"`
 
 	plan *Plan
 	opts ViewOptions
@@ -80,6 +85,7 @@ type Summary struct {
 	NoOp         int  `json:"no_op"`
 	Conflict     int  `json:"conflict"`
 	Undeclared   int  `json:"undeclared"`
+	Settled      int  `json:"settled"`
 	HasChanges   bool `json:"has_changes"`
 	ErrorCount   int  `json:"error_count"`
 	WarningCount int  `json:"warning_count"`
@@ -101,15 +107,18 @@ type Total struct {
 
 // DocChange is one change in the JSON document.
 type DocChange struct {
-	Action    string          `json:"action"`
-	Symbol    string          `json:"symbol"`
-	ForeignID string          `json:"foreign_id"`
-	Address   string          `json:"address,omitempty"`
-	Reason    string          `json:"reason,omitempty"`
-	Range     *diagview.Range `json:"range,omitempty"`
-	Currency  string          `json:"currency,omitempty"`
-	Amount    string          `json:"amount,omitempty"`
-	Before    *DocRecord      `json:"before,omitempty"`
+	Action    string `json:"action"`
+	Symbol    string `json:"symbol"`
+	ForeignID string `json:"foreign_id"`
+	Address   string `json:"address,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Status is the invoice's status in the state, for an unchanged or undeclared one, as
+	// plans count it: "created" while unknown, "cancelled" once cancelled (format 1.2).
+	Status   string          `json:"status,omitempty"`
+	Range    *diagview.Range `json:"range,omitempty"`
+	Currency string          `json:"currency,omitempty"`
+	Amount   string          `json:"amount,omitempty"`
+	Before   *DocRecord      `json:"before,omitempty"`
 	// After is the request body apply would send (for a resolve, the recorded one), with
 	// the personal fields as "(sensitive)" unless ShowSensitive.
 	After    json.RawMessage `json:"after,omitempty"`
@@ -141,10 +150,16 @@ func NewDocument(p *Plan, opts ViewOptions) *Document {
 		Diagnostics:   dd.Diagnostics,
 		Totals:        []Total{},
 		Changes:       []DocChange{},
+		Settled:       p.Settled,
+		Statuses:      &p.Statuses,
 		plan:          p,
 		opts:          opts,
 	}
 	d.Summary.ErrorCount, d.Summary.WarningCount = dd.ErrorCount, dd.WarningCount
+	d.Summary.Settled = len(p.Settled)
+	if d.Settled == nil {
+		d.Settled = []Settled{}
+	}
 	var totals invoice.Totals
 	for _, c := range p.Changes {
 		switch c.Action {
@@ -198,6 +213,9 @@ func (d *Document) Change(i int) DocChange {
 		dc.Range = &diagview.Range{Filename: r.Filename,
 			Start: diagview.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
 			End:   diagview.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
+	}
+	if c.Action == NoOp || c.Action == Undeclared {
+		dc.Status = c.Status
 	}
 	if c.Action == NoOp {
 		// Unchanged invoices are named only: the plan file keeps no more of them, and

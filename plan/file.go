@@ -66,6 +66,10 @@ type filePlan struct {
 	Prune       bool          `json:"prune"`
 	Diagnostics []fileDiag    `json:"diagnostics"`
 	Changes     []fileChange  `json:"changes"`
+	// Settled and Statuses are what the review showed of the settled invoices and the
+	// statuses; they are not changes, and no hash covers them (the checksum does).
+	Settled  []Settled `json:"settled,omitempty"`
+	Statuses *Statuses `json:"statuses,omitempty"`
 }
 
 type fileDiag struct {
@@ -86,6 +90,8 @@ type fileChange struct {
 	Reason    string     `json:"reason,omitempty"`
 	Range     *hcl.Range `json:"range,omitempty"`
 	Cancel    bool       `json:"cancel,omitempty"`
+	// Status is Change.Status (what the review showed), for a no-op or undeclared change.
+	Status string `json:"status,omitempty"`
 	// Currency and Amount are those the review showed (Change.Money), for every change but
 	// a no-op.
 	Currency string         `json:"currency,omitempty"`
@@ -112,7 +118,7 @@ func Encode(p *Plan, now time.Time) ([]byte, error) {
 		return nil, errors.New("plan: a plan with errors cannot be saved; fix them and plan again")
 	}
 	fp := filePlan{Lineage: p.Lineage, Serial: p.Serial, Binding: p.Binding, ConfigHash: p.ConfigHash,
-		PlanHash: p.Hash(), Targets: p.Targets, Prune: p.Prune, Diagnostics: []fileDiag{}, Changes: make([]fileChange, 0, len(p.Changes))}
+		PlanHash: p.Hash(), Targets: p.Targets, Prune: p.Prune, Settled: p.Settled, Statuses: &p.Statuses, Diagnostics: []fileDiag{}, Changes: make([]fileChange, 0, len(p.Changes))}
 	for _, d := range p.Diagnostics {
 		sev := "warning"
 		if d.Severity == hcl.DiagError {
@@ -122,6 +128,9 @@ func Encode(p *Plan, now time.Time) ([]byte, error) {
 	}
 	for _, c := range p.Changes {
 		fc := fileChange{Action: c.Action.String(), ForeignID: c.ForeignID, Address: c.Address(), Reason: c.Reason}
+		if c.Action == NoOp || c.Action == Undeclared {
+			fc.Status = c.Status
+		}
 		if c.Range.Filename != "" {
 			r := c.Range
 			fc.Range = &r
@@ -277,7 +286,11 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 	if err := json.Unmarshal(env.Plan, &fp); err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: %s", ErrCorrupt, jsonProblem(err, len(env.Plan)))
 	}
-	p := &Plan{Lineage: fp.Lineage, Serial: fp.Serial, Binding: fp.Binding, ConfigHash: fp.ConfigHash, Targets: fp.Targets, Prune: fp.Prune, saved: true}
+	p := &Plan{Lineage: fp.Lineage, Serial: fp.Serial, Binding: fp.Binding, ConfigHash: fp.ConfigHash, Targets: fp.Targets, Prune: fp.Prune, Settled: fp.Settled, saved: true}
+	if fp.Statuses != nil {
+		p.Statuses = *fp.Statuses
+	}
+	p.Statuses.normalize()
 	for _, d := range fp.Diagnostics {
 		sev := hcl.DiagWarning
 		if d.Severity == "error" {
@@ -294,7 +307,7 @@ func Decode(data []byte) (*Plan, time.Time, error) {
 		if fc.ForeignID == "" {
 			return nil, time.Time{}, fmt.Errorf("%w: a change has no foreign_id", ErrCorrupt)
 		}
-		c := &Change{Action: a, ForeignID: fc.ForeignID, Reason: fc.Reason}
+		c := &Change{Action: a, ForeignID: fc.ForeignID, Reason: fc.Reason, Status: fc.Status}
 		if fc.Range != nil {
 			c.Range = *fc.Range
 		}

@@ -56,6 +56,7 @@ func appendChange(b []byte, c DocChange) []byte {
 	b = appendString(b, c.ForeignID)
 	b = appendOpt(b, "address", c.Address)
 	b = appendOpt(b, "reason", c.Reason)
+	b = appendOpt(b, "status", c.Status)
 	if r := c.Range; r != nil {
 		b = append(b, `,"range":{"filename":`...)
 		b = appendString(b, r.Filename)

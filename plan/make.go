@@ -101,13 +101,25 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 		}
 		p.declared(inv, snap.Records[inv.ForeignID])
 	}
+	var processing []string
 	for id, rec := range snap.Records {
-		if byID[id] != nil || (targets != nil && !targets[id]) {
+		if targets != nil && !targets[id] {
 			continue
 		}
-		p.undeclared(rec, opts.Prune)
+		p.Statuses.add(rec)
+		if byID[id] != nil {
+			continue
+		}
+		if p.undeclared(rec, opts.Prune) {
+			processing = append(processing, id)
+		}
+	}
+	if len(processing) > 0 {
+		p.Diagnostics = append(p.Diagnostics, pruneWarning(processing))
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].ForeignID < p.Changes[j].ForeignID })
+	p.Statuses.finish(p.Changes)
+	sort.Slice(p.Settled, func(i, j int) bool { return p.Settled[i].ForeignID < p.Settled[j].ForeignID })
 	return p
 }
 
@@ -155,28 +167,80 @@ func (p *Plan) declared(inv *config.Invoice, rec *state.Record) {
 	}
 	if rec != nil {
 		c.Before = recordedOf(rec, c.Action != NoOp)
+		if rec.Phase != state.Pending {
+			c.Status = effectiveStatus(rec.Phase, rec.Status)
+		}
 	}
 	p.Changes = append(p.Changes, c)
 }
 
-// undeclared plans a record that no block declares.
-func (p *Plan) undeclared(rec *state.Record, prune bool) {
+// undeclared plans a record that no block declares. What -prune may do depends on the
+// status (docs/planning.md, "Undeclared invoices and -prune"):
+//
+//	status                               without -prune      with -prune
+//	created, pending, unknown ("")        undeclared          cancel
+//	processing (a payment is under way)   undeclared          undeclared, and a warning
+//	confirmed, failed; or cancelled       settled: not a change, one summary line
+//
+// A record whose status is unknown (adopted, no callback yet) counts as created. A pending
+// record (an interrupted create) is resolved whatever the configuration says.
+func (p *Plan) undeclared(rec *state.Record, prune bool) (processing bool) {
 	c := &Change{ForeignID: rec.ForeignID, Before: recordedOf(rec, true)}
+	if rec.Phase != state.Pending {
+		c.Status = effectiveStatus(rec.Phase, rec.Status)
+	}
 	switch {
 	case rec.Phase == state.Pending:
 		// The journal entry may have created an invoice: it must be resolved whatever the
 		// config says now, or an issued invoice would be lost to the state.
 		c.Action, c.Reason = Resolve, "pending from an interrupted apply; no longer declared"
-	case rec.Phase == state.Issued && openStatuses[rec.Status] && prune:
+	case settledStatus(rec) != "":
+		p.Settled = append(p.Settled, Settled{ForeignID: rec.ForeignID, Status: settledStatus(rec)})
+		return false
+	case state.OpenUnpaid(rec.Status) && prune:
 		c.Action, c.Reason = Cancel, "not declared; -prune"
-	case rec.Phase == state.Issued && openStatuses[rec.Status]:
+	case state.OpenUnpaid(rec.Status):
 		c.Action, c.Reason = Undeclared, "not declared; left open (-prune would cancel it)"
-	case rec.Phase == state.Cancelled:
-		c.Action, c.Reason = Undeclared, "not declared; cancelled"
+	case rec.Status == state.StatusProcessing:
+		c.Action, c.Reason = Undeclared, "not declared; processing: a payment is under way, -prune never cancels it"
+		processing = prune
 	default:
 		c.Action, c.Reason = Undeclared, "not declared; status "+rec.Status
 	}
 	p.Changes = append(p.Changes, c)
+	return processing
+}
+
+// settledStatus is "confirmed" or "failed" for a record whose invoice is in a final status,
+// "cancelled" for one that was cancelled (by apply, or elsewhere: a callback status), and ""
+// while the invoice can still change.
+func settledStatus(rec *state.Record) string {
+	switch {
+	case rec.Phase == state.Pending:
+		return ""
+	case rec.Phase == state.Cancelled || rec.Status == "cancelled":
+		return "cancelled"
+	case state.FinalStatus(rec.Status):
+		return rec.Status
+	}
+	return ""
+}
+
+// pruneWarning is the one warning for the undeclared invoices -prune leaves alone because a
+// payment is under way.
+func pruneWarning(ids []string) *hcl.Diagnostic {
+	sort.Strings(ids)
+	list := ids
+	more := ""
+	if len(list) > 10 {
+		list, more = list[:10], fmt.Sprintf(" and %d more", len(ids)-10)
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Invoices being paid are not pruned",
+		Detail: fmt.Sprintf("%s no longer declared %s status processing: a payment is under way, so -prune does not cancel %s: %s%s. Plan again once the payment is confirmed or failed.",
+			count(len(ids), "invoice", "invoices"), map[bool]string{true: "has", false: "have"}[len(ids) == 1], map[bool]string{true: "it", false: "them"}[len(ids) == 1], strings.Join(list, ", "), more),
+	}
 }
 
 // conflictDiag explains a conflict field by field. Personal fields are named, never shown:

@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -87,12 +88,12 @@ func TestMake(t *testing.T) {
 		{name: "undeclared open with -prune: cancel",
 			snap: snapshot(rec(a10, state.Issued, "created")), opts: plan.Options{Prune: true},
 			want: []row{{"a", plan.Cancel, "not declared; -prune"}}},
-		{name: "undeclared final with -prune: left alone",
-			snap: snapshot(rec(a10, state.Issued, "confirmed")), opts: plan.Options{Prune: true},
-			want: []row{{"a", plan.Undeclared, "not declared; status confirmed"}}},
-		{name: "undeclared cancelled with -prune: left alone",
-			snap: snapshot(rec(a10, state.Cancelled, "cancelled")), opts: plan.Options{Prune: true},
-			want: []row{{"a", plan.Undeclared, "not declared; cancelled"}}},
+		// Settled (final or cancelled) undeclared invoices are not changes at all since issue
+		// 15: Plan.Settled holds them (TestPruneDecisions).
+		{name: "undeclared final with -prune: settled, not a change",
+			snap: snapshot(rec(a10, state.Issued, "confirmed")), opts: plan.Options{Prune: true}},
+		{name: "undeclared cancelled with -prune: settled, not a change",
+			snap: snapshot(rec(a10, state.Cancelled, "cancelled")), opts: plan.Options{Prune: true}},
 		{name: "pending, declared the same: resolve",
 			invoices: []*config.Invoice{a10}, snap: snapshot(rec(a10, state.Pending, "")),
 			want: []row{{"a", plan.Resolve, "pending from an interrupted apply"}}},
@@ -192,5 +193,93 @@ func TestConfigHash(t *testing.T) {
 		if h == base {
 			t.Errorf("config hash ignores %s", name)
 		}
+	}
+}
+
+// TestPruneDecisions: what an undeclared record becomes, by phase and status, with and
+// without -prune. Only open and unpaid invoices are cancelled; processing ones are left with
+// a warning under -prune; final and cancelled ones are settled (not changes, no warning).
+func TestPruneDecisions(t *testing.T) {
+	a := inv("a", "EUR", "10")
+	tests := []struct {
+		phase   state.Phase
+		status  string
+		prune   bool
+		action  plan.Action // 0: settled
+		settled string
+		warn    bool
+	}{
+		{state.Issued, "", true, plan.Cancel, "", false}, // unknown counts as created
+		{state.Issued, "created", true, plan.Cancel, "", false},
+		{state.Issued, "pending", true, plan.Cancel, "", false},
+		{state.Issued, "processing", true, plan.Undeclared, "", true},
+		{state.Issued, "confirmed", true, 0, "confirmed", false},
+		{state.Issued, "failed", true, 0, "failed", false},
+		{state.Issued, "cancelled", true, 0, "cancelled", false},
+		{state.Cancelled, "failed", true, 0, "cancelled", false},
+		{state.Cancelled, "", true, 0, "cancelled", false},
+		{state.Pending, "", true, plan.Resolve, "", false},
+		{state.Issued, "", false, plan.Undeclared, "", false},
+		{state.Issued, "created", false, plan.Undeclared, "", false},
+		{state.Issued, "pending", false, plan.Undeclared, "", false},
+		{state.Issued, "processing", false, plan.Undeclared, "", false},
+		{state.Issued, "confirmed", false, 0, "confirmed", false},
+		{state.Issued, "failed", false, 0, "failed", false},
+		{state.Cancelled, "failed", false, 0, "cancelled", false},
+		{state.Pending, "", false, plan.Resolve, "", false},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("%s/%q/prune=%t", tt.phase, tt.status, tt.prune)
+		p := plan.Make(nil, snapshot(rec(a, tt.phase, tt.status)), plan.Options{Prune: tt.prune})
+		var action plan.Action
+		if len(p.Changes) == 1 {
+			action = p.Changes[0].Action
+		}
+		settled := ""
+		if len(p.Settled) == 1 {
+			settled = p.Settled[0].Status
+		}
+		if action != tt.action || settled != tt.settled || len(p.Changes)+len(p.Settled) != 1 {
+			t.Errorf("%s: action %q settled %q (%d changes, %d settled), want %q settled %q", name, action.String(), settled, len(p.Changes), len(p.Settled), tt.action.String(), tt.settled)
+		}
+		if warn := len(p.Diagnostics) > 0; warn != tt.warn {
+			t.Errorf("%s: diagnostics %v, want a warning: %t", name, p.Diagnostics, tt.warn)
+		}
+		if tt.warn && (p.Diagnostics[0].Severity != hcl.DiagWarning || !strings.Contains(p.Diagnostics[0].Detail, "payment is under way")) {
+			t.Errorf("%s: %v, want the warning about a payment under way", name, p.Diagnostics[0])
+		}
+		if p.HasChanges() != (tt.action == plan.Cancel || tt.action == plan.Resolve) {
+			t.Errorf("%s: HasChanges %t", name, p.HasChanges())
+		}
+	}
+}
+
+// TestSettledUndeclared: many settled invoices make one summary line and no change; the
+// statuses total paid and open per currency, and count failed and cancelled ones.
+func TestSettledUndeclared(t *testing.T) {
+	var recs []*state.Record
+	for i := 0; i < 300; i++ {
+		st := []string{"confirmed", "failed", "confirmed"}[i%3]
+		recs = append(recs, rec(inv(fmt.Sprintf("jan-%03d", i), "EUR", "10.5"), state.Issued, st))
+	}
+	feb := inv("feb-001", "EUR", "20")
+	recs = append(recs, rec(feb, state.Issued, "pending"), rec(inv("old", "USD", "3"), state.Cancelled, "failed"))
+	p := plan.Make([]*config.Invoice{feb}, snapshot(recs...), plan.Options{Prune: true})
+	if len(p.Changes) != 1 || p.Changes[0].Action != plan.NoOp || len(p.Settled) != 301 || len(p.Diagnostics) != 0 || p.HasChanges() {
+		t.Fatalf("%d changes, %d settled, %v; want 1 no-op, 301 settled, no diagnostics", len(p.Changes), len(p.Settled), p.Diagnostics)
+	}
+	var b strings.Builder
+	must(t, plan.WriteText(&b, plan.NewDocument(p, plan.ViewOptions{}), plan.TextOptions{}))
+	want := `301 settled invoices no longer declared: 200 confirmed, 100 failed, 1 cancelled. They are over, not changes: nothing will be done with them.
+Status: paid EUR 2,100.00 (200); open EUR 20.00 (1); 100 failed, 1 cancelled.
+Unchanged by status: 1 pending.
+
+No changes. Plan: 0 to create, 1 unchanged, 0 to cancel, 301 settled.
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+	if strings.Contains(b.String(), "jan-") || strings.Contains(b.String(), "= ") {
+		t.Errorf("settled or unchanged invoices listed one by one:\n%s", b.String())
 	}
 }

@@ -55,6 +55,10 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %d |\n", a.Symbol(), name, n)
 	}
+	if s.Settled > 0 {
+		// Undeclared invoices that are over (confirmed, failed, cancelled): not changes.
+		fmt.Fprintf(&b, "| | settled, no longer declared | %d |\n", s.Settled)
+	}
 	b.WriteString("\n")
 
 	if len(d.Diagnostics) > 0 {

@@ -91,6 +91,9 @@ type Change struct {
 	// ("already cancelled", "not declared; -prune").
 	Reason string
 	Range  hcl.Range
+	// Status is the invoice's status as plans count it, for a change with a record:
+	// "created" while unknown, "cancelled" once cancelled (docs/planning.md, "Status").
+	Status string
 }
 
 // Address is the declaring block's address, or "" when undeclared.
@@ -161,6 +164,13 @@ type Plan struct {
 
 	Targets []string
 	Prune   bool
+
+	// Settled are the undeclared records whose invoices are over (confirmed, failed or
+	// cancelled), by foreign_id: not changes, never pruned, shown as one summary line.
+	Settled []Settled
+	// Statuses sums the recorded invoices of the plan by status: paid and open per
+	// currency, and the unchanged ones per status.
+	Statuses Statuses
 
 	// saved is set on a plan read from a file; attached once the declared bodies were given
 	// back from the configuration (Attach), verified once Verify also found the state's

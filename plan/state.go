@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
@@ -143,7 +144,9 @@ type StateEntry struct {
 	Amount    string      `json:"amount,omitempty"`
 	Currency  string      `json:"currency,omitempty"`
 	ID        int64       `json:"id,omitempty"`
+	URL       string      `json:"url,omitempty"`
 	IssuedAt  *time.Time  `json:"issued_at,omitempty"`
+	PaidAt    *time.Time  `json:"paid_at,omitempty"`
 }
 
 // ListState lists the records of snap by foreign_id. The amount is the API's answer or, for
@@ -157,10 +160,14 @@ func ListState(snap *state.Snapshot) []StateEntry {
 				amount, currency = a.String(), cur
 			}
 		}
-		le := StateEntry{ForeignID: r.ForeignID, Phase: r.Phase, Status: r.Status, Amount: amount, Currency: currency, ID: r.ID}
+		le := StateEntry{ForeignID: r.ForeignID, Phase: r.Phase, Status: r.Status, Amount: amount, Currency: currency, ID: r.ID, URL: r.URL}
 		if !r.IssuedAt.IsZero() {
 			t := r.IssuedAt.UTC()
 			le.IssuedAt = &t
+		}
+		if !r.PaidAt.IsZero() {
+			t := r.PaidAt.UTC()
+			le.PaidAt = &t
 		}
 		entries = append(entries, le)
 	}
@@ -170,7 +177,7 @@ func ListState(snap *state.Snapshot) []StateEntry {
 // WriteStateListText writes the entries as a table.
 func WriteStateListText(w io.Writer, entries []StateEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FOREIGN_ID\tPHASE\tSTATUS\tAMOUNT\tID\tISSUED")
+	fmt.Fprintln(tw, "FOREIGN_ID\tPHASE\tSTATUS\tAMOUNT\tID\tISSUED\tURL")
 	for _, le := range entries {
 		id, issued := "-", "-"
 		if le.ID != 0 {
@@ -179,9 +186,89 @@ func WriteStateListText(w io.Writer, entries []StateEntry) error {
 		if le.IssuedAt != nil {
 			issued = le.IssuedAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", le.ForeignID, le.Phase, dash(le.Status), dash(strings.TrimSpace(le.Amount+" "+le.Currency)), id, issued)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.ForeignID, le.Phase, dash(le.Status), dash(strings.TrimSpace(le.Amount+" "+le.Currency)), id, issued, dash(le.URL))
 	}
 	return tw.Flush()
+}
+
+// CSVHeader is the header row of `state list -format csv`.
+var CSVHeader = []string{"foreign_id", "status", "currency", "amount", "url", "issued_at", "paid_at"}
+
+// CSVStatus is the status column of `state list -format csv`, which has no phase column:
+// the API's status (created, pending, processing, confirmed, failed); "cancelled" for a
+// cancelled invoice; "unknown" for an issued one whose status is not known (adopted, no
+// callback yet); "not_issued" for a create still pending from an interrupted apply.
+func CSVStatus(le StateEntry) string {
+	switch {
+	case le.Phase == state.Pending:
+		return "not_issued"
+	case le.Phase == state.Cancelled || le.Status == "cancelled":
+		return "cancelled"
+	case le.Status == "":
+		return "unknown"
+	}
+	return le.Status
+}
+
+// WriteStateListCSV writes the entries as RFC 4180 CSV (CRLF line ends, a header row), for
+// mail merges and accounting. No personal data: the request's email_user and sender_data are
+// not columns. Text cells that a spreadsheet would take for a formula (starting with =, +, -,
+// @, a tab or a carriage return) are prefixed with a single quote; amounts are decimal
+// numbers and never prefixed.
+func WriteStateListCSV(w io.Writer, entries []StateEntry) error {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	stamp := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for _, le := range entries {
+		row := []string{csvText(le.ForeignID), csvText(CSVStatus(le)), csvText(le.Currency), le.Amount, csvText(le.URL), stamp(le.IssuedAt), stamp(le.PaidAt)}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvText guards a text cell against formula injection in spreadsheets (OWASP "CSV
+// Injection"): a cell starting with = + - @ TAB or CR gets a leading single quote.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// WriteUnknownText writes the unknown callbacks (`state list -unknown`) as a table.
+func WriteUnknownText(w io.Writer, unknown []*state.UnknownCallback) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECEIVED\tFOREIGN_ID\tID\tSTATUS\tRECEIVED_AMOUNT\tERROR")
+	for _, u := range unknown {
+		id := "-"
+		if u.InvoiceID != 0 {
+			id = fmt.Sprint(u.InvoiceID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.ReceivedAt.UTC().Format(time.RFC3339), oneLine(u.ForeignID), id, u.Status,
+			dash(strings.TrimSpace(u.ReceivedAmount+" "+u.ReceivedCurrency)), dash(oneLine(u.Error)))
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps a text from breaking a table: control characters become spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func dash(s string) string {

@@ -9,14 +9,10 @@ import (
 	"github.com/invoiceform/invoiceform/invoice"
 )
 
-// Limits that keep the human view readable at 100,000 invoices; the JSON view lists all.
-const (
-	// MaxUnchangedListed: with more unchanged invoices than this they are counted, not listed.
-	MaxUnchangedListed = 1000
-	// MaxListed bounds how many changes of one action are printed in full; the rest are
-	// counted in a line saying "-json" lists them.
-	MaxListed = 1000
-)
+// MaxListed bounds how many changes of one action are printed in full; the rest are counted
+// in a line saying "-json" lists them. Unchanged invoices are never listed, only counted
+// (the JSON view lists them).
+const MaxListed = 1000
 
 // TextOptions are the human view's own settings.
 type TextOptions struct {
@@ -44,7 +40,8 @@ func actionColor(a string) string {
 	return ansiDim
 }
 
-// WriteText writes the human view: each change with its symbol and attributes, then the
+// WriteText writes the human view: each change with its symbol and attributes (unchanged
+// invoices are counted, not listed), the line of settled invoices, the statuses, then the
 // closing "Plan: ..." line. Diagnostics are not written here: the command renders them with
 // their source snippets (diagview) on standard error.
 func WriteText(w io.Writer, d *Document, opts TextOptions) error {
@@ -56,22 +53,28 @@ func WriteText(w io.Writer, d *Document, opts TextOptions) error {
 		return color + s + ansiReset
 	}
 	s := d.Summary
-	if d.Len() == 0 && s.ErrorCount == 0 { // with errors (an unknown -target), they say why
+	listing := false
+	for _, c := range d.plan.Changes {
+		listing = listing || c.Action != NoOp
+	}
+	if d.Len() == 0 && len(d.plan.Settled) == 0 && s.ErrorCount == 0 { // with errors (an unknown -target), they say why
 		fmt.Fprintln(bw, "No invoices are declared or recorded.")
-	} else {
+	} else if listing {
 		fmt.Fprintln(bw, "invoiceform will perform the following actions. Symbols:")
 		fmt.Fprintln(bw, "  + create   - cancel   ? resolve   ! conflict   ~ undeclared   = unchanged")
 		fmt.Fprintln(bw)
 	}
 	listed := map[Action]int{}
 	skipped := map[Action]int{}
-	listUnchanged := s.NoOp <= MaxUnchangedListed
 	for _, a := range actions {
+		if a == NoOp {
+			continue
+		}
 		for i, c := range d.plan.Changes {
 			if c.Action != a {
 				continue
 			}
-			if (a == NoOp && !listUnchanged) || (a != Conflict && listed[a] >= MaxListed) {
+			if a != Conflict && listed[a] >= MaxListed {
 				skipped[a]++
 				continue
 			}
@@ -80,14 +83,16 @@ func WriteText(w io.Writer, d *Document, opts TextOptions) error {
 			writeChange(bw, dc, paint)
 		}
 		if n := skipped[a]; n > 0 {
-			if a == NoOp {
-				fmt.Fprintf(bw, "  %s\n\n", paint(ansiDim, fmt.Sprintf("= %d unchanged invoices (not listed past %d; -json lists them)", n, MaxUnchangedListed)))
-			} else {
-				fmt.Fprintf(bw, "  %s\n\n", paint(actionColor(a.String()), fmt.Sprintf("%s ... and %d more to %s (-json lists every change)", a.Symbol(), n, a)))
-			}
+			fmt.Fprintf(bw, "  %s\n\n", paint(actionColor(a.String()), fmt.Sprintf("%s ... and %d more to %s (-json lists every change)", a.Symbol(), n, a)))
 		}
 	}
-	if listUnchanged && s.NoOp > 0 {
+	if l := SettledLine(d.plan.Settled); l != "" {
+		fmt.Fprintln(bw, l)
+	}
+	for _, l := range StatusLines(&d.plan.Statuses) {
+		fmt.Fprintln(bw, l)
+	}
+	if len(d.plan.Settled) > 0 || !d.plan.Statuses.IsZero() {
 		fmt.Fprintln(bw)
 	}
 	fmt.Fprintln(bw, paint(ansiBold, SummaryLine(d)))
@@ -143,12 +148,8 @@ func writeChange(w io.Writer, dc DocChange, paint func(string, string) string) {
 			width = max(width, len(f.Name))
 		}
 		for _, f := range fields {
+			// Values as written in HCL: amount = 1234.5, no separators (the summary has them).
 			v := string(f.Value)
-			if f.Name == "amount" && dc.Currency != "" {
-				if a, err := invoice.ParseAmount(v); err == nil {
-					v = invoice.FormatMoney(dc.Currency, a)
-				}
-			}
 			if v == `"(sensitive)"` {
 				v = "(sensitive)"
 			}
@@ -188,6 +189,9 @@ func SummaryLine(d *Document) string {
 	parts = append(parts, fmt.Sprintf("%d to cancel", s.Cancel))
 	if s.Undeclared > 0 {
 		parts = append(parts, fmt.Sprintf("%d undeclared", s.Undeclared))
+	}
+	if s.Settled > 0 {
+		parts = append(parts, fmt.Sprintf("%d settled", s.Settled))
 	}
 	prefix := "Plan: "
 	if !s.HasChanges && s.Conflict == 0 && s.ErrorCount == 0 {

@@ -40,11 +40,14 @@ func everyActionInputs() ([]*config.Invoice, *state.Snapshot, plan.Options) {
 	pending := inv("order-5", "EUR", "99.99")
 	gone := inv("order-6", "USD", "5")
 	never := cancelled(inv("order-7", "EUR", "1"))
+	// Undeclared and over (settled: one line), undeclared and being paid, declared and paid.
+	paid, lost, paying, kept := inv("order-8", "EUR", "40"), inv("order-9", "USD", "7"), inv("order-p", "BTC", "0.25"), inv("order-k", "EUR", "1234.5")
 	snap := snapshot(rec(same, state.Issued, "created"), rec(inv("order-4", "EUR", "250"), state.Issued, "created"),
-		rec(pending, state.Pending, ""), rec(gone, state.Issued, "created"))
+		rec(pending, state.Pending, ""), rec(gone, state.Issued, "created"),
+		rec(paid, state.Issued, "confirmed"), rec(lost, state.Issued, "failed"), rec(paying, state.Issued, "processing"), rec(kept, state.Issued, "confirmed"))
 	snap.Records["order-4"].ID = 9001
 	snap.Binding.KeyFingerprint = "db6bcf6a2a36ee93"
-	return []*config.Invoice{create1, create2, same, cancel, pending, never}, snap,
+	return []*config.Invoice{create1, create2, same, cancel, pending, never, kept}, snap,
 		plan.Options{Endpoint: "https://app.sandbox.cryptoprocessing.com/api/v2", KeyFingerprint: "db6bcf6a2a36ee93"}
 }
 
@@ -107,7 +110,7 @@ func TestShowSensitive(t *testing.T) {
 
 func TestSummaryLine(t *testing.T) {
 	got := plan.SummaryLine(plan.NewDocument(everyAction(), plan.ViewOptions{}))
-	want := "Plan: 1 to resolve (EUR 99.99), 2 to create (BTC 0.50000000; EUR 1,234.50), 1 unchanged, 1 to cancel, 1 undeclared."
+	want := "Plan: 1 to resolve (EUR 99.99), 2 to create (BTC 0.50000000; EUR 1,234.50), 2 unchanged, 1 to cancel, 2 undeclared, 2 settled."
 	if got != want {
 		t.Errorf("SummaryLine = %q, want %q", got, want)
 	}
@@ -189,13 +192,17 @@ func TestTextLargePlan(t *testing.T) {
 	}
 	out := string(render(t, plan.Make(invs, snap, plan.Options{}), "txt", plan.ViewOptions{}))
 	for _, want := range []string{
-		"= 1500 unchanged invoices (not listed past 1000; -json lists them)",
+		"Unchanged by status: 1500 created.",
 		"+ ... and 500 more to create (-json lists every change)",
 		"Plan: 1500 to create (EUR 1,500.00), 1500 unchanged, 0 to cancel.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q", want)
 		}
+	}
+	// Unchanged invoices are counted, never listed (issue 16).
+	if strings.Contains(out, "\n  = ") {
+		t.Error("unchanged invoices listed")
 	}
 	if n := strings.Count(out, "\n  + invoice."); n != plan.MaxListed {
 		t.Errorf("%d creates listed, want %d", n, plan.MaxListed)
@@ -210,14 +217,14 @@ func TestJSONStable(t *testing.T) {
 	for k := range doc {
 		names = append(names, k)
 	}
-	want := []string{"binding", "bodies", "changes", "config_hash", "diagnostics", "format_version", "plan_hash", "prune", "state", "summary", "totals"}
+	want := []string{"binding", "bodies", "changes", "config_hash", "diagnostics", "format_version", "plan_hash", "prune", "settled", "state", "statuses", "summary", "totals"}
 	if diff := cmp.Diff(want, names, cmpSorted); diff != "" {
 		t.Error(diff)
 	}
 	var changes []any
 	must(t, json.Unmarshal(doc["changes"], &changes))
-	if len(changes) != 6 {
-		t.Errorf("%d changes in JSON, want 6", len(changes))
+	if len(changes) != 8 {
+		t.Errorf("%d changes in JSON, want 8", len(changes))
 	}
 }
 

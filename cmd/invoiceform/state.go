@@ -49,24 +49,48 @@ and -lock-timeout=DURATION.`,
 
 func stateListCommand(e *env) *ffcli.Command {
 	var a stateArgs
-	var asJSON bool
+	var asJSON, unknown bool
+	var format string
 	fs := newFlagSet(e, "state list")
 	a.bind(fs)
-	fs.BoolVar(&asJSON, "json", false, "print a JSON array of records (README, \"State\") instead of a table")
+	fs.BoolVar(&asJSON, "json", false, "print a JSON array of records (README, \"State\") instead of a table; same as -format=json")
+	fs.StringVar(&format, "format", "table", "table, json, or csv (RFC 4180: foreign_id, status, currency, amount, url, issued_at, paid_at)")
+	fs.BoolVar(&unknown, "unknown", false, "list the verified callbacks for foreign_ids the state has no record of, instead of the records")
 	return &ffcli.Command{
 		Name:       "list",
-		ShortUsage: "invoiceform state list [-json] [-state=PATH] [-lock-timeout=DURATION]",
-		ShortHelp:  "list the records: foreign_id, phase, status, amount, API id, issued time",
+		ShortUsage: "invoiceform state list [-json | -format=table|json|csv] [-unknown] [-state=PATH] [-lock-timeout=DURATION]",
+		ShortHelp:  "list the records: foreign_id, phase, status, amount, API id, issued time, payment URL",
 		LongHelp: `Lists every record of the state, sorted by foreign_id. The amount is the API's answer or,
-for a pending record, the amount requested. Without a state file it says so and exits 0: nothing
-has been applied here yet.`,
+for a pending record, the amount requested; the status is the last accepted callback's (or the
+create answer's). -format=csv writes RFC 4180 CSV for mail merges and accounting: a header row,
+then foreign_id, status, currency, amount, url, issued_at, paid_at; no personal data; a text
+cell starting with = + - @ is prefixed with ' so that spreadsheets do not run it as a formula.
+-unknown lists instead the callbacks invoiceform serve verified for foreign_ids the state does
+not know (table or -json). Without a state file it says so and exits 0: nothing has been
+applied here yet.`,
 		FlagSet:   fs,
 		UsageFunc: usageFunc,
 		Exec: func(ctx context.Context, args []string) error {
 			if err := noArgs("state list", args); err != nil {
 				return err
 			}
-			return runStateList(ctx, e, a, newStateView(e, asJSON, false))
+			switch {
+			case asJSON && format != "table" && format != "json":
+				return usageError{"-json and -format=" + format + " cannot be used together"}
+			case asJSON:
+				format = "json"
+			case format != "table" && format != "json" && format != "csv":
+				return usageError{fmt.Sprintf("-format must be table, json or csv, not %q", format)}
+			case unknown && format == "csv":
+				return usageError{"-unknown has no CSV form: use the table or -json"}
+			}
+			if unknown {
+				return runStateListUnknown(ctx, e, a, format == "json")
+			}
+			if format == "csv" {
+				return runStateListCSV(ctx, e, a)
+			}
+			return runStateList(ctx, e, a, newStateView(e, format == "json", false))
 		},
 	}
 }
@@ -81,6 +105,46 @@ func runStateList(ctx context.Context, e *env, a stateArgs, v stateView) error {
 	}
 	defer s.Close()
 	return v.List(a.where(), plan.ListState(snap), true)
+}
+
+// runStateListCSV writes the records as CSV; without a state, the header row alone (and the
+// note on stderr), so that a mail merge reads an empty list rather than fails.
+func runStateListCSV(ctx context.Context, e *env, a stateArgs) error {
+	s, snap, err := openStateSnapshot(ctx, e, &a, true)
+	if errors.Is(err, state.ErrNotFound) {
+		fmt.Fprintf(e.stderr, "No state at %s: nothing has been applied here yet.\n", a.where())
+		return plan.WriteStateListCSV(e.stdout, nil)
+	}
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return plan.WriteStateListCSV(e.stdout, plan.ListState(snap))
+}
+
+// runStateListUnknown lists the unknown callbacks, oldest first.
+func runStateListUnknown(ctx context.Context, e *env, a stateArgs, asJSON bool) error {
+	s, snap, err := openStateSnapshot(ctx, e, &a, true)
+	if errors.Is(err, state.ErrNotFound) {
+		fmt.Fprintf(e.stderr, "No state at %s: nothing has been applied here yet.\n", a.where())
+		snap, err = &state.Snapshot{}, nil
+	} else if err != nil {
+		return err
+	} else {
+		defer s.Close()
+	}
+	unknown := snap.Unknown
+	if unknown == nil {
+		unknown = []*state.UnknownCallback{}
+	}
+	if asJSON {
+		return writeJSON(e.stdout, unknown)
+	}
+	if len(unknown) == 0 {
+		fmt.Fprintf(e.stderr, "No unknown callbacks in %s.\n", a.where())
+		return nil
+	}
+	return plan.WriteUnknownText(e.stdout, unknown)
 }
 
 func writeJSON(w io.Writer, v any) error {

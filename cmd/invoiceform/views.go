@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -90,9 +91,13 @@ func (v humanStateView) Record(r *state.Record) error {
 	line("created_at", stamp(r.CreatedAt))
 	line("updated_at", stamp(r.UpdatedAt))
 	line("issued_at", stamp(r.IssuedAt))
+	line("paid_at", stamp(r.PaidAt))
 	line("last_error", r.LastError)
 	line("body_hash", r.BodyHash)
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeHistory(w, r.History); err != nil {
 		return err
 	}
 	var body bytes.Buffer
@@ -126,4 +131,38 @@ type markdownStateView struct{ humanStateView }
 
 func (v markdownStateView) Summary(s *plan.StateSummary) error {
 	return plan.WriteStateSummaryMarkdown(v.e.stdout, s)
+}
+
+// writeHistory writes a record's accepted callbacks, oldest first, as a table: when each was
+// received, its status and error text, the amounts (sent: what the customer is asked to send
+// and what remains; received: the invoice's currency and amount) and the transaction ids.
+func writeHistory(w io.Writer, h []state.Callback) error {
+	if len(h) == 0 {
+		_, err := fmt.Fprintln(w, "history:        (no callback received)")
+		return err
+	}
+	fmt.Fprintf(w, "history:        %d callbacks, oldest first\n", len(h))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  RECEIVED\tSTATUS\tSENT\tREMAINING\tRECEIVED_AMOUNT\tTXIDS\tERROR")
+	for _, c := range h {
+		txids := strings.Join(c.TxIDs, " ")
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ReceivedAt.UTC().Format(time.RFC3339), c.Status,
+			dashText(strings.TrimSpace(c.SentAmount+" "+c.SentCurrency)), dashText(c.SentRemaining),
+			dashText(strings.TrimSpace(c.ReceivedAmount+" "+c.ReceivedCurrency)), dashText(txids), dashText(c.Error))
+	}
+	return tw.Flush()
+}
+
+// dashText is s on one line, or "-" when empty.
+func dashText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if s == "" {
+		return "-"
+	}
+	return s
 }
