@@ -44,3 +44,57 @@ func TestErrorsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPersonalDataInIDs: a natural person's name, e-mail address and date of birth are
+// personal data in foreign_id and end_user_reference; a company's legal name is not.
+func TestPersonalDataInIDs(t *testing.T) {
+	natural := `sender_type = "natural"
+  sender_data {
+    first_name = "Friedrich"
+    last_name = "Muller"
+    date_of_birth = "1995-08-17"
+    email = "fm@example.net"
+  }`
+	legal := `sender_type = "legal"
+  sender_data {
+    legal_name = "Acme Widgets GmbH"
+    country_of_registration = "DEU"
+    email = "billing@acme.example"
+  }`
+	for _, tt := range []struct {
+		name, id, ref, sender, want string
+	}{
+		{"legal name in foreign_id", "acme-2025-03", "cust-1", legal, ""},
+		{"legal name word in end_user_reference", "order-1", "widgets-gmbh-7", legal, ""},
+		{"legal name whole", "acme-widgets-gmbh", "acme-widgets-gmbh", legal, ""},
+		{"company e-mail", "order-1", "billing@acme.example", legal, "contains an e-mail address"},
+		{"first name", "friedrich-1", "cust-1", natural, "foreign_id contains the sender's name"},
+		{"last name", "order-1", "MULLER-7", natural, "end_user_reference contains the sender's name"},
+		{"date of birth", "order-1995-08-17", "cust-1", natural, "foreign_id contains the sender's date of birth"},
+		{"date of birth compact", "order-1", "c19950817", natural, "end_user_reference contains the sender's date of birth"},
+		{"natural opaque", "order-1", "cust-1", natural, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeDir(t, map[string]string{"main.hcl": `invoice "x" {
+  foreign_id = "` + tt.id + `"
+  title = "Order 1"
+  currency = "EUR"
+  amount = "10.50"
+  timer = false
+  end_user_reference = "` + tt.ref + `"
+  url_success = "https://shop.example.com/ok"
+  url_failed = "https://shop.example.com/failed"
+  email_user = "buyer@example.com"
+  ` + tt.sender + `
+}
+`})
+			_, diags := config.Load(dir, config.LoadOptions{Today: today})
+			switch {
+			case tt.want == "" && len(diags) > 0:
+				t.Errorf("got %s, want no diagnostic", diags.Error())
+			case tt.want != "" && (len(diags) != 1 || !strings.Contains(diags[0].Detail, tt.want)):
+				t.Errorf("got %v, want one diagnostic containing %q", diags, tt.want)
+			}
+		})
+	}
+}

@@ -246,7 +246,9 @@ func (e *evaluator) checkAmount(r *invoice.Request) {
 }
 
 // noPersonalData enforces the API's rule that merchant ids carry no personal data: nothing
-// e-mail-like and not the sender's name.
+// e-mail-like, and nothing of a natural person: the sender's first or last name, e-mail
+// address or date of birth. A company's legal name is not personal data (the GDPR protects
+// natural persons only), so "acme-2025-03" is a fine id for Acme Ltd.
 func (e *evaluator) noPersonalData(field, v string) {
 	rng := e.subject(field)
 	if rules.LooksLikeEmail(v) {
@@ -258,10 +260,20 @@ func (e *evaluator) noPersonalData(field, v string) {
 		e.errorf(field, rng, "Personal data in "+field, "%s contains the customer's e-mail address. The API forbids personal data in it: use an opaque id.", field)
 		return
 	}
-	if sd := r.SenderData; sd != nil {
-		if _, found := rules.ContainsPersonalName(v, sd.FirstName, sd.LastName, sd.LegalName); found {
-			e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's name. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
-		}
+	sd := r.SenderData
+	if sd == nil {
+		return
+	}
+	if sd.Email != "" && strings.Contains(strings.ToLower(v), strings.ToLower(sd.Email)) {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's e-mail address. The API forbids personal data in it: use an opaque id.", field)
+		return
+	}
+	if _, found := rules.ContainsPersonalName(v, sd.FirstName, sd.LastName); found {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's name. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
+		return
+	}
+	if rules.ContainsDate(v, sd.DateOfBirth) {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's date of birth. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
 	}
 }
 
