@@ -98,3 +98,49 @@ func TestPersonalDataInIDs(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVMessages: a byte-order mark is skipped; parse errors name the file and line; a
+// duplicate key names the rows and their lines, without HCL's grouping hint.
+func TestCSVMessages(t *testing.T) {
+	cfg := mustLoad(t, "testdata/csv_bom", config.LoadOptions{Today: today})
+	var ids []string
+	for _, inv := range cfg.Invoices {
+		ids = append(ids, inv.ForeignID+"="+inv.Request.Amount.String())
+	}
+	if got, want := strings.Join(ids, " "), "batch-A-1=10 batch-A-2=12.5"; got != want {
+		t.Errorf("BOM CSV: got %s, want %s", got, want)
+	}
+
+	for dir, want := range map[string]string{
+		"testdata/invalid/for_each_csv_parse_error":   `Call to function "csvdecode" failed: CSV parse error in rows.csv on line 3: wrong number of fields.`,
+		"testdata/invalid/for_each_csv_duplicate_key": `Rows 1 and 3 of rows.csv (lines 2 and 4) both have the key "1" (r.id), and each key must be unique`,
+	} {
+		diags := loadErrors(t, dir, config.LoadOptions{Today: today})
+		if len(diags) != 1 || !strings.Contains(diags[0].Detail, want) || strings.Contains(diags[0].Detail, "...") {
+			t.Errorf("%s: got %v, want one error containing %q", dir, diags, want)
+		}
+	}
+
+	// More than two rows, other duplicates, and a collection that is not a CSV file.
+	dir := writeDir(t, map[string]string{
+		"main.hcl": `locals {
+  a = { for r in csvdecode(file("r.csv")) : r.id => r }
+  b = { for i, v in ["x", "y", "x"] : v => i }
+}
+`,
+		"r.csv": "id\nk\nk\nj\nk\nj\n",
+	})
+	var got []string
+	for _, d := range loadErrors(t, dir, config.LoadOptions{Today: today}) {
+		got = append(got, d.Detail)
+	}
+	for _, want := range []string{
+		`Rows 1, 2 and 4 of r.csv (lines 2, 3 and 5) all have the key "k" (r.id)`,
+		`Rows 3 and 5 of r.csv (lines 4 and 6) both have the key "j"`,
+		`Elements 1 and 3 of the collection (counting from 1) both have the key "x" (v)`,
+	} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("got\n%s\nwant a detail containing %q", strings.Join(got, "\n"), want)
+		}
+	}
+}

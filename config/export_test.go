@@ -10,7 +10,7 @@ import (
 var StdCSVDecode = stdlib.CSVDecodeFunc
 
 // CSVDecode is ours.
-var CSVDecode = csvDecodeFunc
+var CSVDecode = csvDecodeFunc(nil)
 
 // EvalExpr is the loader's expression evaluation with its parallel for-expression path.
 var EvalExpr = evalExpr
