@@ -144,3 +144,15 @@ func TestCSVMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestAttrRange: an invoice tells where each attribute is set, for messages about it (a
+// conflict points at the changed attribute); unset ones are the block header.
+func TestAttrRange(t *testing.T) {
+	cfg := mustLoad(t, "testdata/csv_bom", config.LoadOptions{Today: today})
+	inv := cfg.Invoices[1]
+	for field, line := range map[string]int{"amount": 6, "foreign_id": 8, "title": 4, "description": 2, "sender_data": 2} {
+		if r := inv.AttrRange(field); r.Start.Line != line {
+			t.Errorf("AttrRange(%q) is line %d, want %d", field, r.Start.Line, line)
+		}
+	}
+}

@@ -34,7 +34,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	} else {
 		e.ctx = l.ctx
 	}
-	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange}
+	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, ranges: j.d.ranges}
 	r := &e.inv.Request
 	r.Title = e.str("title")
 	r.Description = e.str("description")

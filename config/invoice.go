@@ -386,7 +386,7 @@ func (j job) address() string {
 }
 
 // subject is the range to point at for a field: the attribute when it was set, else the block.
-// The ranges belong to the block, shared by its instances, and are not kept with the invoices.
+// The ranges belong to the block, shared by its instances and its invoices (AttrRange).
 func (e *evaluator) subject(field string) hcl.Range {
 	if r, ok := e.d.ranges[field]; ok {
 		return r

@@ -198,11 +198,15 @@ func conflictDiag(inv *config.Invoice, rec *state.Record) *hcl.Diagnostic {
 	if changed == "" {
 		changed = "the request body differs"
 	}
+	subject := inv.DeclRange
+	if len(diffs) > 0 { // "amount 10.00 → 99.00": point at the first changed attribute
+		subject = inv.AttrRange(strings.SplitN(diffs[0], " ", 2)[0])
+	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  summary,
 		Detail:   fmt.Sprintf("%s (foreign_id %q) %s with a different request: %s. %s", inv.Address, inv.ForeignID, what, changed, fix),
-		Subject:  inv.DeclRange.Ptr(),
+		Subject:  subject.Ptr(),
 	}
 }
 
