@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
@@ -131,6 +132,13 @@ func (e *evaluator) str(field string) string {
 		return ""
 	}
 	s, err := convertTo(v, cty.String)
+	var le *limitError
+	if errors.As(err, &le) {
+		e.errorf(field, a.Expr.Range(), "Evaluation limit exceeded", "%s: %s%s", field, le.msg, limitAdvice)
+		e.set.del(field)
+		e.bad.add(field)
+		return ""
+	}
 	if err != nil || s.IsNull() {
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "%s must be a string; it is %s.", field, v.Type().FriendlyName())
 		e.set.del(field)
