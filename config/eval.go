@@ -132,8 +132,7 @@ func (e *evaluator) str(field string) string {
 		return ""
 	}
 	s, err := convertTo(v, cty.String)
-	var le *limitError
-	if errors.As(err, &le) {
+	if le := asLimitError(err); le != nil {
 		e.errorf(field, a.Expr.Range(), "Evaluation limit exceeded", "%s: %s%s", field, le.msg, limitAdvice)
 		e.set.del(field)
 		e.bad.add(field)
@@ -188,6 +187,19 @@ func (e *evaluator) amount(field string) invoice.Amount {
 		return invoice.Amount{}
 	}
 	return amt
+}
+
+// asLimitError is err's limitError, or nil; it allocates nothing when err is nil (str is
+// called for every attribute of every invoice).
+func asLimitError(err error) *limitError {
+	if err == nil {
+		return nil
+	}
+	var le *limitError
+	if errors.As(err, &le) {
+		return le
+	}
+	return nil
 }
 
 func describe(v cty.Value) string {

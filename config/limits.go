@@ -297,6 +297,12 @@ func hugeNumber(v cty.Value) (int64, bool) {
 
 // hugeNumberIn reports whether v holds a huge number anywhere (see hugeNumber).
 func hugeNumberIn(v cty.Value) (int64, bool) {
+	switch v.Type() {
+	case cty.String, cty.Bool:
+		return 0, false // every attribute of every invoice: no walk, no allocation
+	case cty.Number:
+		return hugeNumber(v)
+	}
 	v, _ = v.UnmarkDeep()
 	if !v.IsKnown() || v.IsNull() {
 		return 0, false
