@@ -198,9 +198,14 @@ func conflictDiag(inv *config.Invoice, rec *state.Record) *hcl.Diagnostic {
 	if changed == "" {
 		changed = "the request body differs"
 	}
+	// Point at the first changed attribute ("amount 10.00 → 99.00"), but never at a personal
+	// one: the snippet would show its value. With only personal changes, at the header.
 	subject := inv.DeclRange
-	if len(diffs) > 0 { // "amount 10.00 → 99.00": point at the first changed attribute
-		subject = inv.AttrRange(strings.SplitN(diffs[0], " ", 2)[0])
+	for _, d := range diffs {
+		if name := strings.SplitN(d, " ", 2)[0]; !invoice.IsPersonal(name) {
+			subject = inv.AttrRange(name)
+			break
+		}
 	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
