@@ -92,4 +92,17 @@ type Invoice struct {
 	DeclRange hcl.Range
 	// idRange is where the foreign_id is set (the attribute, or the label).
 	idRange hcl.Range
+	// ranges are the source ranges of the block's attributes (see AttrRange), shared by the
+	// instances of a for_each block.
+	ranges map[string]hcl.Range
+}
+
+// AttrRange is where field is set in the invoice's block: the value of the attribute (a
+// request field in the API's name, such as "amount", or "sender_data.first_name"; for
+// "sender_data" the block's header), or the block header when the field is not set there.
+func (inv *Invoice) AttrRange(field string) hcl.Range {
+	if r, ok := inv.ranges[field]; ok {
+		return r
+	}
+	return inv.DeclRange
 }

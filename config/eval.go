@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
@@ -17,6 +18,9 @@ type evaluator struct {
 	inv   *Invoice
 	diags hcl.Diagnostics
 	set   fieldSet
+	// bad holds the fields that are set but failed to evaluate or convert: their error is
+	// reported, and the rules that depend on them skip them instead of adding to it.
+	bad   fieldSet
 	where string // the instance's address for for_each blocks, "" otherwise
 	// inst is the for_each instance, nil for a block without for_each. Its evaluation
 	// context (each.key, each.value) is made only when an expression needs HCL (see fast).
@@ -24,14 +28,14 @@ type evaluator struct {
 }
 
 func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
-	e := &evaluator{l: l, d: j.d}
+	e := &evaluator{l: l, d: j.d, bad: j.d.failed}
 	if j.inst >= 0 {
 		e.inst = &j.d.instances[j.inst]
 		e.where = j.address()
 	} else {
 		e.ctx = l.ctx
 	}
-	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange}
+	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, ranges: j.d.ranges}
 	r := &e.inv.Request
 	r.Title = e.str("title")
 	r.Description = e.str("description")
@@ -41,7 +45,7 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	r.Timer = e.boolean("timer")
 	r.Type = e.str("type")
 	r.ForeignID = e.str("foreign_id")
-	if !e.set.has("foreign_id") && !j.d.forEach {
+	if !e.set.has("foreign_id") && !e.bad.has("foreign_id") && !j.d.forEach {
 		r.ForeignID = j.d.label
 		e.set.add("foreign_id")
 	}
@@ -64,10 +68,8 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 			CountryOfRegistration: e.str("sender_data.country_of_registration"),
 		}
 	}
-	if e.diags.HasErrors() {
-		// Type and evaluation errors first: the rules would only repeat them.
-		return e.inv, e.diags
-	}
+	// The rules run even when some fields failed to evaluate: they skip those (e.bad), so
+	// that one run reports every independent problem.
 	e.validate()
 	if !e.diags.HasErrors() {
 		e.inv.Body = r.Encode()
@@ -90,6 +92,9 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 	if a == nil {
 		return cty.NilVal, nil, false
 	}
+	if e.bad.has(field) {
+		return cty.NilVal, a, false // failed once for every instance, in decode
+	}
 	if v, ok := e.d.fixed[field]; ok {
 		// The same for every instance: evaluated (and any error reported) once, in decode.
 		if v.IsNull() {
@@ -104,11 +109,16 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 		v, diags = a.Expr.Value(e.context())
 	}
 	e.diags = append(e.diags, e.l.redactField(field, diags)...)
-	if diags.HasErrors() || v.IsNull() {
+	if diags.HasErrors() {
+		e.bad.add(field)
+		return cty.NilVal, a, false
+	}
+	if v.IsNull() {
 		return cty.NilVal, a, false
 	}
 	if !v.IsWhollyKnown() {
 		e.errorf(field, a.Expr.Range(), "Value not known", "%s has no known value.", field)
+		e.bad.add(field)
 		return cty.NilVal, a, false
 	}
 	v, _ = v.Unmark()
@@ -122,9 +132,16 @@ func (e *evaluator) str(field string) string {
 		return ""
 	}
 	s, err := convertTo(v, cty.String)
+	if le := asLimitError(err); le != nil {
+		e.errorf(field, a.Expr.Range(), "Evaluation limit exceeded", "%s: %s%s", field, le.msg, limitAdvice)
+		e.set.del(field)
+		e.bad.add(field)
+		return ""
+	}
 	if err != nil || s.IsNull() {
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "%s must be a string; it is %s.", field, v.Type().FriendlyName())
 		e.set.del(field)
+		e.bad.add(field)
 		return ""
 	}
 	return s.AsString()
@@ -139,6 +156,7 @@ func (e *evaluator) boolean(field string) bool {
 	if err != nil || b.IsNull() {
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "%s must be true or false; it is %s.", field, describe(v))
 		e.set.del(field)
+		e.bad.add(field)
 		return false
 	}
 	return b.True()
@@ -159,14 +177,29 @@ func (e *evaluator) amount(field string) invoice.Amount {
 	default:
 		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
 		e.set.del(field)
+		e.bad.add(field)
 		return invoice.Amount{}
 	}
 	if err != nil {
 		e.errorf(field, a.Expr.Range(), "Invalid amount", "The amount %s.", err)
 		e.set.del(field)
+		e.bad.add(field)
 		return invoice.Amount{}
 	}
 	return amt
+}
+
+// asLimitError is err's limitError, or nil; it allocates nothing when err is nil (str is
+// called for every attribute of every invoice).
+func asLimitError(err error) *limitError {
+	if err == nil {
+		return nil
+	}
+	var le *limitError
+	if errors.As(err, &le) {
+		return le
+	}
+	return nil
 }
 
 func describe(v cty.Value) string {

@@ -10,7 +10,7 @@ import (
 var StdCSVDecode = stdlib.CSVDecodeFunc
 
 // CSVDecode is ours.
-var CSVDecode = csvDecodeFunc
+var CSVDecode = csvDecodeFunc(nil)
 
 // EvalExpr is the loader's expression evaluation with its parallel for-expression path.
 var EvalExpr = evalExpr
@@ -40,3 +40,6 @@ func FastPlain(expr hcl.Expression) (cty.Value, bool) {
 
 // ScanDepth is the byte scan that spares most files the lexer in CheckNesting.
 var ScanDepth = scanDepth
+
+// ExplainDuplicates is what evalExpr makes of HCL's "Duplicate object key" errors.
+var ExplainDuplicates = explainDuplicates

@@ -1,7 +1,11 @@
 package config
 
 import (
+	"encoding/csv"
+	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -20,7 +24,11 @@ func evalExpr(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnos
 			return v, nil
 		}
 	}
-	return expr.Value(ctx)
+	v, diags := expr.Value(ctx)
+	if fe, ok := expr.(*hclsyntax.ForExpr); ok && fe.KeyExpr != nil && !fe.Group && diags.HasErrors() {
+		diags = explainDuplicates(fe, ctx, diags)
+	}
+	return v, diags
 }
 
 // forParallelMin is the collection size below which HCL's own evaluation is as fast.
@@ -134,4 +142,193 @@ func loopTraversal(expr hclsyntax.Expression, fe *hclsyntax.ForExpr) func(k, v c
 		r, diags := rest.TraverseRel(v)
 		return r, len(diags) == 0
 	}
+}
+
+// explainDuplicates replaces HCL's "Duplicate object key" errors of a for expression, which
+// suggest grouping with "...", by one error per duplicated key that says which elements
+// made it: for `{ for r in csvdecode(file("x.csv")) : r.id => r }`, the rows of the file and
+// their lines. Grouping is never what a for_each wants: each key is one invoice.
+func explainDuplicates(fe *hclsyntax.ForExpr, ctx *hcl.EvalContext, diags hcl.Diagnostics) hcl.Diagnostics {
+	dup := false
+	for _, d := range diags {
+		if d.Summary == "Duplicate object key" {
+			dup = true
+		}
+	}
+	if !dup {
+		return diags
+	}
+	coll, cdiags := fe.CollExpr.Value(ctx)
+	if cdiags.HasErrors() || !coll.IsWhollyKnown() || coll.IsNull() || !coll.CanIterateElements() {
+		return diags
+	}
+	coll, _ = coll.UnmarkDeep()
+	list := coll.Type().IsListType() || coll.Type().IsTupleType()
+	// The elements of each key, in order: list indexes (0-based) or map keys.
+	byKey := map[string][]cty.Value{}
+	var order []string
+	i := 0
+	for it := coll.ElementIterator(); it.Next(); i++ {
+		k, v := it.Element()
+		child := ctx.NewChild()
+		child.Variables = map[string]cty.Value{fe.ValVar: v}
+		if fe.KeyVar != "" {
+			child.Variables[fe.KeyVar] = k
+		}
+		if fe.CondExpr != nil {
+			c, d := fe.CondExpr.Value(child)
+			if d.HasErrors() || !c.IsKnown() || c.IsNull() || c.Type() != cty.Bool {
+				return diags
+			}
+			if c, _ = c.Unmark(); c.False() {
+				continue
+			}
+		}
+		key, d := fe.KeyExpr.Value(child)
+		if d.HasErrors() || !key.IsKnown() || key.IsNull() {
+			return diags
+		}
+		key, _ = key.Unmark()
+		ks, err := convertTo(key, cty.String)
+		if err != nil {
+			return diags
+		}
+		s := ks.AsString()
+		if _, ok := byKey[s]; !ok {
+			order = append(order, s)
+		}
+		if list {
+			k = cty.NumberIntVal(int64(i))
+		}
+		byKey[s] = append(byKey[s], k)
+	}
+	out := make(hcl.Diagnostics, 0, len(diags))
+	var first *hcl.Diagnostic
+	for _, d := range diags {
+		if d.Summary != "Duplicate object key" {
+			out = append(out, d)
+		} else if first == nil {
+			first = d
+		}
+	}
+	name, lines := csvSource(fe, ctx)
+	for _, key := range order {
+		els := byKey[key]
+		if len(els) < 2 {
+			continue
+		}
+		var what string
+		if list {
+			var rows, at []string
+			for _, e := range els {
+				n, _ := e.AsBigFloat().Int64()
+				rows = append(rows, strconv.FormatInt(n+1, 10))
+				if int(n) < len(lines) {
+					at = append(at, strconv.Itoa(lines[n]))
+				}
+			}
+			if name != "" {
+				what = fmt.Sprintf("Rows %s of %s", listNames(rows, 10), name)
+				if len(at) == len(rows) {
+					what += fmt.Sprintf(" (lines %s)", listNames(at, 10))
+				}
+			} else {
+				what = fmt.Sprintf("Elements %s of the collection (counting from 1)", listNames(rows, 10))
+			}
+		} else {
+			var ks []string
+			for _, e := range els {
+				ks = append(ks, strconv.Quote(e.AsString()))
+			}
+			what = fmt.Sprintf("The elements %s of the collection", listNames(ks, 10))
+		}
+		all := "all"
+		if len(els) == 2 {
+			all = "both"
+		}
+		out = append(out, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate key",
+			Detail: fmt.Sprintf("%s %s have the key %q (%s), and each key must be unique: it names one invoice. Remove or correct the duplicate rows, or build the key from columns that are unique together.",
+				what, all, key, exprText(fe.KeyExpr)),
+			Subject: first.Subject,
+			Context: first.Context,
+		})
+	}
+	if first == nil || len(out) == len(diags)-countDup(diags) {
+		return diags // nothing found again: keep HCL's own
+	}
+	return out
+}
+
+func countDup(diags hcl.Diagnostics) int {
+	n := 0
+	for _, d := range diags {
+		if d.Summary == "Duplicate object key" {
+			n++
+		}
+	}
+	return n
+}
+
+// listNames is "a and b", "a, b and c", or the first max and how many more.
+func listNames(names []string, max int) string {
+	if len(names) > max {
+		return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
+	}
+	return joinAnd(names)
+}
+
+// exprText is the source of an expression as written, for messages, when it is short.
+func exprText(x hclsyntax.Expression) string {
+	if st, ok := unbound(x).(*hclsyntax.ScopeTraversalExpr); ok {
+		var b strings.Builder
+		for _, t := range st.Traversal {
+			switch t := t.(type) {
+			case hcl.TraverseRoot:
+				b.WriteString(t.Name)
+			case hcl.TraverseAttr:
+				b.WriteString("." + t.Name)
+			default:
+				return "the key expression"
+			}
+		}
+		return b.String()
+	}
+	return "the key expression"
+}
+
+// csvSource recognises a for expression over csvdecode(file("NAME")) and returns NAME and
+// the line each row starts on, or "" when the collection is anything else.
+func csvSource(fe *hclsyntax.ForExpr, ctx *hcl.EvalContext) (string, []int) {
+	call, ok := unbound(fe.CollExpr).(*hclsyntax.FunctionCallExpr)
+	if !ok || call.Name != "csvdecode" || len(call.Args) != 1 {
+		return "", nil
+	}
+	text, d := call.Args[0].Value(ctx)
+	if d.HasErrors() || !text.IsKnown() || text.IsNull() || text.Type() != cty.String {
+		return "", nil
+	}
+	text, _ = text.Unmark()
+	name := "the CSV text"
+	if inner, ok := call.Args[0].(*hclsyntax.FunctionCallExpr); ok && inner.Name == "file" && len(inner.Args) == 1 {
+		if p, d := inner.Args[0].Value(ctx); !d.HasErrors() && p.IsKnown() && !p.IsNull() && p.Type() == cty.String {
+			p, _ = p.Unmark()
+			name = p.AsString()
+		}
+	}
+	cr := csv.NewReader(strings.NewReader(stripBOM(text.AsString())))
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil {
+		return name, nil
+	}
+	var lines []int
+	for {
+		if _, err := cr.Read(); err != nil {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		lines = append(lines, line)
+	}
+	return name, lines
 }

@@ -48,6 +48,23 @@ func newFileReader(dir string) (*fileReader, error) {
 	return &fileReader{dir: real, written: abs, cache: map[string]fileResult{}}, nil
 }
 
+// nameOf returns the path a file function read text from, or "" when text is not the whole
+// text of a file read (for messages only: it looks through the files read).
+func (r *fileReader) nameOf(text string) string {
+	if r == nil {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := ""
+	for path, res := range r.cache {
+		if res.err == nil && res.text == text && (name == "" || path < name) {
+			name = path
+		}
+	}
+	return name
+}
+
 // read returns the text of path, relative to the configuration directory.
 func (r *fileReader) read(path string) (string, error) {
 	r.mu.Lock()
@@ -133,7 +150,7 @@ func functions(files *fileReader, b *budget) map[string]function.Function {
 		"compact":         stdlib.CompactFunc,
 		"concat":          stdlib.ConcatFunc,
 		"contains":        stdlib.ContainsFunc,
-		"csvdecode":       csvDecodeFunc,
+		"csvdecode":       csvDecodeFunc(files),
 		"distinct":        stdlib.DistinctFunc,
 		"element":         stdlib.ElementFunc,
 		"flatten":         stdlib.FlattenFunc,

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -52,6 +53,8 @@ type decl struct {
 	// fixed holds, for for_each blocks, the values of attributes that do not use each:
 	// evaluated once instead of once per instance.
 	fixed map[string]cty.Value
+	// failed holds the fields of fixed whose evaluation failed (reported once, in decode).
+	failed fieldSet
 }
 
 type instance struct {
@@ -200,6 +203,9 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 		diags = append(diags, sdDiags...)
 		d.sdAttrs = sdContent.Attributes
 	}
+	if diags.HasErrors() {
+		d.failed |= misspelled(b.Body, invoiceSchema, "") | misspelled(d.senderData, senderDataSchema, "sender_data.")
+	}
 	d.ranges = make(map[string]hcl.Range, len(d.attrs)+len(d.sdAttrs)+2)
 	for name, a := range d.attrs {
 		d.ranges[name] = a.Expr.Range()
@@ -220,10 +226,13 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 			Detail:   `Give the invoice a label, e.g. invoice "order_1001" { ... }; it is the foreign_id unless foreign_id is set.`,
 			Subject:  b.LabelRanges[0].Ptr(),
 		})
+		if _, ok := d.attrs["foreign_id"]; !ok {
+			d.failed.add("foreign_id") // reported here, not again as an empty foreign_id
+		}
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
+	// An unknown argument, a second sender_data block or an empty label does not stop the
+	// block: the attributes that did decode are evaluated and checked in the same run, so
+	// that every independent problem is reported at once.
 	fe, ok := d.attrs[attrForEach]
 	if !ok {
 		return d, diags
@@ -269,13 +278,17 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 			field := group.prefix + name
 			v, vdiags := a.Expr.Value(l.ctx)
 			diags = append(diags, l.redactField(field, vdiags)...)
-			if !vdiags.HasErrors() {
-				v, _ = v.Unmark()
-				d.fixed[field] = v
+			if vdiags.HasErrors() {
+				// Reported once here; the instances skip the field (and the rules
+				// that depend on it) instead of repeating the error.
+				d.failed.add(field)
+				continue
 			}
+			v, _ = v.Unmark()
+			d.fixed[field] = v
 		}
 	}
-	if diags.HasErrors() {
+	if d.failed.has("foreign_id") {
 		return nil, diags
 	}
 	if len(insts) > 1 && !refersTo(d.attrs["foreign_id"].Expr, "each") {
@@ -288,6 +301,36 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 		return nil, diags
 	}
 	return d, diags
+}
+
+// misspelled returns the fields that an unsupported argument of body is a misspelling of
+// (titel for title): they are reported as "Did you mean", and not again as missing.
+func misspelled(body any, schema *hcl.BodySchema, prefix string) fieldSet {
+	var syn *hclsyntax.Body
+	switch x := body.(type) {
+	case *hcl.Block:
+		if x != nil {
+			syn, _ = x.Body.(*hclsyntax.Body)
+		}
+	case hcl.Body:
+		syn, _ = x.(*hclsyntax.Body)
+	}
+	if syn == nil {
+		return 0
+	}
+	names := make([]string, len(schema.Attributes))
+	for i, a := range schema.Attributes {
+		names[i] = a.Name
+	}
+	var out fieldSet
+	for name := range syn.Attributes {
+		if bit(prefix+name) == 0 {
+			if s := closestName(name, names); s != "" {
+				out.add(prefix + s)
+			}
+		}
+	}
+	return out
 }
 
 // forEachInstances turns a for_each value into instances: a map or object gives one per
@@ -343,7 +386,7 @@ func (j job) address() string {
 }
 
 // subject is the range to point at for a field: the attribute when it was set, else the block.
-// The ranges belong to the block, shared by its instances, and are not kept with the invoices.
+// The ranges belong to the block, shared by its instances and its invoices (AttrRange).
 func (e *evaluator) subject(field string) hcl.Range {
 	if r, ok := e.d.ranges[field]; ok {
 		return r

@@ -119,6 +119,7 @@ const (
 	chargeIterate = iota // a for expression's collection: its length
 	chargeConcat         // a template interpolation: its text
 	chargeJoin           // a %{for} directive's results: their text
+	chargeNumber         // a number literal or arithmetic: its size (see hugeNumber)
 )
 
 // charged evaluates the expression it wraps and charges what it makes to the load's budget.
@@ -131,6 +132,23 @@ type charged struct {
 }
 
 func (c *charged) Value(ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	if c.kind == chargeNumber {
+		// A traversal with a huge index, or a huge literal: refused before it is used.
+		var t hcl.Traversal
+		switch x := c.Expression.(type) {
+		case *hclsyntax.ScopeTraversalExpr:
+			t = x.Traversal
+		case *hclsyntax.RelativeTraversalExpr:
+			t = x.Traversal
+		case *hclsyntax.LiteralValueExpr:
+			if exp, huge := hugeNumber(x.Val); huge {
+				return cty.DynamicVal, c.limitDiag(nil, limitErrorf("%s", hugeNumberText(exp)))
+			}
+		}
+		if hugeIndex(t) {
+			return cty.DynamicVal, c.limitDiag(nil, limitErrorf("%s", hugeNumberText(hugeIndexExp(t))))
+		}
+	}
 	v, diags := c.Expression.Value(ctx)
 	if diags.HasErrors() {
 		return v, diags
@@ -146,8 +164,14 @@ func (c *charged) Value(ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
 		if u.CanIterateElements() {
 			err = b.addIterations(int64(u.LengthInt()))
 		}
+	case chargeNumber:
+		if exp, huge := hugeNumber(u); huge {
+			err = limitErrorf("%s", hugeNumberText(exp))
+		}
 	case chargeConcat:
-		if u.Type().IsPrimitiveType() {
+		if exp, huge := hugeNumber(u); huge {
+			err = limitErrorf("%s", hugeNumberText(exp))
+		} else if u.Type().IsPrimitiveType() {
 			err = b.addBytes(printedSize(u))
 		}
 	case chargeJoin:
@@ -164,14 +188,18 @@ func (c *charged) Value(ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
 		}
 	}
 	if err != nil {
-		return cty.DynamicVal, append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Evaluation limit exceeded",
-			Detail:   err.Error() + limitAdvice,
-			Subject:  c.Range().Ptr(),
-		})
+		return cty.DynamicVal, c.limitDiag(diags, err)
 	}
 	return v, diags
+}
+
+func (c *charged) limitDiag(diags hcl.Diagnostics, err error) hcl.Diagnostics {
+	return append(diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Evaluation limit exceeded",
+		Detail:   err.Error() + limitAdvice,
+		Subject:  c.Range().Ptr(),
+	})
 }
 
 const limitAdvice = ". A configuration needs nothing near this; see the evaluation limits in docs/language.md."
@@ -183,6 +211,9 @@ func printedSize(v cty.Value) int64 {
 	case cty.String:
 		return int64(len(v.AsString()))
 	case cty.Number:
+		if _, huge := hugeNumber(v); huge {
+			return MaxStringBytes + 1 // never written
+		}
 		var m big.Float
 		exp := v.AsBigFloat().MantExp(&m)
 		if exp < 0 {
@@ -196,10 +227,15 @@ func printedSize(v cty.Value) int64 {
 // bound wraps charged expressions around the expressions of a parsed body or template that
 // make collections and text: the collection of every for expression, every interpolation of
 // a template that is not a literal, and the results of every %{for} directive.
+//
+// It also wraps a check around every number literal beyond MaxNumberDigits and every
+// arithmetic operation (see hugeNumber): HCL turns numbers into text wherever a string is
+// expected, and 1e300000000 would take minutes and a gigabyte to write.
 func bound(node hclsyntax.Node, b *budget) {
 	switch x := node.(type) {
 	case *hclsyntax.Body:
 		for _, a := range x.Attributes {
+			a.Expr = checkNumber(a.Expr, b)
 			bound(a.Expr, b)
 		}
 		for _, blk := range x.Blocks {
@@ -214,6 +250,7 @@ func bound(node hclsyntax.Node, b *budget) {
 		}
 	}
 	_ = hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		numberChildren(n, b)
 		switch x := n.(type) {
 		case *hclsyntax.ForExpr:
 			x.CollExpr = charge(chargeIterate, x.CollExpr, b)
@@ -228,6 +265,176 @@ func bound(node hclsyntax.Node, b *budget) {
 		}
 		return nil
 	})
+}
+
+// MaxNumberDigits bounds the digits of a number before or after the decimal point: a
+// number of 10^1000 or more, or of less than 10^-1000 (but zero), ends evaluation where it
+// is written or made. Money needs a few dozen digits.
+const MaxNumberDigits = 1000
+
+// maxNumberExp is the binary exponent of 10^MaxNumberDigits (2^3322 < 10^1000 < 2^3323).
+const maxNumberExp = 3322
+
+// hugeNumber reports whether v is a finite number beyond MaxNumberDigits digits either side
+// of the decimal point, and its decimal exponent, roughly.
+func hugeNumber(v cty.Value) (int64, bool) {
+	if v.IsMarked() {
+		v, _ = v.Unmark()
+	}
+	if v.Type() != cty.Number || !v.IsKnown() || v.IsNull() {
+		return 0, false
+	}
+	f := v.AsBigFloat()
+	if f.IsInf() || f.Sign() == 0 {
+		return 0, false
+	}
+	exp := f.MantExp(nil)
+	if exp <= maxNumberExp && exp >= -maxNumberExp {
+		return 0, false
+	}
+	return int64(float64(exp) * math.Log10(2)), true
+}
+
+// hugeNumberIn reports whether v holds a huge number anywhere (see hugeNumber).
+func hugeNumberIn(v cty.Value) (int64, bool) {
+	switch v.Type() {
+	case cty.String, cty.Bool:
+		return 0, false // every attribute of every invoice: no walk, no allocation
+	case cty.Number:
+		return hugeNumber(v)
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsKnown() || v.IsNull() {
+		return 0, false
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.Number:
+		return hugeNumber(v)
+	case ty.IsPrimitiveType():
+		return 0, false
+	case v.CanIterateElements():
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if exp, ok := hugeNumberIn(e); ok {
+				return exp, ok
+			}
+		}
+	}
+	return 0, false
+}
+
+func hugeNumberText(exp int64) string {
+	return fmt.Sprintf("this number is about 10^%d; numbers may have at most %s digits before or after the decimal point (as text it would be %s characters long)", exp, thousands(MaxNumberDigits), thousands(max(exp, -exp)))
+}
+
+// checkNumber wraps a number check around x when it is a number literal beyond the limit or
+// an arithmetic operation, whose result may be.
+func checkNumber(x hclsyntax.Expression, b *budget) hclsyntax.Expression {
+	switch e := x.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		if _, huge := hugeNumber(e.Val); huge {
+			return charge(chargeNumber, x, b)
+		}
+	case *hclsyntax.ScopeTraversalExpr:
+		if hugeIndex(e.Traversal) {
+			return charge(chargeNumber, x, b)
+		}
+	case *hclsyntax.RelativeTraversalExpr:
+		if hugeIndex(e.Traversal) {
+			return charge(chargeNumber, x, b)
+		}
+	case *hclsyntax.BinaryOpExpr:
+		switch e.Op {
+		case hclsyntax.OpAdd, hclsyntax.OpSubtract, hclsyntax.OpMultiply, hclsyntax.OpDivide, hclsyntax.OpModulo:
+			return charge(chargeNumber, x, b)
+		}
+	}
+	return x
+}
+
+// hugeIndex reports whether a traversal has an index that is a huge number: x[1e300000000]
+// would write it as text to look it up in a map.
+func hugeIndex(t hcl.Traversal) bool {
+	for _, step := range t {
+		if ix, ok := step.(hcl.TraverseIndex); ok {
+			if _, huge := hugeNumber(ix.Key); huge {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hugeIndexExp is the exponent of the first huge index of t.
+func hugeIndexExp(t hcl.Traversal) int64 {
+	for _, step := range t {
+		if ix, ok := step.(hcl.TraverseIndex); ok {
+			if exp, huge := hugeNumber(ix.Key); huge {
+				return exp
+			}
+		}
+	}
+	return 0
+}
+
+// numberChildren applies checkNumber to the expressions directly inside n.
+func numberChildren(n hclsyntax.Node, b *budget) {
+	c := func(x *hclsyntax.Expression) {
+		if *x != nil {
+			*x = checkNumber(*x, b)
+		}
+	}
+	switch x := n.(type) {
+	case *hclsyntax.BinaryOpExpr:
+		c(&x.LHS)
+		c(&x.RHS)
+	case *hclsyntax.UnaryOpExpr:
+		c(&x.Val)
+	case *hclsyntax.FunctionCallExpr:
+		for i := range x.Args {
+			c(&x.Args[i])
+		}
+	case *hclsyntax.TemplateExpr:
+		for i := range x.Parts {
+			c(&x.Parts[i])
+		}
+	case *hclsyntax.TemplateWrapExpr:
+		c(&x.Wrapped)
+	case *hclsyntax.ConditionalExpr:
+		c(&x.Condition)
+		c(&x.TrueResult)
+		c(&x.FalseResult)
+	case *hclsyntax.TupleConsExpr:
+		for i := range x.Exprs {
+			c(&x.Exprs[i])
+		}
+	case *hclsyntax.ObjectConsExpr:
+		for i := range x.Items {
+			c(&x.Items[i].KeyExpr)
+			c(&x.Items[i].ValueExpr)
+		}
+	case *hclsyntax.ObjectConsKeyExpr:
+		c(&x.Wrapped)
+	case *hclsyntax.IndexExpr:
+		c(&x.Collection)
+		c(&x.Key)
+	case *hclsyntax.ForExpr:
+		c(&x.CollExpr)
+		c(&x.KeyExpr)
+		c(&x.ValExpr)
+		c(&x.CondExpr)
+	case *hclsyntax.SplatExpr:
+		c(&x.Source)
+	case *hclsyntax.RelativeTraversalExpr:
+		c(&x.Source)
+	case *charged:
+		if x.kind != chargeNumber {
+			c(&x.Expression)
+		}
+	case *hclsyntax.ParenthesesExpr:
+		c(&x.Expression)
+	}
 }
 
 func charge(kind int, x hclsyntax.Expression, b *budget) hclsyntax.Expression {
@@ -257,8 +464,35 @@ func boundFunctions(fns map[string]function.Function, b *budget) {
 			fns[name] = checked(f, b, pre)
 		}
 	}
+	for _, name := range numberFunctions {
+		if f, ok := fns[name]; ok {
+			fns[name] = numberChecked(f)
+		}
+	}
 	fns["jsondecode"] = cachedDecode(fns["jsondecode"], b, "jsondecode")
 	fns["csvdecode"] = cachedDecode(fns["csvdecode"], b, "csvdecode")
+}
+
+// numberFunctions are the functions that can make a number larger than their arguments, or
+// one from text: their results are checked against MaxNumberDigits.
+var numberFunctions = []string{"abs", "ceil", "floor", "log", "max", "min", "parseint", "pow", "signum", "tonumber"}
+
+func numberChecked(f function.Function) function.Function {
+	return function.New(&function.Spec{
+		Description: f.Description(),
+		Params:      f.Params(),
+		VarParam:    f.VarParam(),
+		Type:        f.ReturnTypeForValues,
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			v, err := f.Call(args)
+			if err == nil {
+				if exp, huge := hugeNumber(v); huge {
+					return cty.DynamicVal, limitErrorf("%s", hugeNumberText(exp))
+				}
+			}
+			return v, err
+		},
+	})
 }
 
 func checked(f function.Function, b *budget, pre preCheck) function.Function {
@@ -648,6 +882,11 @@ func cachedDecode(f function.Function, b *budget, name string) function.Function
 			v, err := f.Call(args)
 			if err != nil {
 				return v, err
+			}
+			if name == "jsondecode" {
+				if exp, huge := hugeNumberIn(v); huge {
+					return cty.DynamicVal, limitErrorf("the JSON has a number too large: %s", hugeNumberText(exp))
+				}
 			}
 			if name == "csvdecode" && v.IsKnown() && !v.IsNull() {
 				rows := int64(v.LengthInt())

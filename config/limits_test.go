@@ -103,3 +103,71 @@ func TestEvaluationLimits(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestHugeNumbers: a number whose decimal text would be millions of digits long ends where it
+// is written or made, within a second, with a diagnostic at its line; it never reaches a
+// conversion to text (templates, tostring, format, function arguments, map keys, invoice
+// attributes), each of which would take minutes.
+func TestHugeNumbers(t *testing.T) {
+	const want = "numbers may have at most 1,000 digits"
+	squares := "  a0 = 1e100\n"
+	for i := 1; i <= 30; i++ {
+		squares += "  a" + itoa(i) + " = local.a" + itoa(i-1) + " * local.a" + itoa(i-1) + "\n"
+	}
+	invoice := func(attr string) string {
+		return "invoice \"a\" {\n  title = \"Order\"\n  currency = \"EUR\"\n  amount = \"1.00\"\n  timer = false\n  end_user_reference = \"c-1\"\n  url_success = \"https://shop.example.com/ok\"\n  url_failed = \"https://shop.example.com/failed\"\n  email_user = \"b@example.com\"\n  " + attr + "\n}\n"
+	}
+	for name, c := range map[string]struct {
+		src  string
+		vars []string
+		line int
+	}{
+		"title template":       {src: invoice(`description = "n${1e300000000}"`), line: 10},
+		"title literal":        {src: invoice(`description = 1e300000000`), line: 10},
+		"amount literal":       {src: strings.Replace(invoice(""), `amount = "1.00"`, `amount = 1e300000000`, 1), line: 4},
+		"product":              {src: "locals {\n  x = 1e300000000 * 1e300000000\n}\n", line: 2},
+		"sum of moderate":      {src: "locals {\n  x = 1e999 * 1e999 + 1\n}\n", line: 2},
+		"repeated squaring":    {src: "locals {\n" + squares + "}\n", line: 6},
+		"tiny":                 {src: "locals {\n  x = \"${1e-300000000}\"\n}\n", line: 2},
+		"tostring":             {src: "locals {\n  x = tostring(1e300000000)\n}\n", line: 2},
+		"format %f":            {src: "locals {\n  x = format(\"%f\", 1e300000000)\n}\n", line: 2},
+		"string concatenation": {src: "locals {\n  n = 1e300000000\n  x = \"a${local.n}b\"\n}\n", line: 2},
+		"function argument":    {src: "locals {\n  x = upper(1e300000000)\n}\n", line: 2},
+		"map key":              {src: "locals {\n  m = {a = 1}\n  x = local.m[1e300000000]\n}\n", line: 3},
+		"tonumber":             {src: "locals {\n  x = \"${tonumber(\"1e300000000\")}\"\n}\n", line: 2},
+		"jsondecode":           {src: "locals {\n  x = jsondecode(\"[1e300000000]\")\n}\n", line: 2},
+		"string default":       {src: "variable \"v\" {\n  type = string\n  default = 1e300000000\n}\n", line: 3},
+		"-var":                 {src: "variable \"v\" {\n  type = number\n}\nlocals {\n  x = \"${var.v}\"\n}\n", vars: []string{"v=1e300000000"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(c.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, diags := config.Load(dir, config.LoadOptions{Today: today, Vars: c.vars})
+			took := time.Since(start)
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), want) {
+				t.Fatalf("got %.2000s, want an error with %q", diags.Error(), want)
+			}
+			if c.line > 0 && (diags[0].Subject == nil || diags[0].Subject.Start.Line != c.line) {
+				t.Errorf("first diagnostic %s, want it on line %d", diags[0].Error(), c.line)
+			}
+			if took > time.Second && !raceEnabled {
+				t.Errorf("took %v", took)
+			}
+		})
+	}
+
+	// Numbers as configurations use them still work, up to 1,000 digits.
+	text, failed, _ := loadLocals(t, `
+  a = "${1e999}"
+  b = tostring(2 * 1e500)
+  c = format("%.2f", 10.005 * 3)
+  d = local.a == tostring(1e999)
+  e = 1e-999 * 1
+`, map[string]string{})
+	if failed {
+		t.Fatalf("ordinary numbers: %s", text)
+	}
+}

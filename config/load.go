@@ -452,5 +452,10 @@ func parallel(n, workers, chunk int, fn func(i int)) {
 
 // convertTo converts v to ty, unwrapping cty's error into a short message.
 func convertTo(v cty.Value, ty cty.Type) (cty.Value, error) {
+	// A number beyond MaxNumberDigits would take minutes to write as text; those that
+	// expressions make end where they are made, but variables' values arrive here.
+	if exp, huge := hugeNumberIn(v); huge {
+		return cty.NilVal, &limitError{hugeNumberText(exp)}
+	}
 	return convert.Convert(v, ty)
 }

@@ -449,6 +449,10 @@ func TestCSVDecodeMatchesStandardLibrary(t *testing.T) {
 		if ours != theirs {
 			t.Errorf("csvdecode(%.40q):\n ours   %.300s\n theirs %.300s", in, ours, theirs)
 		}
+		// A byte-order mark (Excel's "CSV UTF-8") is skipped: the same result as without.
+		if bomd := decodeWith(t, "csvdecode", "\ufeff"+in); bomd != theirs {
+			t.Errorf("csvdecode(BOM + %.40q):\n ours   %.300s\n theirs %.300s", in, bomd, theirs)
+		}
 	}
 }
 

@@ -23,10 +23,24 @@ var required = []string{"title", "currency", "amount", "timer", "foreign_id", "e
 func (e *evaluator) validate() {
 	r := &e.inv.Request
 	inv := e.inv
+	var missing []string
 	for _, f := range required {
-		if !e.set.has(f) {
-			e.errorf(f, inv.DeclRange, "Missing required attribute", "The API requires %s; add %s = ... to the invoice block%s.", f, f, requiredHint(f))
+		if !e.set.has(f) && !e.bad.has(f) {
+			missing = append(missing, f)
 		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		f := missing[0]
+		e.errorf(f, inv.DeclRange, "Missing required attribute", "The API requires %s; add %s = ... to the invoice block%s.", f, f, requiredHint(f))
+	default:
+		// One error for the block, not one per attribute with the same snippet.
+		var lines []string
+		for _, f := range missing {
+			lines = append(lines, "  "+f+" = ..."+requiredHint(f))
+		}
+		e.errorf(missing[0], inv.DeclRange, "Missing required attributes", "The API requires %s; add to the invoice block:\n%s", joinAnd(missing), strings.Join(lines, "\n"))
 	}
 
 	if e.set.has("title") {
@@ -109,6 +123,14 @@ func (c *urlCache) check(u string) error {
 		}
 	}
 	return err
+}
+
+// joinAnd is "a", "a and b", "a, b and c".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func requiredHint(f string) string {
@@ -224,7 +246,9 @@ func (e *evaluator) checkAmount(r *invoice.Request) {
 }
 
 // noPersonalData enforces the API's rule that merchant ids carry no personal data: nothing
-// e-mail-like and not the sender's name.
+// e-mail-like, and nothing of a natural person: the sender's first or last name, e-mail
+// address or date of birth. A company's legal name is not personal data (the GDPR protects
+// natural persons only), so "acme-2025-03" is a fine id for Acme Ltd.
 func (e *evaluator) noPersonalData(field, v string) {
 	rng := e.subject(field)
 	if rules.LooksLikeEmail(v) {
@@ -236,48 +260,30 @@ func (e *evaluator) noPersonalData(field, v string) {
 		e.errorf(field, rng, "Personal data in "+field, "%s contains the customer's e-mail address. The API forbids personal data in it: use an opaque id.", field)
 		return
 	}
-	if sd := r.SenderData; sd != nil {
-		if _, found := rules.ContainsPersonalName(v, sd.FirstName, sd.LastName, sd.LegalName); found {
-			e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's name. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
-		}
+	sd := r.SenderData
+	if sd == nil {
+		return
+	}
+	if sd.Email != "" && strings.Contains(strings.ToLower(v), strings.ToLower(sd.Email)) {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's e-mail address. The API forbids personal data in it: use an opaque id.", field)
+		return
+	}
+	if _, found := rules.ContainsPersonalName(v, sd.FirstName, sd.LastName); found {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's name. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
+		return
+	}
+	if rules.ContainsDate(v, sd.DateOfBirth) {
+		e.errorf(field, rng, "Personal data in "+field, "%s contains the sender's date of birth. The API forbids personal data in it: use an opaque id such as an order or customer number.", field)
 	}
 }
 
 func (e *evaluator) checkSender(r *invoice.Request) {
-	inv := e.inv
-	if e.set.has("sender_type") && r.SenderType != invoice.SenderNatural && r.SenderType != invoice.SenderLegal {
-		e.errorf("sender_type", e.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", invoice.SenderNatural, invoice.SenderLegal, r.SenderType, suggestName(r.SenderType, []string{invoice.SenderNatural, invoice.SenderLegal}))
-		return
-	}
-	if r.Timer && r.SenderCurrency != "" && r.SenderType == "" {
-		e.errorf("sender_type", inv.DeclRange, "Missing sender_type", "An invoice with timer = true and a sender_currency fixes the currency and amount at once, and the API then requires the sender: add sender_type (%q or %q) and a sender_data block.", invoice.SenderNatural, invoice.SenderLegal)
+	if !e.checkSenderType(r) {
 		return
 	}
 	sd := r.SenderData
-	if r.SenderType == "" {
-		if sd != nil {
-			e.errorf("sender_data", e.subject("sender_data"), "sender_data without sender_type", "sender_data is read according to sender_type; add sender_type = %q or %q.", invoice.SenderNatural, invoice.SenderLegal)
-		}
-		return
-	}
 	if sd == nil {
-		e.errorf("sender_data", e.subject("sender_type"), "Missing sender_data", "With sender_type = %q the API needs a sender_data block with %s.", r.SenderType, strings.Join(senderRequired(r.SenderType), ", "))
 		return
-	}
-	sdRange := e.subject("sender_data")
-	for _, f := range senderRequired(r.SenderType) {
-		if !e.set.has("sender_data." + f) {
-			e.errorf("sender_data."+f, sdRange, "Missing sender_data attribute", "A %s sender needs %s in sender_data.", r.SenderType, f)
-		}
-	}
-	other := invoice.SenderLegal
-	if r.SenderType == invoice.SenderLegal {
-		other = invoice.SenderNatural
-	}
-	for _, f := range senderRequired(other) {
-		if e.set.has("sender_data." + f) {
-			e.errorf("sender_data."+f, e.subject("sender_data."+f), "Attribute not for this sender_type", "%s belongs to a %s sender, but sender_type is %q. Remove it, or change sender_type.", f, other, r.SenderType)
-		}
 	}
 	for _, f := range senderDataFields {
 		fv := senderValue(sd, f)
@@ -303,6 +309,59 @@ func (e *evaluator) checkSender(r *invoice.Request) {
 			e.errorf("sender_data.email", e.subject("sender_data.email"), "Invalid sender_data email", "email is not a valid e-mail address: it %s.", err)
 		}
 	}
+}
+
+// checkSenderType checks sender_type and what it requires of sender_data. It reports whether
+// sender_data's own attributes are to be checked: not when it is missing or not expected.
+// A sender_type that failed to evaluate, or that is not one of the two, has its error
+// already: the attributes are then checked each on its own, not against the type.
+func (e *evaluator) checkSenderType(r *invoice.Request) bool {
+	inv := e.inv
+	if e.bad.has("sender_type") {
+		return true
+	}
+	if e.set.has("sender_type") && r.SenderType != invoice.SenderNatural && r.SenderType != invoice.SenderLegal {
+		e.errorf("sender_type", e.subject("sender_type"), "Invalid sender_type", "sender_type must be %q (a person) or %q (a company), not %q%s.", invoice.SenderNatural, invoice.SenderLegal, r.SenderType, suggestName(r.SenderType, []string{invoice.SenderNatural, invoice.SenderLegal}))
+		return true
+	}
+	if r.Timer && r.SenderCurrency != "" && r.SenderType == "" {
+		e.errorf("sender_type", inv.DeclRange, "Missing sender_type", "An invoice with timer = true and a sender_currency fixes the currency and amount at once, and the API then requires the sender: add sender_type (%q or %q) and a sender_data block.", invoice.SenderNatural, invoice.SenderLegal)
+		return false
+	}
+	sd := r.SenderData
+	if r.SenderType == "" {
+		if sd != nil {
+			e.errorf("sender_data", e.subject("sender_data"), "sender_data without sender_type", "sender_data is read according to sender_type; add sender_type = %q or %q.", invoice.SenderNatural, invoice.SenderLegal)
+		}
+		return false
+	}
+	if sd == nil {
+		e.errorf("sender_data", e.subject("sender_type"), "Missing sender_data", "With sender_type = %q the API needs a sender_data block with %s.", r.SenderType, strings.Join(senderRequired(r.SenderType), ", "))
+		return false
+	}
+	var missing []string
+	for _, f := range senderRequired(r.SenderType) {
+		if !e.set.has("sender_data."+f) && !e.bad.has("sender_data."+f) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		summary := "Missing sender_data attribute"
+		if len(missing) > 1 {
+			summary += "s"
+		}
+		e.errorf("sender_data."+missing[0], e.subject("sender_data"), summary, "A %s sender needs %s in sender_data.", r.SenderType, joinAnd(missing))
+	}
+	other := invoice.SenderLegal
+	if r.SenderType == invoice.SenderLegal {
+		other = invoice.SenderNatural
+	}
+	for _, f := range senderRequired(other) {
+		if e.set.has("sender_data." + f) {
+			e.errorf("sender_data."+f, e.subject("sender_data."+f), "Attribute not for this sender_type", "%s belongs to a %s sender, but sender_type is %q. Remove it, or change sender_type.", f, other, r.SenderType)
+		}
+	}
+	return true
 }
 
 func senderRequired(senderType string) []string {
@@ -332,6 +391,15 @@ func senderValue(sd *invoice.SenderData, f string) string {
 
 // suggestName returns ` (did you mean "x"?)` for the closest candidate, or "".
 func suggestName(given string, candidates []string) string {
+	best := closestName(given, candidates)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// closestName is the candidate fewer than three edits from given (ignoring case), or "".
+func closestName(given string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
 		if n, m := utf8.RuneCountInString(given), utf8.RuneCountInString(c); n-m >= bestDist || m-n >= bestDist {
@@ -341,10 +409,7 @@ func suggestName(given string, candidates []string) string {
 			best, bestDist = c, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best
 }
 
 // CheckEndpoint checks an API base URL: https, or plain http only to a loopback address (the

@@ -262,11 +262,20 @@ func conflictDiag(inv *config.Invoice, rec *state.Record) *hcl.Diagnostic {
 	if changed == "" {
 		changed = "the request body differs"
 	}
+	// Point at the first changed attribute ("amount 10.00 → 99.00"), but never at a personal
+	// one: the snippet would show its value. With only personal changes, at the header.
+	subject := inv.DeclRange
+	for _, d := range diffs {
+		if name := strings.SplitN(d, " ", 2)[0]; !invoice.IsPersonal(name) {
+			subject = inv.AttrRange(name)
+			break
+		}
+	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  summary,
 		Detail:   fmt.Sprintf("%s (foreign_id %q) %s with a different request: %s. %s", inv.Address, inv.ForeignID, what, changed, fix),
-		Subject:  inv.DeclRange.Ptr(),
+		Subject:  subject.Ptr(),
 	}
 }
 

@@ -395,6 +395,12 @@ func TestHostileInputs(t *testing.T) {
 			[]string{`Evaluation limit exceeded`, `main\.hcl line 26`, `past 256 MiB`}},
 		{"a huge template", withConfig(map[string]string{"main.hcl": invoiceWith("title", `"%{for a in range(1024)}%{for b in range(1024)}%{for c in range(1024)}0123456789abcdef%{endfor}%{endfor}%{endfor}"`)}),
 			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`}},
+		{"a number of 300 million digits in a template", withConfig(map[string]string{"main.hcl": invoiceWith("title", `"n${1e300000000}"`)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`, `numbers may have at most 1,000 digits`}},
+		{"huge numbers multiplied", withConfig(map[string]string{"main.hcl": "locals {\n  x = 1e300000000 * 1e300000000\n}\n" + invoiceWith("title", `tostring(local.x)`)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`, `numbers may have at most 1,000 digits`}},
+		{"a huge number in format", withConfig(map[string]string{"main.hcl": invoiceWith("title", `format("%f", 1e300000000)`)}),
+			[]string{`Evaluation limit exceeded`, `main\.hcl line 2`}},
 	} {
 		for _, cmd := range [][]string{{"validate"}, {"plan"}, {"plan", "-markdown"}, {"plan", "-json"}} {
 			want := c.want

@@ -41,8 +41,8 @@ func CheckForeignID(s string) error {
 // shorter ones ("Li", "Bo") occur by chance in ordinary ids.
 const minNameRunes = 3
 
-// ContainsPersonalName reports whether id contains any of the given names (first name, last
-// name, legal name) ignoring case, and returns the name, or the word of a name, that matched.
+// ContainsPersonalName reports whether id contains any of the given names (a natural
+// person's first and last name) ignoring case, and returns the name, or the word of a name, that matched.
 // Each name is looked for whole and, when it has several words ("Anna Maria", "Müller-Lüdenscheidt",
 // "O'Brien"), word by word; names and words shorter than 3 characters are ignored. Case is
 // compared with Unicode simple folding, as strings.EqualFold does, so "MÜLLER" matches "müller";
@@ -77,4 +77,14 @@ func foldString(s string) string {
 		}
 		return m
 	}, s)
+}
+
+// ContainsDate reports whether id contains the date (YYYY-MM-DD, as date_of_birth is
+// written) as written or without its dashes ("19950817"). A date that is not ten characters
+// of that form is not looked for.
+func ContainsDate(id, date string) bool {
+	if len(date) != len("2006-01-02") || date[4] != '-' || date[7] != '-' {
+		return false
+	}
+	return strings.Contains(id, date) || strings.Contains(id, date[:4]+date[5:7]+date[8:])
 }

@@ -107,3 +107,21 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsDate(t *testing.T) {
+	for _, tt := range []struct {
+		id, date string
+		want     bool
+	}{
+		{"cust-1995-08-17", "1995-08-17", true},
+		{"cust-19950817", "1995-08-17", true},
+		{"order-1995", "1995-08-17", false},
+		{"order-0817", "1995-08-17", false},
+		{"cust-1995-08-17", "", false},
+		{"cust-1995-08-17", "17.08.1995", false},
+	} {
+		if got := rules.ContainsDate(tt.id, tt.date); got != tt.want {
+			t.Errorf("ContainsDate(%q, %q) = %v, want %v", tt.id, tt.date, got, tt.want)
+		}
+	}
+}
