@@ -72,31 +72,34 @@ func limitErrorf(format string, args ...any) error {
 }
 
 func (b *budget) addElements(n int64) error {
-	if b == nil || n <= 0 {
+	if b == nil {
 		return nil
 	}
-	if b.elements.Add(n) > MaxElements {
-		return limitErrorf("this would take the elements of the lists, sets and maps this configuration's functions make past %s, the limit for one evaluation", thousands(MaxElements))
-	}
-	return nil
+	return chargeCounter(&b.elements, n, MaxElements, "this would take the elements of the lists, sets and maps this configuration's functions make past %s, the limit for one evaluation", thousands(MaxElements))
 }
 
 func (b *budget) addIterations(n int64) error {
-	if b == nil || n <= 0 {
+	if b == nil {
 		return nil
 	}
-	if b.iterations.Add(n) > MaxIterations {
-		return limitErrorf("this would take the iterations of this configuration's for expressions past %s, the limit for one evaluation (nested for expressions multiply)", thousands(MaxIterations))
-	}
-	return nil
+	return chargeCounter(&b.iterations, n, MaxIterations, "this would take the iterations of this configuration's for expressions past %s, the limit for one evaluation (nested for expressions multiply)", thousands(MaxIterations))
 }
 
 func (b *budget) addBytes(n int64) error {
-	if b == nil || n <= 0 {
+	if b == nil {
 		return nil
 	}
-	if b.bytes.Add(n) > MaxStringBytes {
-		return limitErrorf("this would take the text this configuration's templates and string functions make past %d MiB, the limit for one evaluation", MaxStringBytes>>20)
+	return chargeCounter(&b.bytes, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", fmt.Sprintf("%d MiB", MaxStringBytes>>20))
+}
+
+// chargeCounter adds n to one of the load's counters and refuses, with the message, what goes past
+// limit.
+func chargeCounter(counter *atomic.Int64, n, limit int64, format, what string) error {
+	if n <= 0 {
+		return nil
+	}
+	if counter.Add(n) > limit {
+		return limitErrorf(format, what)
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 // format 3 adds each record's callback history and paid time, and the bucket of unknown
 // callbacks.
 var migrations = map[uint64]func(tx *bolt.Tx) error{
-	0: migrateV0,
+	0: rewriteRecords, // decodeRecord reads format 0's JSON records too
 	1: rewriteRecords,
 	2: migrateV2,
 }
@@ -100,35 +100,6 @@ func copyFile(dst *os.File, src string) error {
 	defer in.Close()
 	_, err = io.Copy(dst, in)
 	return err
-}
-
-func migrateV0(tx *bolt.Tx) error {
-	b := tx.Bucket(bucketRecords)
-	type kv struct{ k, v []byte }
-	var out []kv
-	err := b.ForEach(func(k, v []byte) error {
-		r, err := decodeV0(v)
-		if err != nil {
-			return fmt.Errorf("record %q: %w", k, err)
-		}
-		if err := r.Validate(); err != nil {
-			return err
-		}
-		if r.ForeignID != string(k) {
-			return fmt.Errorf("record %q is filed under %q: %w", r.ForeignID, k, state.ErrCorrupt)
-		}
-		out = append(out, kv{[]byte(string(k)), encodeRecord(nil, r)})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, e := range out {
-		if err := b.Put(e.k, e.v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // rewriteRecords writes every record again in the current encoding, checking each first.

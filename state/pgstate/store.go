@@ -712,25 +712,7 @@ func (s *Store) commit(ctx context.Context, group []*request) error {
 // inTx runs fn in one transaction on the store's connection, committed when fn returns nil;
 // errors are named op.
 func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
-	done, err := s.use(true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	tx, err := s.conn.Begin(ctx)
-	if err != nil {
-		return s.wrap(op, err)
-	}
-	defer s.rollback(tx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return s.wrap(op, err)
-	}
-	return nil
+	return s.runTx(ctx, op, true, fn)
 }
 
 // inTxAny is inTx for RecordCallbacks, which a store opened with Options.Callbacks may do.
@@ -738,7 +720,11 @@ func (s *Store) inTxAny(ctx context.Context, op string, fn func(tx pgx.Tx) error
 	if s.readOnly && !s.callbacks {
 		return fmt.Errorf("state: %s: %w", s.where, state.ErrReadOnly)
 	}
-	done, err := s.use(false)
+	return s.runTx(ctx, op, false, fn)
+}
+
+func (s *Store) runTx(ctx context.Context, op string, write bool, fn func(tx pgx.Tx) error) error {
+	done, err := s.use(write)
 	if err != nil {
 		return err
 	}
