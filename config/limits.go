@@ -358,18 +358,10 @@ func checkNumber(x hclsyntax.Expression, b *budget) hclsyntax.Expression {
 
 // hugeIndex reports whether a traversal has an index that is a huge number: x[1e300000000]
 // would write it as text to look it up in a map.
-func hugeIndex(t hcl.Traversal) bool {
-	for _, step := range t {
-		if ix, ok := step.(hcl.TraverseIndex); ok {
-			if _, huge := hugeNumber(ix.Key); huge {
-				return true
-			}
-		}
-	}
-	return false
-}
+func hugeIndex(t hcl.Traversal) bool { return hugeIndexExp(t) != 0 }
 
-// hugeIndexExp is the exponent of the first huge index of t.
+// hugeIndexExp is the exponent of the first huge index of t, or 0 (a huge number's exponent
+// is never 0).
 func hugeIndexExp(t hcl.Traversal) int64 {
 	for _, step := range t {
 		if ix, ok := step.(hcl.TraverseIndex); ok {

@@ -91,41 +91,17 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			Status      string `json:"status"`
 			PayCurrency string `json:"pay_currency"`
 		}
-		raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-		if err := json.Unmarshal(raw, &body); err != nil {
-			controlError(w, http.StatusBadRequest, `want a JSON body like {"status":"confirmed"}: `+err.Error())
-			return
-		}
-		if err := s.SetStatus(key, id, body.Status, body.PayCurrency); err != nil {
-			code := http.StatusBadRequest
-			if errors.Is(err, ErrBadTransition) {
-				code = http.StatusConflict
-			}
-			controlError(w, code, err.Error())
-			return
-		}
-		inv, _ := s.Lookup(key, id)
-		controlJSON(w, http.StatusOK, inv)
+		s.controlChange(w, r, key, id, `want a JSON body like {"status":"confirmed"}`, &body, func() error {
+			return s.SetStatus(key, id, body.Status, body.PayCurrency)
+		})
 	case pay && r.Method == http.MethodPost:
 		var body struct {
 			Amount      string `json:"amount"` // a decimal string in the pay currency; absent: the rest
 			PayCurrency string `json:"pay_currency"`
 		}
-		raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-		if err := json.Unmarshal(raw, &body); err != nil {
-			controlError(w, http.StatusBadRequest, `want a JSON body like {"amount":"0.001"} (a decimal string in the pay currency; {} pays the rest): `+err.Error())
-			return
-		}
-		if err := s.Pay(key, id, body.Amount, body.PayCurrency); err != nil {
-			code := http.StatusBadRequest
-			if errors.Is(err, ErrBadTransition) {
-				code = http.StatusConflict
-			}
-			controlError(w, code, err.Error())
-			return
-		}
-		inv, _ := s.Lookup(key, id)
-		controlJSON(w, http.StatusOK, inv)
+		s.controlChange(w, r, key, id, `want a JSON body like {"amount":"0.001"} (a decimal string in the pay currency; {} pays the rest)`, &body, func() error {
+			return s.Pay(key, id, body.Amount, body.PayCurrency)
+		})
 	default:
 		controlError(w, http.StatusMethodNotAllowed, "use GET for an invoice and POST for its /status or /pay")
 	}
@@ -165,6 +141,27 @@ func fromLoopback(r *http.Request) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// controlChange reads a control's JSON body into body, makes the change and answers with the
+// invoice as it is now: 400 for a bad body or a refused change, 409 for a status that may not
+// follow.
+func (s *Server) controlChange(w http.ResponseWriter, r *http.Request, key, id, want string, body any, change func() error) {
+	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	if err := json.Unmarshal(raw, body); err != nil {
+		controlError(w, http.StatusBadRequest, want+": "+err.Error())
+		return
+	}
+	if err := change(); err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, ErrBadTransition) {
+			code = http.StatusConflict
+		}
+		controlError(w, code, err.Error())
+		return
+	}
+	inv, _ := s.Lookup(key, id)
+	controlJSON(w, http.StatusOK, inv)
 }
 
 // loopbackHost reports whether a Host header names this machine's loopback: 127.0.0.0/8, ::1
