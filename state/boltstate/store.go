@@ -392,6 +392,13 @@ func (s *Store) use(write bool) (func(), error) {
 
 // Snapshot implements state.Store.
 func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
+	return s.SnapshotWith(ctx, state.SnapshotOptions{})
+}
+
+// SnapshotWith implements state.SnapshotWither: a record opts.Full does not ask for is
+// decoded only as far as its summary (its checksum is still checked, its body hash is not,
+// having no body), so its body and history are neither copied nor hashed.
+func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*state.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -424,11 +431,18 @@ func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 					slab, ints, i = make([]state.Record, 1), make([][2]int64, 1), 0
 				}
 				r := &slab[i]
-				err := decodeInto(v, r, &ints[i], &mem)
-				i++
-				if err == nil {
-					err = checkRecord(r)
+				full := true
+				var err error
+				if opts.Full != nil {
+					full, err = decodeSummary(v, r, &mem, opts.Full)
 				}
+				if full && err == nil {
+					err = decodeInto(v, r, &ints[i], &mem)
+					if err == nil {
+						err = checkRecord(r)
+					}
+				}
+				i++
 				if err != nil {
 					return corrupt(s.path, fmt.Sprintf("record %q: %v", k, err))
 				}
