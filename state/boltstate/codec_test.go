@@ -210,3 +210,39 @@ func TestMigrateV2(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryChecksumCoversEveryByte: the summary decoder, which skips the body and the
+// history, still refuses a record with any single byte changed; and the summary it keeps of
+// an intact record is Record.Summarized, strings copied out of the value.
+func TestSummaryChecksumCoversEveryByte(t *testing.T) {
+	r := statetest.HistoryRecord("full")
+	v := encodeRecord(nil, r)
+	no := func(state.Summary) bool { return false }
+	for i := range v {
+		for _, x := range []byte{0x01, 0x10, 0x80, 0xff} {
+			c := append([]byte(nil), v...)
+			c[i] ^= x
+			var got state.Record
+			full, err := decodeSummary(c, &got, &arena{}, no)
+			if err == nil && !full {
+				t.Fatalf("byte %d ^ %#x: summary decoded without error: %+v", i, x, got)
+			}
+		}
+	}
+	var got state.Record
+	full, err := decodeSummary(v, &got, &arena{}, no)
+	if err != nil || full {
+		t.Fatalf("decodeSummary: full=%t, %v", full, err)
+	}
+	clear(v) // nothing may point into the value
+	if diff := cmp.Diff(r.Summarized(), &got); diff != "" {
+		t.Errorf("summary differs from Summarized (-want +got):\n%s", diff)
+	}
+	var asked state.Summary
+	if full, err := decodeSummary(encodeRecord(nil, r), &state.Record{}, &arena{}, func(s state.Summary) bool { asked = s; return true }); err != nil || !full {
+		t.Fatalf("decodeSummary asked for the whole record: full=%t, %v", full, err)
+	}
+	if asked != r.Summarize() {
+		t.Errorf("Full saw %+v, want %+v", asked, r.Summarize())
+	}
+}
