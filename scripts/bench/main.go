@@ -55,7 +55,18 @@ func main() {
 	profile := flag.String("profile", "", "write a CPU profile of every binary run into `DIR` (INVOICEFORM_CPUPROFILE)")
 	snapOf := flag.String("snapshot-of", "", "(internal) open the state `FILE` read-only, snapshot it and exit")
 	summaries := flag.Bool("summaries", false, "(internal) with -snapshot-of: read summaries, not whole records")
+	writeState := flag.String("write-state", "", "(internal) write the full state of the manifest in `DIR` to -state-file and exit")
+	stateFile := flag.String("state-file", "", "(internal) with -write-state")
+	binFlag := flag.String("bin", "", "measure this invoiceform binary instead of building one (a baseline built from another commit)")
 	flag.Parse()
+	if *writeState != "" {
+		if err := writeFullState(*writeState, *stateFile); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	prebuilt = *binFlag
 	if *snapOf != "" {
 		if err := snapshotOf(*snapOf, *summaries); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -90,6 +101,9 @@ func main() {
 // profileDir, when set, receives a CPU profile of every run of the binary.
 var profileDir string
 
+// prebuilt is -bin: the binary to measure, instead of one built from this tree.
+var prebuilt string
+
 func run(runs int, only, sizeList string, applyN int, latency time.Duration, parallelism int, keep bool, scaleN int) error {
 	var sizes []int
 	for _, s := range strings.Split(sizeList, ",") {
@@ -112,11 +126,15 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 		defer os.RemoveAll(work)
 	}
 	bin := filepath.Join(work, "invoiceform")
-	fmt.Fprintln(os.Stderr, "building the binary")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/invoiceform")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %w (run from the repository root)", err)
+	if prebuilt != "" {
+		bin = prebuilt
+	} else {
+		fmt.Fprintln(os.Stderr, "building the binary")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/invoiceform")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build: %w (run from the repository root)", err)
+		}
 	}
 	b := &bench{bin: bin, inputs: map[string]func() error{}, endpoints: map[string]string{}}
 	defer func() {
