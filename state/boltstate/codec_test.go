@@ -246,3 +246,34 @@ func TestSummaryChecksumCoversEveryByte(t *testing.T) {
 		t.Errorf("Full saw %+v, want %+v", asked, r.Summarize())
 	}
 }
+
+// TestCheckRead: a snapshot hashes the body of a pending record (it will be resent) and of a
+// record without a checksum; a checksummed issued record is covered by its checksum.
+func TestCheckRead(t *testing.T) {
+	bad := statetest.PendingRecord("p")
+	bad.Body = []byte(`{"foreign_id":"other"}`)
+	if err := checkRead(bad, codecV3); err == nil {
+		t.Error("a pending record whose body does not match its hash was read")
+	}
+	if err := checkRead(bad, codecV1); err == nil {
+		t.Error("a format-1 record whose body does not match its hash was read")
+	}
+	issued := statetest.FullRecord("i")
+	if err := checkRead(issued, codecV3); err != nil {
+		t.Error(err)
+	}
+	issued.Phase = "lost"
+	if err := checkRead(issued, codecV3); err == nil {
+		t.Error("a record of unknown phase was read")
+	}
+	// The value of a pending record with a wrong hash fails the snapshot's check even though
+	// its checksum is right (encodeRecord does not validate).
+	v := encodeRecord(nil, bad)
+	var got state.Record
+	if err := decodeInto(v, &got, new([2]int64), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkRead(&got, v[0]); err == nil {
+		t.Error("decoded pending record with a wrong hash passed")
+	}
+}
