@@ -277,3 +277,50 @@ func TestCheckRead(t *testing.T) {
 		t.Error("decoded pending record with a wrong hash passed")
 	}
 }
+
+// TestSnapshotDropsBehind: a read-only snapshot that lets go of the pages it read every few
+// records (dropBehind) still gives every record exactly, whole and as summaries.
+func TestSnapshotDropsBehind(t *testing.T) {
+	defer func(n int) { dropEvery = n }(dropEvery)
+	dropEvery = 7
+	path := filepath.Join(t.TempDir(), "invoiceform.state")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []*state.Record
+	for i := range 3000 {
+		want = append(want, statetest.FullRecord(strings.Repeat("x", i%50)+"-"+time.Duration(i).String()))
+	}
+	if err := s.Put(context.Background(), want...); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for _, summaries := range []bool{false, true} {
+		var opts state.SnapshotOptions
+		if summaries {
+			opts.Full = func(s state.Summary) bool { return len(s.ForeignID)%2 == 0 }
+		}
+		snap, err := ro.SnapshotWith(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Records) != len(want) {
+			t.Fatalf("%d records, want %d", len(snap.Records), len(want))
+		}
+		for _, w := range want {
+			exp := w
+			if summaries && len(w.ForeignID)%2 != 0 {
+				exp = w.Summarized()
+			}
+			if diff := cmp.Diff(exp, snap.Records[w.ForeignID]); diff != "" {
+				t.Fatalf("summaries=%t: %s (-want +got):\n%s", summaries, w.ForeignID, diff)
+			}
+		}
+	}
+}

@@ -2,5 +2,7 @@
 
 package boltstate
 
-// readOnlyMmapFlags: elsewhere, the pages of the memory map are read as they are touched.
-const readOnlyMmapFlags = 0
+import bolt "go.etcd.io/bbolt"
+
+// dropBehind: elsewhere the pages of the map stay resident until the store is closed.
+func dropBehind(*bolt.DB, int64) {}

@@ -277,7 +277,7 @@ func boltOpen(path string, readOnly bool, opts Options, deadline time.Time) (*bo
 		if readOnly && opts.ReadOnly {
 			// Only the caller's read-only open (plan) will read the whole file; the read-only
 			// open that checks a file before a writable one reads a few pages.
-			bo.MmapFlags = readOnlyMmapFlags
+
 		}
 		db, err = bolt.Open(path, FileMode, bo)
 		return err
@@ -392,6 +392,10 @@ func checkRead(r *state.Record, codec byte) error {
 	return checkRecord(r)
 }
 
+// dropEvery is how many records a read-only snapshot reads between two dropBehind calls
+// (about 45 MB of a state file); a variable for the tests.
+var dropEvery = 32768
+
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 // Path is the file's path.
@@ -436,6 +440,10 @@ func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*
 			snap.Binding = binding(tx)
 			recs := tx.Bucket(bucketRecords)
 			n := recs.Stats().KeyN
+			if s.readOnly {
+				// Stats read every page; the records are read again below, page by page.
+				dropBehind(s.db, tx.Size())
+			}
 			snap.Records = make(map[string]*state.Record, n)
 			// Records and their times are allocated in two slabs and their bytes in an arena
 			// (codec.go): a snapshot is then a few hundred allocations, not a million.
@@ -463,6 +471,9 @@ func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*
 					}
 				}
 				i++
+				if s.readOnly && i%dropEvery == 0 {
+					dropBehind(s.db, tx.Size())
+				}
 				if err != nil {
 					return corrupt(s.path, fmt.Sprintf("record %q: %v", k, err))
 				}
