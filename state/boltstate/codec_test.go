@@ -279,10 +279,11 @@ func TestCheckRead(t *testing.T) {
 }
 
 // TestSnapshotDropsBehind: a read-only snapshot that lets go of the pages it read every few
-// records (dropBehind) still gives every record exactly, whole and as summaries.
+// records (dropBehind), its records in many slabs, still gives every record exactly, whole
+// and as summaries.
 func TestSnapshotDropsBehind(t *testing.T) {
-	defer func(n int) { dropEvery = n }(dropEvery)
-	dropEvery = 7
+	defer func(n, m int) { dropEvery, snapshotChunk = n, m }(dropEvery, snapshotChunk)
+	dropEvery, snapshotChunk = 7, 100
 	path := filepath.Join(t.TempDir(), "invoiceform.state")
 	s, err := Open(path, Options{})
 	if err != nil {

@@ -392,6 +392,9 @@ func checkRead(r *state.Record, codec byte) error {
 	return checkRecord(r)
 }
 
+// snapshotChunk is how many records a snapshot allocates at once; a variable for the tests.
+var snapshotChunk = 16384
+
 // dropEvery is how many records a read-only snapshot reads between two dropBehind calls
 // (about 45 MB of a state file); a variable for the tests.
 var dropEvery = 32768
@@ -439,39 +442,43 @@ func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*
 			snap.Serial = binary.BigEndian.Uint64(meta.Get(keySerial))
 			snap.Binding = binding(tx)
 			recs := tx.Bucket(bucketRecords)
-			n := recs.Stats().KeyN
-			if s.readOnly {
-				// Stats read every page; the records are read again below, page by page.
-				dropBehind(s.db, tx.Size())
-			}
-			snap.Records = make(map[string]*state.Record, n)
-			// Records and their times are allocated in two slabs and their bytes in an arena
-			// (codec.go): a snapshot is then a few hundred allocations, not a million.
-			slab, ints := make([]state.Record, n), make([][2]int64, n)
-			var mem arena
-			i := 0
+			// Records and their times are allocated in slabs and their bytes in an arena
+			// (codec.go): a snapshot is then a few hundred allocations, not a million. The
+			// records are not counted first (Bucket.Stats reads every page of the file, all
+			// of it resident at once in a read-only store's map, dropBehind below): the slabs
+			// grow in chunks, and the map is made at its size once they are all read.
+			var (
+				slabs [][]state.Record
+				slab  []state.Record
+				ints  [][2]int64
+				mem   arena
+				n     int
+			)
 			if err := readUnknown(tx, s.path, snap); err != nil {
 				return err
 			}
-			return recs.ForEach(func(k, v []byte) error {
-				if i == len(slab) {
-					// More keys than Stats counted (it cannot be, but costs nothing to allow).
-					slab, ints, i = make([]state.Record, 1), make([][2]int64, 1), 0
+			err := recs.ForEach(func(k, v []byte) error {
+				if len(slab) == cap(slab) {
+					slab, ints = make([]state.Record, 0, snapshotChunk), make([][2]int64, snapshotChunk)
 				}
-				r := &slab[i]
+				slab = slab[:len(slab)+1]
+				r := &slab[len(slab)-1]
+				if len(slab) == 1 {
+					slabs = append(slabs, slab)
+				}
 				full := true
 				var err error
 				if opts.Full != nil {
 					full, err = decodeSummary(v, r, &mem, opts.Full)
 				}
 				if full && err == nil {
-					err = decodeInto(v, r, &ints[i], &mem)
+					err = decodeInto(v, r, &ints[len(slab)-1], &mem)
 					if err == nil {
 						err = checkRead(r, v[0])
 					}
 				}
-				i++
-				if s.readOnly && i%dropEvery == 0 {
+				n++
+				if s.readOnly && n%dropEvery == 0 {
 					dropBehind(s.db, tx.Size())
 				}
 				if err != nil {
@@ -480,9 +487,23 @@ func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*
 				if r.ForeignID != string(k) {
 					return corrupt(s.path, fmt.Sprintf("record %q is filed under %q", r.ForeignID, k))
 				}
-				snap.Records[r.ForeignID] = r
 				return nil
 			})
+			if err != nil {
+				return err
+			}
+			snap.Records = make(map[string]*state.Record, n)
+			for i, sl := range slabs {
+				// Each slab was added with one record; all but the last are full.
+				sl = sl[:cap(sl)]
+				if i == len(slabs)-1 {
+					sl = slab
+				}
+				for j := range sl {
+					snap.Records[sl[j].ForeignID] = &sl[j]
+				}
+			}
+			return nil
 		})
 	})
 	if err != nil {
