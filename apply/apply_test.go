@@ -1,6 +1,7 @@
 package apply_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -385,11 +386,20 @@ func TestCancel(t *testing.T) {
 	if err := e.srv.SetStatus(emulator.DefaultKey, "inv-0001", "confirmed", ""); err != nil {
 		t.Fatal(err)
 	}
+	before := e.snapshot()
 	ss[0].cancel, ss[1].cancel = true, true
 	e.write(ss)
 	res, err := e.apply(context.Background(), c, apply.Options{})
 	if err != nil || len(res.Cancelled) != 2 {
 		t.Fatalf("%v %+v", err, res)
+	}
+	// apply reads only the records it resolves or cancels whole (state.SnapshotWith); what
+	// it writes back keeps the body and every answer field of the record.
+	for id, b := range before.Records {
+		a := e.snapshot().Records[id]
+		if !bytes.Equal(a.Body, b.Body) || a.BodyHash != b.BodyHash || a.URL != b.URL || a.Address != b.Address || a.ID != b.ID || a.CreatedAt != b.CreatedAt || len(b.Body) == 0 {
+			t.Errorf("%s: cancel lost fields of the record:\n%+v\nwas\n%+v", id, a, b)
+		}
 	}
 	if res.Cancelled[0].Kind != apply.Cancelled || res.Cancelled[1].Kind != apply.Final {
 		t.Errorf("kinds: %s %s", res.Cancelled[0].Kind, res.Cancelled[1].Kind)

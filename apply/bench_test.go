@@ -44,10 +44,16 @@ func (e *env) writeForEach(n int) {
 //
 //	go test -run '^$' -bench 'BenchmarkApply' -benchtime=1x -benchmem ./apply
 func benchApply(b *testing.B, n, parallelism int, latency time.Duration) {
+	benchApplyWriters(b, n, parallelism, parallelism, latency)
+}
+
+// benchApplyWriters is benchApply with the state opened for writers writers (Options.Writers;
+// the command opens it for -parallelism).
+func benchApplyWriters(b *testing.B, n, parallelism, writers int, latency time.Duration) {
 	var wall time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		e := newEnvWriters(b, emulator.Options{Latency: emulator.Latency{Min: latency, Max: latency}}, parallelism)
+		e := newEnvWriters(b, emulator.Options{Latency: emulator.Latency{Min: latency, Max: latency}}, writers)
 		e.writeForEach(n)
 		p := e.plan()
 		c := e.client(emulator.DefaultSecret, 0)
@@ -74,3 +80,9 @@ func benchApply(b *testing.B, n, parallelism int, latency time.Duration) {
 
 func BenchmarkApply10kLatency20msP32(b *testing.B) { benchApply(b, 10000, 32, 20*time.Millisecond) }
 func BenchmarkApply10kNoLatencyP32(b *testing.B)   { benchApply(b, 10000, 32, 0) }
+
+// BenchmarkApply10kNoLatencyP32Writers64: the state opened for StateWriters(32) writers, as
+// many as apply's journal and record stages can have waiting at once.
+func BenchmarkApply10kNoLatencyP32Writers64(b *testing.B) {
+	benchApplyWriters(b, 10000, 32, apply.StateWriters(32), 0)
+}

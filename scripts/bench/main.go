@@ -22,6 +22,7 @@ import (
 type sample struct {
 	wall, cpu time.Duration
 	rssMB     float64
+	stderr    string
 }
 
 type scenario struct {
@@ -38,6 +39,8 @@ type scenario struct {
 	bound time.Duration
 	// needs names the inputs (manifests, states) the scenario reads; each is made once.
 	needs []string
+	// target is issue 17's aim for the scenario (-scale), if any.
+	target target
 }
 
 func main() {
@@ -48,14 +51,60 @@ func main() {
 	latency := flag.Duration("latency", 20*time.Millisecond, "emulator latency of the latency-bound apply scenario")
 	parallelism := flag.Int("parallelism", 32, "apply -parallelism")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	scale := flag.String("scale", "", "run issue 17's table instead: `1m` (1,000,000 and 100,000 invoices) or a number; -apply-n then defaults to 200000")
+	profile := flag.String("profile", "", "write a CPU profile of every binary run into `DIR` (INVOICEFORM_CPUPROFILE)")
+	snapOf := flag.String("snapshot-of", "", "(internal) open the state `FILE` read-only, snapshot it and exit")
+	summaries := flag.Bool("summaries", false, "(internal) with -snapshot-of: read summaries, not whole records")
+	writeState := flag.String("write-state", "", "(internal) write the full state of the manifest in `DIR` to -state-file and exit")
+	stateFile := flag.String("state-file", "", "(internal) with -write-state")
+	binFlag := flag.String("bin", "", "measure this invoiceform binary instead of building one (a baseline built from another commit)")
 	flag.Parse()
-	if err := run(*runs, *only, *sizes, *applyN, *latency, *parallelism, *keep); err != nil {
+	if *writeState != "" {
+		if err := writeFullState(*writeState, *stateFile); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	prebuilt = *binFlag
+	if *snapOf != "" {
+		if err := snapshotOf(*snapOf, *summaries); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	scaleN := 0
+	if *scale != "" {
+		switch *scale {
+		case "1m", "1M":
+			scaleN = 1000000
+		default:
+			if _, err := fmt.Sscan(*scale, &scaleN); err != nil || scaleN < 10 {
+				fmt.Fprintln(os.Stderr, "bench: -scale: want 1m or a number of at least 10")
+				os.Exit(2)
+			}
+		}
+		applySet := false
+		flag.Visit(func(f *flag.Flag) { applySet = applySet || f.Name == "apply-n" })
+		if !applySet {
+			*applyN = 200000
+		}
+	}
+	profileDir = *profile
+	if err := run(*runs, *only, *sizes, *applyN, *latency, *parallelism, *keep, scaleN); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, only, sizeList string, applyN int, latency time.Duration, parallelism int, keep bool) error {
+// profileDir, when set, receives a CPU profile of every run of the binary.
+var profileDir string
+
+// prebuilt is -bin: the binary to measure, instead of one built from this tree.
+var prebuilt string
+
+func run(runs int, only, sizeList string, applyN int, latency time.Duration, parallelism int, keep bool, scaleN int) error {
 	var sizes []int
 	for _, s := range strings.Split(sizeList, ",") {
 		var n int
@@ -77,15 +126,28 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 		defer os.RemoveAll(work)
 	}
 	bin := filepath.Join(work, "invoiceform")
-	fmt.Fprintln(os.Stderr, "building the binary")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/invoiceform")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %w (run from the repository root)", err)
+	if prebuilt != "" {
+		bin = prebuilt
+	} else {
+		fmt.Fprintln(os.Stderr, "building the binary")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/invoiceform")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build: %w (run from the repository root)", err)
+		}
 	}
 	b := &bench{bin: bin, inputs: map[string]func() error{}, endpoints: map[string]string{}}
+	defer func() {
+		for _, stop := range b.stops {
+			stop()
+		}
+	}()
 
 	var scs []scenario
+	if scaleN > 0 {
+		sizes = nil
+		scs = b.scaleScenarios(work, scaleN, applyN, parallelism)
+	}
 	for _, n := range sizes {
 		csvDir := filepath.Join(work, fmt.Sprintf("csv-%d", n))
 		files := 10
@@ -115,7 +177,11 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 	applyDir := filepath.Join(work, fmt.Sprintf("apply-%d", applyN))
 	b.inputs[applyDir] = func() error { return manifestgen.CSV(applyDir, applyN) }
 	applyState := filepath.Join(work, "apply.state")
-	for _, lat := range []time.Duration{latency, 0} {
+	lats := []time.Duration{latency, 0}
+	if scaleN > 0 {
+		lats = nil
+	}
+	for _, lat := range lats {
 		name := fmt.Sprintf("apply-csv %s, -parallelism=%d, emulator latency %s", count(applyN), parallelism, lat)
 		bound := time.Duration(applyN) * lat / time.Duration(parallelism)
 		scs = append(scs, scenario{
@@ -146,8 +212,9 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 	}
 
 	fmt.Printf("%d runs each; %s, %d CPUs, %s\n\n", runs, runtime.Version(), runtime.NumCPU(), cpuModel())
-	fmt.Println("| scenario | wall | CPU (user+sys) | peak RSS | throughput |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| scenario | wall | CPU (user+sys) | peak RSS | throughput | target | ratio to target |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	walls, rsss := map[string]spread{}, map[string]spread{}
 	for _, sc := range scs {
 		fmt.Fprintln(os.Stderr, "running:", sc.name)
 		var ss []sample
@@ -157,6 +224,7 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 					return err
 				}
 			}
+			profileAs = fmt.Sprintf("%s-%d", sc.name, i+1)
 			s, err := sc.run()
 			if err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
@@ -173,9 +241,41 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 				tput += fmt.Sprintf("; %.2f× the bound of %.2f s", wall.mid/sc.bound.Seconds(), sc.bound.Seconds())
 			}
 		}
-		fmt.Printf("| %s | %s s | %s s | %s MB | %s |\n", sc.name, wall.format(2), cpu.format(2), rss.format(0), tput)
+		walls[sc.name], rsss[sc.name] = wall, rss
+		fmt.Printf("| %s | %s s | %s s | %s MB | %s | %s | %s |\n", sc.name, wall.format(2), cpu.format(2), rss.format(0), tput, sc.target, ratio(sc, wall, rss))
+	}
+	if scaleN > 0 {
+		// Cost growth from n/10 to n: the CSV plans, empty and all recorded.
+		for _, what := range []string{"empty state", "all recorded"} {
+			big := fmt.Sprintf("plan-csv %s, %s", count(scaleN), what)
+			small := fmt.Sprintf("plan-csv %s, %s", count(scaleN/10), what)
+			wb, okB := walls[big]
+			ws, okS := walls[small]
+			if !okB || !okS {
+				continue
+			}
+			tr, mr := wb.mid/ws.mid, rsss[big].mid/rsss[small].mid
+			fmt.Printf("| cost growth %s → %s, plan-csv %s | %.1f× | | %.1f× | | ≤ 11× | %.2f / %.2f |\n", count(scaleN/10), count(scaleN), what, tr, mr, tr/11, mr/11)
+		}
 	}
 	return nil
+}
+
+// ratio is the measured median over the target (above 1 misses it); for apply, the target
+// rate over the measured one.
+func ratio(sc scenario, wall, rss spread) string {
+	t := sc.target
+	var parts []string
+	if t.wall > 0 {
+		parts = append(parts, fmt.Sprintf("%.2f", wall.mid/t.wall.Seconds()))
+	}
+	if t.rssMB > 0 {
+		parts = append(parts, fmt.Sprintf("%.2f", rss.mid/t.rssMB))
+	}
+	if t.rate > 0 {
+		parts = append(parts, fmt.Sprintf("%.2f", t.rate/(float64(sc.n)/wall.mid)))
+	}
+	return strings.Join(parts, " / ")
 }
 
 type bench struct {
@@ -185,6 +285,8 @@ type bench struct {
 	// endpoints holds the endpoint each state was applied against; a state is bound to it,
 	// so plans against a full state name it too (its emulator has stopped: plan needs none).
 	endpoints map[string]string
+	// stops stops the emulators started for the whole run.
+	stops []func()
 }
 
 // cmd runs the binary in dir with args and, unless state is "", -state=state; the output is
@@ -197,9 +299,9 @@ func (b *bench) cmd(dir, state string, args ...string) func() (sample, error) {
 	return func() (sample, error) {
 		c := exec.Command(b.bin, argv...)
 		if ep, ok := b.endpoints[state]; ok {
-			c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+ep)
+			c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+ep, "INVOICEFORM_API_KEY=emulator-key")
 		}
-		return measure(c)
+		return measure(c, false)
 	}
 }
 
@@ -215,7 +317,7 @@ func (b *bench) apply(dir, state string, lat time.Duration, parallelism int) fun
 		b.endpoints[state] = endpoint
 		c := exec.Command(b.bin, "-chdir="+dir, "apply", "-auto-approve", "-no-color", "-state="+state, fmt.Sprintf("-parallelism=%d", parallelism))
 		c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+endpoint, "INVOICEFORM_API_KEY=emulator-key", "INVOICEFORM_API_SECRET=emulator-secret")
-		return measure(c)
+		return measure(c, false)
 	}
 }
 
@@ -247,12 +349,37 @@ func (b *bench) emulator(lat time.Duration) (endpoint string, stop func(), err e
 	return "", nil, errors.New("the emulator did not print its endpoint")
 }
 
-func measure(c *exec.Cmd) (sample, error) {
+// profileAs names the profile of the next measured run (-profile).
+var profileAs string
+
+// measure runs c and reads its resource usage; refused says the run is expected to fail
+// (exit code 1), as a check that refuses on purpose does.
+func measure(c *exec.Cmd, refused bool) (sample, error) {
 	var stderr strings.Builder
 	c.Stdout, c.Stderr = io.Discard, &stderr
+	if profileDir != "" {
+		if c.Env == nil {
+			c.Env = os.Environ()
+		}
+		name := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+				return r
+			}
+			return '_'
+		}, profileAs)
+		c.Env = append(c.Env, "INVOICEFORM_CPUPROFILE="+filepath.Join(profileDir, name+".prof"))
+	}
 	start := time.Now()
 	err := c.Run()
 	wall := time.Since(start)
+	var exit *exec.ExitError
+	if refused {
+		if errors.As(err, &exit) && exit.ExitCode() == 1 {
+			err = nil
+		} else if err == nil {
+			err = errors.New("expected a refusal (exit code 1), the command succeeded")
+		}
+	}
 	if err != nil {
 		return sample{}, fmt.Errorf("%s: %w\n%s", strings.Join(c.Args, " "), err, tail(stderr.String()))
 	}
@@ -261,7 +388,7 @@ func measure(c *exec.Cmd) (sample, error) {
 		return sample{}, errors.New("no resource usage for the process (Linux only)")
 	}
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return sample{wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024}, nil // Maxrss is in KB
+	return sample{wall: wall, cpu: cpu, rssMB: float64(ru.Maxrss) / 1024, stderr: stderr.String()}, nil // Maxrss is in KB
 }
 
 func tail(s string) string {

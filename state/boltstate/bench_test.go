@@ -3,6 +3,7 @@ package boltstate_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -92,5 +93,35 @@ func benchSnapshot(b *testing.B, benchRecords int) {
 		if err != nil || len(snap.Records) != benchRecords {
 			b.Fatal(err, len(snap.Records))
 		}
+	}
+}
+
+// BenchmarkSnapshotFile snapshots the state file named by $BOLTSTATE_BENCH_FILE (such as the
+// 1,000,000-record state scripts/bench -scale=1m -keep writes), whole and as summaries; it is
+// skipped without one. For profiles: -benchtime=1x -cpuprofile / -memprofile.
+func BenchmarkSnapshotFile(b *testing.B) {
+	path := os.Getenv("BOLTSTATE_BENCH_FILE")
+	if path == "" {
+		b.Skip("set BOLTSTATE_BENCH_FILE to a state file")
+	}
+	for _, summaries := range []bool{false, true} {
+		b.Run(fmt.Sprintf("summaries=%t", summaries), func(b *testing.B) {
+			s, err := boltstate.Open(path, boltstate.Options{ReadOnly: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			opts := state.SnapshotOptions{}
+			if summaries {
+				opts.Full = func(state.Summary) bool { return false }
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				snap, err := s.SnapshotWith(context.Background(), opts)
+				if err != nil || len(snap.Records) == 0 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -252,6 +252,101 @@ func decodeInto(v []byte, r *state.Record, ints *[2]int64, a *arena) error {
 	return nil
 }
 
+// decodeSummary decodes the summary of v into r and asks full about it. When full says no,
+// r holds what state.Record.Summarized keeps, its strings copied into a; when it says yes (or
+// the value is of a format without a checksum, 0 or 1), r is left for decodeInto. The value's
+// checksum is checked either way, and nothing of v is kept: it is bbolt's memory map.
+func decodeSummary(v []byte, r *state.Record, a *arena, full func(state.Summary) bool) (bool, error) {
+	if len(v) == 0 {
+		return false, errShort
+	}
+	if v[0] != codecV2 && v[0] != codecV3 {
+		return true, nil
+	}
+	if len(v) < 1+crc32.Size {
+		return false, errShort
+	}
+	n := len(v) - crc32.Size
+	if crc32.Checksum(v[:n], crcTable) != binary.BigEndian.Uint32(v[n:]) {
+		return false, errChecksum
+	}
+	d := decoder{s: unsafe.String(unsafe.SliceData(v[1:n]), n-1)}
+	id, phase, hash := d.str(), d.str(), d.str()
+	d.str() // body
+	d.str() // url
+	d.str() // address
+	status, currency, amount := d.str(), d.str(), d.str()
+	d.str() // sender currency
+	d.str() // sender amount
+	d.str() // last error
+	var ints [2]int64
+	r.ID = d.varint()
+	d.optInt(&ints[0])
+	d.optInt(&ints[1])
+	r.DetailsKnown = d.flag()
+	r.CreatedAt, r.UpdatedAt, r.IssuedAt = d.time(), d.time(), d.time()
+	if v[0] == codecV3 {
+		r.PaidAt = d.time()
+	}
+	if d.err != nil {
+		return false, d.err
+	}
+	// The rest (the history) is left unread: the checksum covered it, and a record read whole
+	// is decoded again from the start.
+	sum := state.Summary{ForeignID: a.str(id), Phase: internPhase(phase, a), BodyHash: a.str(hash), Status: internStatus(status, a)}
+	if !sum.Phase.Valid() || sum.ForeignID == "" || full(sum) {
+		// A damaged record is read whole, which says what is wrong with it.
+		return true, nil
+	}
+	r.ForeignID, r.Phase, r.BodyHash, r.Status = sum.ForeignID, sum.Phase, sum.BodyHash, sum.Status
+	r.Currency, r.Amount = internStatus(currency, a), a.str(amount)
+	return false, nil
+}
+
+// str copies s into the arena.
+func (a *arena) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	b := a.copy(unsafe.Slice(unsafe.StringData(s), len(s)))
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func internPhase(p string, a *arena) state.Phase {
+	switch state.Phase(p) {
+	case state.Issued:
+		return state.Issued
+	case state.Pending:
+		return state.Pending
+	case state.Cancelled:
+		return state.Cancelled
+	}
+	return state.Phase(a.str(p))
+}
+
+// internStatus returns the common statuses and currencies without a copy.
+func internStatus(s string, a *arena) string {
+	switch s {
+	case "created":
+		return "created"
+	case "pending":
+		return "pending"
+	case "processing":
+		return "processing"
+	case "confirmed":
+		return "confirmed"
+	case "cancelled":
+		return "cancelled"
+	case "EUR":
+		return "EUR"
+	case "USD":
+		return "USD"
+	case "BTC":
+		return "BTC"
+	}
+	return a.str(s)
+}
+
 type decoder struct {
 	s   string
 	err error

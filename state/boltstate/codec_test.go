@@ -210,3 +210,118 @@ func TestMigrateV2(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryChecksumCoversEveryByte: the summary decoder, which skips the body and the
+// history, still refuses a record with any single byte changed; and the summary it keeps of
+// an intact record is Record.Summarized, strings copied out of the value.
+func TestSummaryChecksumCoversEveryByte(t *testing.T) {
+	r := statetest.HistoryRecord("full")
+	v := encodeRecord(nil, r)
+	no := func(state.Summary) bool { return false }
+	for i := range v {
+		for _, x := range []byte{0x01, 0x10, 0x80, 0xff} {
+			c := append([]byte(nil), v...)
+			c[i] ^= x
+			var got state.Record
+			full, err := decodeSummary(c, &got, &arena{}, no)
+			if err == nil && !full {
+				t.Fatalf("byte %d ^ %#x: summary decoded without error: %+v", i, x, got)
+			}
+		}
+	}
+	var got state.Record
+	full, err := decodeSummary(v, &got, &arena{}, no)
+	if err != nil || full {
+		t.Fatalf("decodeSummary: full=%t, %v", full, err)
+	}
+	clear(v) // nothing may point into the value
+	if diff := cmp.Diff(r.Summarized(), &got); diff != "" {
+		t.Errorf("summary differs from Summarized (-want +got):\n%s", diff)
+	}
+	var asked state.Summary
+	if full, err := decodeSummary(encodeRecord(nil, r), &state.Record{}, &arena{}, func(s state.Summary) bool { asked = s; return true }); err != nil || !full {
+		t.Fatalf("decodeSummary asked for the whole record: full=%t, %v", full, err)
+	}
+	if asked != r.Summarize() {
+		t.Errorf("Full saw %+v, want %+v", asked, r.Summarize())
+	}
+}
+
+// TestCheckRead: a snapshot hashes the body of a pending record (it will be resent) and of a
+// record without a checksum; a checksummed issued record is covered by its checksum.
+func TestCheckRead(t *testing.T) {
+	bad := statetest.PendingRecord("p")
+	bad.Body = []byte(`{"foreign_id":"other"}`)
+	if err := checkRead(bad, codecV3); err == nil {
+		t.Error("a pending record whose body does not match its hash was read")
+	}
+	if err := checkRead(bad, codecV1); err == nil {
+		t.Error("a format-1 record whose body does not match its hash was read")
+	}
+	issued := statetest.FullRecord("i")
+	if err := checkRead(issued, codecV3); err != nil {
+		t.Error(err)
+	}
+	issued.Phase = "lost"
+	if err := checkRead(issued, codecV3); err == nil {
+		t.Error("a record of unknown phase was read")
+	}
+	// The value of a pending record with a wrong hash fails the snapshot's check even though
+	// its checksum is right (encodeRecord does not validate).
+	v := encodeRecord(nil, bad)
+	var got state.Record
+	if err := decodeInto(v, &got, new([2]int64), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkRead(&got, v[0]); err == nil {
+		t.Error("decoded pending record with a wrong hash passed")
+	}
+}
+
+// TestSnapshotDropsBehind: a read-only snapshot that lets go of the pages it read every few
+// records (dropBehind), its records in many slabs, still gives every record exactly, whole
+// and as summaries.
+func TestSnapshotDropsBehind(t *testing.T) {
+	defer func(n, m int) { dropEvery, snapshotChunk = n, m }(dropEvery, snapshotChunk)
+	dropEvery, snapshotChunk = 7, 100
+	path := filepath.Join(t.TempDir(), "invoiceform.state")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []*state.Record
+	for i := range 3000 {
+		want = append(want, statetest.FullRecord(strings.Repeat("x", i%50)+"-"+time.Duration(i).String()))
+	}
+	if err := s.Put(context.Background(), want...); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for _, summaries := range []bool{false, true} {
+		var opts state.SnapshotOptions
+		if summaries {
+			opts.Full = func(s state.Summary) bool { return len(s.ForeignID)%2 == 0 }
+		}
+		snap, err := ro.SnapshotWith(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Records) != len(want) {
+			t.Fatalf("%d records, want %d", len(snap.Records), len(want))
+		}
+		for _, w := range want {
+			exp := w
+			if summaries && len(w.ForeignID)%2 != 0 {
+				exp = w.Summarized()
+			}
+			if diff := cmp.Diff(exp, snap.Records[w.ForeignID]); diff != "" {
+				t.Fatalf("summaries=%t: %s (-want +got):\n%s", summaries, w.ForeignID, diff)
+			}
+		}
+	}
+}

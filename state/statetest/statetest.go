@@ -46,6 +46,7 @@ func Run(t *testing.T, h Harness) {
 		{"Closed", testClosed},
 		{"Callbacks", testCallbacks},
 		{"ImportCallbacks", testImportCallbacks},
+		{"SnapshotWith", testSnapshotWith},
 	}
 	if h.Reopen != nil {
 		tests = append(tests, struct {
