@@ -428,7 +428,7 @@ func openTarget(ctx context.Context, e *env, a applyArgs, ep, key, secret string
 			return nil, err
 		}
 	}
-	s, err := a.state.open(ctx, e, false, a.parallelism)
+	s, err := a.state.open(ctx, e, false, apply.StateWriters(a.parallelism))
 	if err != nil {
 		return nil, err
 	}
