@@ -109,7 +109,7 @@ func FuzzWriter(f *testing.F) {
 		if out.String() != want {
 			t.Fatalf("pieces %d,%d: %q, String gives %q", a, b, out.String(), want)
 		}
-		if !strings.ContainsAny(secret, redact.Mask) && strings.Contains(want, secret) {
+		if secret != "" && !strings.ContainsAny(secret, redact.Mask) && strings.Contains(want, secret) {
 			t.Fatalf("%q left in %q", secret, want)
 		}
 	})
