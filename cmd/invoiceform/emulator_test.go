@@ -17,8 +17,14 @@ import (
 // startCommand runs this test binary as invoiceform with args, in its own process.
 func startCommand(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader, *strings.Builder) {
 	t.Helper()
+	return startCommandEnv(t, nil, args...)
+}
+
+// startCommandEnv is startCommand with more environment variables.
+func startCommandEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, *bufio.Reader, *strings.Builder) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -116,24 +122,7 @@ func TestEmulatorCommandInterruptRightAfterBanner(t *testing.T) {
 // interface is warned about. The secret works for signing and is printed nowhere.
 func TestEmulatorCommandSecretFromEnvironment(t *testing.T) {
 	const secret = "EnvSecret-canary-5e2f"
-	cmd := exec.Command(os.Args[0], "emulator", "-listen=0.0.0.0:0", "-key=env-key")
-	cmd.Env = append(os.Environ(), "INVOICEFORM_TEST_RUN_MAIN=1", "INVOICEFORM_EMULATOR_SECRET="+secret)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	out := bufio.NewReader(stdout)
+	cmd, out, stderr := startCommandEnv(t, []string{"INVOICEFORM_EMULATOR_SECRET=" + secret}, "emulator", "-listen=0.0.0.0:0", "-key=env-key")
 	var banner, endpoint string
 	for !strings.Contains(banner, "controls") {
 		line, err := out.ReadString('\n')

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/invoiceform/invoiceform/api"
 	"github.com/invoiceform/invoiceform/emulator"
@@ -42,25 +39,7 @@ func TestTwoServeProcessesPostgres(t *testing.T) {
 	var addrs []string
 	for range 2 {
 		addr := freePort(t)
-		cmd := exec.Command(os.Args[0], "-chdir="+dir, "serve", "-listen", addr)
-		cmd.Env = append(testEnviron(), "INVOICEFORM_TEST_RUN_MAIN=1", envPGConnStr+"="+connStr,
-			"INVOICEFORM_API_KEY="+emulator.DefaultKey, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret)
-		var errs strings.Builder
-		cmd.Stderr = &errs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		up := false
-		for deadline := time.Now().Add(10 * time.Second); !up && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-				resp.Body.Close()
-				up = true
-			}
-		}
-		if !up {
-			t.Fatalf("serve did not come up: %s", errs.String())
-		}
+		serveProcess(t, dir, addr, envPGConnStr+"="+connStr)
 		addrs = append(addrs, addr)
 	}
 

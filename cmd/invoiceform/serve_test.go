@@ -28,11 +28,11 @@ func freePort(t *testing.T) string {
 }
 
 // serveProcess starts `invoiceform serve` as a real process and waits until it answers.
-func serveProcess(t *testing.T, dir, addr string) *exec.Cmd {
+func serveProcess(t *testing.T, dir, addr string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-chdir="+dir, "serve", "-listen", addr)
-	cmd.Env = append(testEnviron(), "INVOICEFORM_TEST_RUN_MAIN=1",
-		"INVOICEFORM_API_KEY="+emulator.DefaultKey, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret)
+	cmd.Env = append(append(testEnviron(), "INVOICEFORM_TEST_RUN_MAIN=1",
+		"INVOICEFORM_API_KEY="+emulator.DefaultKey, "INVOICEFORM_API_SECRET="+emulator.DefaultSecret), env...)
 	var errs strings.Builder
 	cmd.Stderr = &errs
 	if err := cmd.Start(); err != nil {

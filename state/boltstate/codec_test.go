@@ -59,41 +59,8 @@ func TestReadsCodecV1(t *testing.T) {
 // TestMigrateV1: a format 1 file (records without a checksum) is readable read-only as it is,
 // and a writable open rewrites every record with its checksum, after a backup.
 func TestMigrateV1(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "invoiceform.state")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]*state.Record{"a": statetest.FullRecord("a"), "p": statetest.PendingRecord("p")}
+	path, want := oldFile(t, codecV1, 1, nil)
 	ctx := context.Background()
-	for _, r := range want {
-		if err := s.Put(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// Turn it into a format 1 file by hand.
-	db, err := bolt.Open(path, FileMode, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		for id, r := range want {
-			if err := b.Put([]byte(id), encodeOld(codecV1, r)); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(keyFormat, u64(1))
-	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	for _, ro := range []bool{true, false} {
 		s, err := Open(path, Options{ReadOnly: ro})
@@ -146,43 +113,8 @@ func encodeOld(version byte, r *state.Record) []byte {
 // TestMigrateV2: a format 2 file is read as it is read-only, and a writable open rewrites
 // its records in codecV3 and adds the bucket of unknown callbacks.
 func TestMigrateV2(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "invoiceform.state")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]*state.Record{"a": statetest.FullRecord("a"), "p": statetest.PendingRecord("p")}
+	path, want := oldFile(t, codecV2, 2, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketUnknown) })
 	ctx := context.Background()
-	for _, r := range want {
-		if err := s.Put(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := bolt.Open(path, FileMode, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		for id, r := range want {
-			if err := b.Put([]byte(id), encodeOld(codecV2, r)); err != nil {
-				return err
-			}
-		}
-		if err := tx.DeleteBucket(bucketUnknown); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put(keyFormat, u64(2))
-	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, ro := range []bool{true, false} {
 		s, err := Open(path, Options{ReadOnly: ro})
 		if err != nil {
@@ -324,4 +256,50 @@ func TestSnapshotDropsBehind(t *testing.T) {
 			}
 		}
 	}
+}
+
+// oldFile makes a state of two records and turns it into a file of an older format by hand:
+// records in the codec version, the meta's format, and what else older files lacked (more).
+func oldFile(t *testing.T, version byte, format uint64, more func(tx *bolt.Tx) error) (string, map[string]*state.Record) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "invoiceform.state")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*state.Record{"a": statetest.FullRecord("a"), "p": statetest.PendingRecord("p")}
+	ctx := context.Background()
+	for _, r := range want {
+		if err := s.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, FileMode, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		for id, r := range want {
+			if err := b.Put([]byte(id), encodeOld(version, r)); err != nil {
+				return err
+			}
+		}
+		if more != nil {
+			if err := more(tx); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyFormat, u64(format))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, want
 }
