@@ -12,7 +12,7 @@ import (
 func TestErrorsAtOnce(t *testing.T) {
 	for dir, want := range map[string][]string{
 		"testdata/invalid/many_errors_one_block": {
-			"Unsupported argument", "Unknown currency", "Incorrect attribute value type",
+			"Unsupported argument", "Unknown currency", "Too many decimal places", "Incorrect attribute value type",
 			"Invalid url_success", "Invalid date_of_birth", "Incorrect attribute value type",
 		},
 		"testdata/invalid/missing_many_attributes": {"Missing required attributes", "Missing sender_data attributes"},

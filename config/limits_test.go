@@ -12,8 +12,9 @@ import (
 )
 
 // loadLocals loads a configuration of one locals block (and extra files) and returns the
-// diagnostics' text and how long it took.
-func loadLocals(t *testing.T, locals string, files map[string]string) (string, bool, time.Duration) {
+// diagnostics' text. The limits are counts, not times: that a bomb ends is shown by the test
+// ending (no timed assertion; `make` of the numbers is in docs/language.md).
+func loadLocals(t *testing.T, locals string, files map[string]string) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
 	files["main.hcl"] = "locals {\n" + locals + "\n}\n"
@@ -22,9 +23,8 @@ func loadLocals(t *testing.T, locals string, files map[string]string) (string, b
 			t.Fatal(err)
 		}
 	}
-	start := time.Now()
 	_, diags := config.Load(dir, config.LoadOptions{Today: today})
-	return diags.Error(), diags.HasErrors(), time.Since(start)
+	return diags.Error(), diags.HasErrors()
 }
 
 // TestEvaluationLimits: what would fill memory or run for hours ends within seconds with a
@@ -67,21 +67,18 @@ func TestEvaluationLimits(t *testing.T) {
 			if c.files == nil {
 				c.files = map[string]string{}
 			}
-			text, failed, took := loadLocals(t, c.locals, c.files)
+			text, failed := loadLocals(t, c.locals, c.files)
 			if !failed || !strings.Contains(text, c.want) {
 				t.Errorf("got %.2000s, want an error with %q", text, c.want)
 			}
 			if !strings.Contains(text, "main.hcl:") && !strings.Contains(text, "v.hcl:") {
 				t.Errorf("no place: %.500s", text)
 			}
-			if took > 10*time.Second && !raceEnabled { // the race detector makes it ten times slower
-				t.Errorf("took %v", took)
-			}
 		})
 	}
 
 	// The same functions as configurations use them.
-	text, failed, _ := loadLocals(t, `
+	text, failed := loadLocals(t, `
   a = setproduct(["a", "b"], range(3))
   b = join(",", [for i in range(1000) : format("%05d", i)])
   c = split(",", local.b)
@@ -153,14 +150,16 @@ func TestHugeNumbers(t *testing.T) {
 			if c.line > 0 && (diags[0].Subject == nil || diags[0].Subject.Start.Line != c.line) {
 				t.Errorf("first diagnostic %s, want it on line %d", diags[0].Error(), c.line)
 			}
-			if took > time.Second && !raceEnabled {
+			// A hang guard, not a speed test: without the limit, writing such a number
+			// as text takes minutes.
+			if took > 30*time.Second {
 				t.Errorf("took %v", took)
 			}
 		})
 	}
 
 	// Numbers as configurations use them still work, up to 1,000 digits.
-	text, failed, _ := loadLocals(t, `
+	text, failed := loadLocals(t, `
   a = "${1e999}"
   b = tostring(2 * 1e500)
   c = format("%.2f", 10.005 * 3)

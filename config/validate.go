@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config/rules"
 	"github.com/invoiceform/invoiceform/invoice"
@@ -237,12 +238,41 @@ func (e *evaluator) checkAmount(r *invoice.Request) {
 	}
 	c, from, ok := e.lookupCurrency(r.Currency)
 	if !ok {
-		return // reported at currency
+		// The currency is reported at currency. When it has a likely meaning ("eur" for
+		// EUR), the amount is checked against that too, so that one run reports both.
+		e.checkAmountSuggested(r, rng)
+		return
 	}
 	if p := r.Amount.Places(); p > int(c.Precision) {
-		e.errorf("amount", rng, "Too many decimal places", "%s %s has %d decimal places; %s allows %d%s. Round the amount yourself: invoiceform never rounds money. (A computed number can carry binary noise; compute in strings or round with format(\"%%.%df\", ...).)",
-			r.Amount, r.Currency, p, r.Currency, c.Precision, from, c.Precision)
+		e.errorf("amount", rng, "Too many decimal places", "%s %s has %s; %s allows %d%s. Round the amount yourself: invoiceform never rounds money. (A computed number can carry binary noise; compute in strings or round with format(\"%%.%df\", ...).)",
+			r.Amount, r.Currency, decimalPlaces(p), r.Currency, c.Precision, from, c.Precision)
 	}
+}
+
+// checkAmountSuggested checks the places of an amount whose currency code is unknown only in
+// its letter case ("eur"), against the currency it then plainly means, so that one run
+// reports both. A code that is only close to one ("QQQ") means nothing for sure.
+func (e *evaluator) checkAmountSuggested(r *invoice.Request, rng hcl.Range) {
+	upper := strings.ToUpper(r.Currency)
+	if upper == r.Currency {
+		return
+	}
+	c, from, ok := e.lookupCurrency(upper)
+	if !ok {
+		return
+	}
+	if p := r.Amount.Places(); p > int(c.Precision) {
+		e.errorf("amount", rng, "Too many decimal places", "%s has %s; %s, which currency %q means, allows %d%s. Round the amount yourself: invoiceform never rounds money.",
+			r.Amount, decimalPlaces(p), upper, r.Currency, c.Precision, from)
+	}
+}
+
+// decimalPlaces is "1 decimal place" or "N decimal places".
+func decimalPlaces(n int) string {
+	if n == 1 {
+		return "1 decimal place"
+	}
+	return fmt.Sprintf("%d decimal places", n)
 }
 
 // noPersonalData enforces the API's rule that merchant ids carry no personal data: nothing

@@ -1,7 +1,7 @@
 invoice "order-1" {
   titel = "Order 1"  # ERROR: Unsupported argument
   currency = "eur"  # ERROR: Unknown currency
-  amount = 10.005
+  amount = 10.005  # ERROR: Too many decimal places
   timer = "yes"  # ERROR: Incorrect attribute value type
   end_user_reference = "cust-1"
   url_success = "http://shop.example.com/ok"  # ERROR: Invalid url_success
