@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,6 +84,20 @@ func TestServeEndToEnd(t *testing.T) {
 	addr := freePort(t)
 	dir, srv, base := applyWorld(t, 4, emulator.Options{CallbackURL: "http://" + addr + "/callbacks", CallbackScale: 0.0005})
 	serveTestBase = base
+	// k-0003 has the 15-minute timer (0.45 s at this scale) and is never paid: the emulator
+	// expires it on its own.
+	main := filepath.Join(dir, "main.hcl")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timed := strings.Replace(string(src), "timer              = false", `timer              = each.key == "k-0003"`, 1)
+	if timed == string(src) {
+		t.Fatal("applyWorld's configuration has no timer line to change")
+	}
+	if err := os.WriteFile(main, []byte(timed), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	serveCmd := serveProcess(t, dir, addr)
 	if code, out, errs := runProc(t, applyProcess(dir, base, "-auto-approve"), time.Minute); code != 0 {
 		t.Fatalf("apply: %d\n%s\n%s", code, out, errs)
@@ -106,15 +121,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if err := srv.SetStatus(k, "k-0002", "processing", "BTC"); err != nil {
 		t.Fatal(err)
 	}
-	// The timer expiry of k-0003 (a timer=false invoice) is driven as failed.
-	if err := srv.SetStatus(k, "k-0003", "failed", ""); err != nil {
-		t.Fatal(err)
-	}
 	time.Sleep(100 * time.Millisecond)
 	serveCmd = serveProcess(t, dir, addr)
 	out := waitList(t, dir, "processing")
 	if strings.Count(out, "failed") < 2 {
 		t.Fatalf("state list after restart:\n%s", out)
+	}
+	// k-0003 failed by its timer, with the API's reason in its history.
+	if b, err := commandProcess(dir, "state", "show", "k-0003").CombinedOutput(); err != nil || !strings.Contains(string(b), "failed") || !strings.Contains(string(b), "Timer expired. User not paid.") {
+		t.Fatalf("state show k-0003: %v\n%s", err, b)
 	}
 	start := time.Now()
 	_ = serveCmd.Process.Signal(syscall.SIGTERM)
