@@ -532,3 +532,34 @@ func FuzzParseLiteral(f *testing.F) {
 		checkLiteral(t, src)
 	})
 }
+
+// BenchmarkParseLiteral parses one generated file of 1,000 blocks (370 KB) on the fast path
+// and with HCL.
+func BenchmarkParseLiteral(b *testing.B) {
+	dir := b.TempDir()
+	if err := manifestgen.Literal(dir, 1000, 1); err != nil {
+		b.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "invoices_000.hcl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(src)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := config.ParseLiteral(src, "t.hcl"); !ok {
+				b.Fatal("declined")
+			}
+		}
+	})
+	b.Run("hcl", func(b *testing.B) {
+		b.SetBytes(int64(len(src)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, diags := hclsyntax.ParseConfig(src, "t.hcl", hcl.InitialPos); diags.HasErrors() {
+				b.Fatal(diags)
+			}
+		}
+	})
+}
