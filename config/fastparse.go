@@ -24,8 +24,8 @@ func parseConfig(src []byte, name string) (*hcl.File, hcl.Diagnostics) {
 
 // parseLiteral parses a file made only of blocks (block type, quoted labels, a multi-line
 // body) whose bodies hold attributes set to literals — quoted strings without template
-// sequences, numbers, true, false, null — and blocks of the same without labels, with
-// comments and blank lines anywhere HCL allows them. It gives exactly the tree
+// sequences, numbers, true, false, null — and blocks of the same one level in (an
+// invoice's sender_data), with comments and blank lines anywhere HCL allows them. It gives exactly the tree
 // hclsyntax.ParseConfig gives for such a file: the same nodes, values and ranges (byte
 // offsets, lines and columns), so everything after parsing, diagnostics included, is
 // unchanged. Anything else — any other expression, a heredoc, a template sequence, an
