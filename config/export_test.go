@@ -43,3 +43,10 @@ var ScanDepth = scanDepth
 
 // ExplainDuplicates is what evalExpr makes of HCL's "Duplicate object key" errors.
 var ExplainDuplicates = explainDuplicates
+
+// ParseLiteral is the fast parse of files of literal blocks; ok is false when it leaves the
+// file to HCL.
+var ParseLiteral = parseLiteral
+
+// SimpleRune reports whether the fast parse takes r as one column.
+var SimpleRune = simpleRune

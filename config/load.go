@@ -209,7 +209,7 @@ func (l *loader) parseUnit(u *unit) {
 	if u.src == nil {
 		return
 	}
-	f, diags := hclsyntax.ParseConfig(u.src, u.name, hcl.InitialPos)
+	f, diags := parseConfig(u.src, u.name) // fastparse.go
 	u.diags = append(u.diags, diags...)
 	if f == nil {
 		return
