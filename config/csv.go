@@ -87,3 +87,84 @@ func csvDecodeFunc(files *fileReader) function.Function {
 const bom = "\ufeff"
 
 func stripBOM(s string) string { return strings.TrimPrefix(s, bom) }
+
+// csvTable is what csvdecode makes of a CSV text, kept column by column instead of as a list
+// of cty objects: the instances of a for_each over `{ for r in csvdecode(...) : r.id => r }`
+// read their cells from here, and a row's object is made only where an expression needs the
+// whole row (see tableLocal). With a million rows, the objects (a map and an object type
+// per row) and the for expression's million-attribute object were most of the loader's time
+// and memory.
+type csvTable struct {
+	names []string       // the header row, normalized as cty normalizes attribute names
+	index map[string]int // the column of each name
+	cols  int
+	// cells holds the rows one after another, cols cells each, normalized as cty.StringVal
+	// normalizes them.
+	cells []string
+	ety   cty.Type // a row's type: an object with a string attribute per column
+}
+
+func (t *csvTable) rows() int { return len(t.cells) / t.cols }
+
+func (t *csvTable) cell(row, col int) string { return t.cells[row*t.cols+col] }
+
+// rowValue is the row as csvdecode gives it.
+func (t *csvTable) rowValue(row int) cty.Value {
+	vals := make(map[string]cty.Value, t.cols)
+	for c, name := range t.names {
+		vals[name] = cty.StringVal(t.cell(row, c))
+	}
+	return cty.ObjectVal(vals)
+}
+
+// decodeCSVTable decodes text as csvDecodeFunc does, into a table. It returns nil wherever
+// csvdecode would fail (no header line, a duplicate column name, a parse error, a row with
+// another number of fields than the header), and for a text without rows, so that those are
+// left to csvdecode and its diagnostics.
+func decodeCSVTable(text string) *csvTable {
+	cr := csv.NewReader(strings.NewReader(stripBOM(text)))
+	cr.ReuseRecord = true
+	headers, err := cr.Read()
+	if err != nil {
+		return nil
+	}
+	t := &csvTable{cols: len(headers), index: make(map[string]int, len(headers))}
+	atys := make(map[string]cty.Type, len(headers))
+	raw := make(map[string]bool, len(headers))
+	for c, h := range headers {
+		name := cty.NormalizeString(h)
+		// A name repeated, or two that normalize to one: csvdecode refuses the first (and
+		// cty panics at the second).
+		if _, dup := atys[name]; dup || raw[h] {
+			return nil
+		}
+		raw[h] = true
+		atys[name] = cty.String
+		t.names = append(t.names, name)
+		t.index[name] = c
+	}
+	t.ety = cty.Object(atys)
+	// With FieldsPerRecord left at 0, the reader holds every row to the header's count,
+	// as csvdecode does by setting it to that count.
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil
+		}
+		t.cells = append(t.cells, rec...)
+	}
+	if len(t.cells) == 0 {
+		return nil
+	}
+	const chunk = 4096
+	parallel((len(t.cells)+chunk-1)/chunk, runtime.GOMAXPROCS(0), 1, func(i int) {
+		cells := t.cells[i*chunk : min((i+1)*chunk, len(t.cells))]
+		for j, s := range cells {
+			cells[j] = cty.NormalizeString(s)
+		}
+	})
+	return t
+}

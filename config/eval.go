@@ -25,6 +25,9 @@ type evaluator struct {
 	// inst is the for_each instance, nil for a block without for_each. Its evaluation
 	// context (each.key, each.value) is made only when an expression needs HCL (see fast).
 	inst *instance
+	// row is each.value of a table's row, once made (eachValue).
+	row     cty.Value
+	rowMade bool
 }
 
 func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {

@@ -13,7 +13,7 @@ import (
 func (e *evaluator) context() *hcl.EvalContext {
 	if e.ctx == nil {
 		e.ctx = e.l.ctx.NewChild()
-		e.ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": e.inst.key, "value": e.inst.value})}
+		e.ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": e.inst.key, "value": e.eachValue()})}
 	}
 	return e.ctx
 }
@@ -87,9 +87,25 @@ func (e *evaluator) eachTraversal(t hcl.Traversal) (cty.Value, bool) {
 	case "key":
 		v = e.inst.key
 	case "value":
-		v = e.inst.value
+		if len(t) == 3 && e.d != nil && e.d.table != nil {
+			// each.value.COL of a table's row: the cell, as the row's attribute.
+			if a, ok := t[2].(hcl.TraverseAttr); ok {
+				if c, ok := e.d.table.index[a.Name]; ok {
+					return cty.StringVal(e.d.table.cell(e.inst.row, c)), true
+				}
+			}
+		}
+		v = e.eachValue()
 	default:
 		return cty.NilVal, false
+	}
+	if len(t) > 2 {
+		// each.value.NAME of an object, the usual step, is its attribute (what
+		// TraverseRel gives a known, unmarked, non-null object that has it).
+		if a, ok := t[2].(hcl.TraverseAttr); ok && !v.IsMarked() && v.IsKnown() && !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute(a.Name) {
+			v = v.GetAttr(a.Name)
+			t = t[1:]
+		}
 	}
 	if len(t) > 2 {
 		var diags hcl.Diagnostics
@@ -102,4 +118,16 @@ func (e *evaluator) eachTraversal(t hcl.Traversal) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// eachValue is each.value: the instance's value, or its row of the block's table, made once
+// per evaluator.
+func (e *evaluator) eachValue() cty.Value {
+	if e.d == nil || e.d.table == nil {
+		return e.inst.value
+	}
+	if !e.rowMade {
+		e.row, e.rowMade = e.d.table.rowValue(e.inst.row), true
+	}
+	return e.row
 }

@@ -180,6 +180,10 @@ type loader struct {
 	urls  urlCache
 	// varFileFailed is set when a -var-file could not be read or parsed.
 	varFileFailed bool
+	// tableNames are the locals that may be kept as tables, tables those that are: they
+	// are used only as for_each, which reads their rows from the table (forexpr.go).
+	tableNames map[string]bool
+	tables     map[string]*keyedTable
 }
 
 // unit is one configuration file on its way through the loader.
@@ -304,6 +308,7 @@ func (l *loader) load(names []string) {
 				Variables: map[string]cty.Value{"var": l.varObject()},
 				Functions: functions(l.files, l.budget),
 			}
+			l.tableNames, l.tables = tableLocals(headers, rest), map[string]*keyedTable{}
 			l.loadLocals(locals)
 		}
 		if l.diags.HasErrors() {
