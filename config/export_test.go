@@ -43,3 +43,18 @@ var ScanDepth = scanDepth
 
 // ExplainDuplicates is what evalExpr makes of HCL's "Duplicate object key" errors.
 var ExplainDuplicates = explainDuplicates
+
+// LoadTables loads dir with the CSV tables of forexpr.go on or off, and returns the locals
+// kept as tables and what the load charged to the evaluation limits.
+func LoadTables(dir string, opts LoadOptions, on bool) (cfg *Config, diags hcl.Diagnostics, tables []string, charged [3]int64) {
+	opts.noTables = !on
+	opts.done = func(l *loader) {
+		tables = sortedKeys(l.tables)
+		charged = [3]int64{l.budget.elements.Load(), l.budget.iterations.Load(), l.budget.bytes.Load()}
+	}
+	cfg, diags = Load(dir, opts)
+	return cfg, diags, tables, charged
+}
+
+// AttrFields are the field names AttrRange knows.
+var AttrFields = fieldNames

@@ -908,29 +908,39 @@ func cachedDecode(f function.Function, b *budget, name string) function.Function
 	})
 }
 
-// chargeTable charges what HCL's evaluation of `{ for r in csvdecode(s) : r.id => r }`
-// charges: csvdecode's elements (nothing when s was decoded before, as cachedDecode does) and
-// the for expression's iterations; both, or nothing when either would pass its limit. The
-// loader evaluates locals one at a time, so nothing is charged in between.
+// chargeTable charges what the loader's evaluation of `{ for r in csvdecode(s) : r.id => r }`
+// (evalExpr) charges: csvdecode's elements (nothing when s was decoded before, as
+// cachedDecode does) and the for expression's iterations; all, or nothing when any would
+// pass its limit. Below forParallelMin rows, evalExpr evaluates the expression twice
+// (forObjectParallel's try, then HCL's), and csvdecode charges again where its result is not
+// cached. The loader evaluates locals one at a time, so nothing is charged in between.
 func (b *budget) chargeTable(s string, elems, iters int64) bool {
 	key := decodeKey{"csvdecode", unsafe.StringData(s), len(s)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	_, before := b.decoded[key]
 	before = before || b.tabled[key]
-	if !before && b.elements.Load()+elems > MaxElements || b.iterations.Load()+iters > MaxIterations {
-		return false
+	cache := len(s) >= decodeCacheMin && len(b.decoded)+len(b.tabled) < 64
+	if before {
+		elems = 0
 	}
-	if !before {
-		b.elements.Add(elems)
-		if len(s) >= decodeCacheMin && len(b.decoded)+len(b.tabled) < 64 {
-			if b.tabled == nil {
-				b.tabled = map[decodeKey]bool{}
-			}
-			b.tabled[key] = true
+	if iters < forParallelMin {
+		iters *= 2
+		if !before && !cache {
+			elems *= 2
 		}
 	}
+	if b.elements.Load()+elems > MaxElements || b.iterations.Load()+iters > MaxIterations {
+		return false
+	}
+	b.elements.Add(elems)
 	b.iterations.Add(iters)
+	if !before && cache {
+		if b.tabled == nil {
+			b.tabled = map[decodeKey]bool{}
+		}
+		b.tabled[key] = true
+	}
 	return true
 }
 

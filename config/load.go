@@ -39,6 +39,11 @@ type LoadOptions struct {
 	// directory without configuration files is then no error, and a variable without a value
 	// is an error only where the settings use it.
 	SettingsOnly bool
+
+	// noTables turns off keeping locals as CSV tables (forexpr.go), and done is called
+	// with the loader once loaded: for tests that hold the tables to HCL's evaluation.
+	noTables bool
+	done     func(*loader)
 }
 
 // EnvVarPrefix prefixes environment variables that set input variables.
@@ -87,7 +92,11 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	l.readCurrencyLock(dir)
 	l.load(names)
-	return cfg, l.finish()
+	diags := l.finish()
+	if opts.done != nil {
+		opts.done(l)
+	}
+	return cfg, diags
 }
 
 // checkUTF8 reports the first invalid UTF-8 sequence of a file. HCL itself lets invalid bytes
@@ -308,7 +317,10 @@ func (l *loader) load(names []string) {
 				Variables: map[string]cty.Value{"var": l.varObject()},
 				Functions: functions(l.files, l.budget),
 			}
-			l.tableNames, l.tables = tableLocals(headers, rest), map[string]*keyedTable{}
+			l.tables = map[string]*keyedTable{}
+			if !l.opts.noTables {
+				l.tableNames = tableLocals(headers, rest)
+			}
 			l.loadLocals(locals)
 		}
 		if l.diags.HasErrors() {
