@@ -144,6 +144,9 @@ func decodeCSVTable(text string) *csvTable {
 		t.index[name] = c
 	}
 	t.ety = cty.Object(atys)
+	// Room for a row per line: a cell takes at least a byte, and a table of more than
+	// MaxElements cells is refused below (csvdecode's result would pass the limit).
+	t.cells = make([]string, 0, min(int64(strings.Count(text, "\n")+1)*int64(t.cols), int64(len(text))+1, MaxElements+1))
 	// With FieldsPerRecord left at 0, the reader holds every row to the header's count,
 	// as csvdecode does by setting it to that count.
 	for {
@@ -151,7 +154,7 @@ func decodeCSVTable(text string) *csvTable {
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
+		if err != nil || len(t.cells) > MaxElements {
 			return nil
 		}
 		t.cells = append(t.cells, rec...)

@@ -92,6 +92,11 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	l.readCurrencyLock(dir)
 	l.load(names)
+	// The syntax trees kept for diagnostics refer to the budget: let go of the decoded
+	// values (and texts) it holds for the load.
+	l.budget.mu.Lock()
+	l.budget.decoded, l.budget.tabled = nil, nil
+	l.budget.mu.Unlock()
 	diags := l.finish()
 	if opts.done != nil {
 		opts.done(l)
