@@ -32,13 +32,14 @@ type evaluator struct {
 
 func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	e := &evaluator{l: l, d: j.d, bad: j.d.failed}
+	address := j.address()
 	if j.inst >= 0 {
 		e.inst = &j.d.instances[j.inst]
-		e.where = j.address()
+		e.where = address
 	} else {
 		e.ctx = l.ctx
 	}
-	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, ranges: j.d.ranges}
+	e.inv = &Invoice{Address: address, DeclRange: j.d.block.DefRange, ranges: j.d.ranges}
 	r := &e.inv.Request
 	r.Title = e.str("title")
 	r.Description = e.str("description")
@@ -130,6 +131,9 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 }
 
 func (e *evaluator) str(field string) string {
+	if s, ok := e.fastStr(field); ok {
+		return s
+	}
 	v, a, ok := e.value(field)
 	if !ok {
 		return ""
@@ -148,6 +152,25 @@ func (e *evaluator) str(field string) string {
 		return ""
 	}
 	return s.AsString()
+}
+
+// fastStr is str for an attribute that fastString evaluates: what str gives for a known,
+// unmarked, non-null string, without making the cty value. ok is false for anything else,
+// which str evaluates as usual.
+func (e *evaluator) fastStr(field string) (string, bool) {
+	a := e.attr(field)
+	if a == nil || e.bad.has(field) {
+		return "", false
+	}
+	if _, fixed := e.d.fixed[field]; fixed {
+		return "", false
+	}
+	s, ok := e.fastString(a.Expr)
+	if !ok {
+		return "", false
+	}
+	e.set.add(field)
+	return s, true
 }
 
 func (e *evaluator) boolean(field string) bool {

@@ -22,6 +22,12 @@ func FastEach(expr hcl.Expression, key, value cty.Value) (cty.Value, bool) {
 	return e.fast(expr)
 }
 
+// FastEachString is FastEach's string form, which str uses.
+func FastEachString(expr hcl.Expression, key, value cty.Value) (string, bool) {
+	e := &evaluator{inst: &instance{key: key, value: value}}
+	return e.fastString(expr)
+}
+
 // FieldBitsAgree reports a field whose switch bit differs from its place in fieldNames.
 func FieldBitsAgree() string {
 	for i, n := range fieldNames() {

@@ -392,7 +392,12 @@ func (j job) address() string {
 	if j.inst < 0 {
 		return "invoice." + j.d.label
 	}
-	return "invoice." + j.d.label + "[" + strconv.Quote(j.d.instances[j.inst].key.AsString()) + "]"
+	// One string, built in a buffer of about its size: a million instances have one each.
+	key := j.d.instances[j.inst].key.AsString()
+	b := make([]byte, 0, len("invoice.")+len(j.d.label)+len(key)+8)
+	b = append(append(append(b, "invoice."...), j.d.label...), '[')
+	b = strconv.AppendQuote(b, key)
+	return string(append(b, ']'))
 }
 
 // subject is the range to point at for a field: the attribute when it was set, else the block.

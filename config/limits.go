@@ -92,8 +92,11 @@ func (b *budget) addBytes(n int64) error {
 	if b == nil {
 		return nil
 	}
-	return chargeCounter(&b.bytes, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", fmt.Sprintf("%d MiB", MaxStringBytes>>20))
+	return chargeCounter(&b.bytes, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", maxStringText)
 }
+
+// maxStringText is MaxStringBytes for messages, made once: templates charge every instance.
+var maxStringText = fmt.Sprintf("%d MiB", MaxStringBytes>>20)
 
 // chargeCounter adds n to one of the load's counters and refuses, with the message, what goes past
 // limit.
