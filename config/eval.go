@@ -189,25 +189,29 @@ func (e *evaluator) boolean(field string) bool {
 }
 
 func (e *evaluator) amount(field string) invoice.Amount {
-	v, a, ok := e.value(field)
-	if !ok {
-		return invoice.Amount{}
-	}
 	var amt invoice.Amount
 	var err error
-	switch v.Type() {
-	case cty.Number:
-		amt, err = invoice.AmountFromBigFloat(v.AsBigFloat())
-	case cty.String:
-		amt, err = invoice.ParseAmount(v.AsString())
-	default:
-		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
-		e.set.del(field)
-		e.bad.add(field)
-		return invoice.Amount{}
+	if s, ok := e.fastStr(field); ok {
+		amt, err = invoice.ParseAmount(s) // the usual amount, a string column
+	} else {
+		v, a, ok := e.value(field)
+		if !ok {
+			return invoice.Amount{}
+		}
+		switch v.Type() {
+		case cty.Number:
+			amt, err = invoice.AmountFromBigFloat(v.AsBigFloat())
+		case cty.String:
+			amt, err = invoice.ParseAmount(v.AsString())
+		default:
+			e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
+			e.set.del(field)
+			e.bad.add(field)
+			return invoice.Amount{}
+		}
 	}
 	if err != nil {
-		e.errorf(field, a.Expr.Range(), "Invalid amount", "The amount %s.", err)
+		e.errorf(field, e.attr(field).Expr.Range(), "Invalid amount", "The amount %s.", err)
 		e.set.del(field)
 		e.bad.add(field)
 		return invoice.Amount{}
