@@ -54,7 +54,6 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 		e.set.add("foreign_id")
 	}
 	e.inv.ForeignID = r.ForeignID
-	e.inv.idRange = e.subject("foreign_id")
 	r.EndUserReference = e.str("end_user_reference")
 	r.URLSuccess = e.str("url_success")
 	r.URLFailed = e.str("url_failed")

@@ -155,7 +155,7 @@ func (l *loader) finishInvoices(units []*unit) {
 				Summary:  "Duplicate foreign_id",
 				Detail: fmt.Sprintf("%s has foreign_id %q, which %s at %s already has. The API accepts each foreign_id once per merchant; give every invoice its own.",
 					r.inv.Address, r.inv.ForeignID, prev.Address, prev.DeclRange),
-				Subject: r.inv.idRange.Ptr(),
+				Subject: r.inv.AttrRange("foreign_id").Ptr(), // where the foreign_id is set
 			}
 			if prev.ForeignID != r.inv.ForeignID {
 				d.Summary = "foreign_ids differ only in letter case"
