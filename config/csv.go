@@ -144,30 +144,76 @@ func decodeCSVTable(text string) *csvTable {
 		t.index[name] = c
 	}
 	t.ety = cty.Object(atys)
-	// Room for a row per line: a cell takes at least a byte, and a table of more than
-	// MaxElements cells is refused below (csvdecode's result would pass the limit).
-	t.cells = make([]string, 0, min(int64(strings.Count(text, "\n")+1)*int64(t.cols), int64(len(text))+1, MaxElements+1))
-	// With FieldsPerRecord left at 0, the reader holds every row to the header's count,
-	// as csvdecode does by setting it to that count.
+	// Without a quote in the text, every record is one line, and the lines after the header
+	// are read on all cores, each part by a reader of its own held to the header's count of
+	// fields (as csvdecode holds them); with quotes a field may hold a line break, and one
+	// reader reads them all.
+	text = stripBOM(text)
+	rest := text[cr.InputOffset():]
+	parts := []string{rest}
+	if strings.IndexByte(text, '"') < 0 {
+		parts = splitLines(rest, 4*runtime.GOMAXPROCS(0), csvPartMin)
+	}
+	cells := make([][]string, len(parts))
+	failed := make([]bool, len(parts))
+	parallel(len(parts), runtime.GOMAXPROCS(0), 1, func(i int) {
+		cells[i], failed[i] = readCells(parts[i], len(headers))
+	})
+	n := 0
+	for i := range parts {
+		if failed[i] {
+			return nil
+		}
+		n += len(cells[i])
+	}
+	if n == 0 || n > MaxElements {
+		return nil // no rows: csvdecode's empty list; too many: past its limit
+	}
+	t.cells = make([]string, 0, n)
+	for _, c := range cells {
+		t.cells = append(t.cells, c...)
+	}
+	return t
+}
+
+// readCells reads the records of text, each of cols fields, and returns their cells
+// normalized as cty.StringVal normalizes them; failed is set where csvdecode would fail, or
+// where the cells pass MaxElements.
+func readCells(text string, cols int) (cells []string, failed bool) {
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.FieldsPerRecord = cols
+	cr.ReuseRecord = true
+	// Room for a row per line: a cell takes at least a byte.
+	cells = make([]string, 0, min(int64(strings.Count(text, "\n")+1)*int64(cols), int64(len(text))+1, MaxElements+1))
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
+			return cells, false
+		}
+		if err != nil || len(cells) > MaxElements {
+			return nil, true
+		}
+		for _, c := range rec {
+			cells = append(cells, cty.NormalizeString(c))
+		}
+	}
+}
+
+// csvPartMin is the least a part of a CSV text read on its own is: below it, the parts are
+// not worth a goroutine each.
+var csvPartMin = 1 << 20
+
+// splitLines cuts text into about n parts of whole lines, none much smaller than min bytes.
+func splitLines(text string, n, min int) []string {
+	size := max(len(text)/n, min)
+	var parts []string
+	for len(text) > size {
+		i := strings.IndexByte(text[size:], '\n')
+		if i < 0 {
 			break
 		}
-		if err != nil || len(t.cells) > MaxElements {
-			return nil
-		}
-		t.cells = append(t.cells, rec...)
+		parts = append(parts, text[:size+i+1])
+		text = text[size+i+1:]
 	}
-	if len(t.cells) == 0 {
-		return nil
-	}
-	const chunk = 4096
-	parallel((len(t.cells)+chunk-1)/chunk, runtime.GOMAXPROCS(0), 1, func(i int) {
-		cells := t.cells[i*chunk : min((i+1)*chunk, len(t.cells))]
-		for j, s := range cells {
-			cells[j] = cty.NormalizeString(s)
-		}
-	})
-	return t
+	return append(parts, text)
 }

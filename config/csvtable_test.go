@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/invoiceform/invoiceform/config"
 )
@@ -125,4 +126,45 @@ func invoiceFacts(invs []*config.Invoice) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestCSVTableMatchesCSVDecode decodes texts as tables, read in one part and in parts of a
+// few lines, and requires csvdecode's rows wherever csvdecode gives rows, and no table
+// wherever it fails or gives none.
+func TestCSVTableMatchesCSVDecode(t *testing.T) {
+	for _, text := range []string{
+		tableCSV,
+		"\ufeff" + tableCSV,
+		"a,b\n1,2\n3,4",                          // no final line break
+		"a,b\r\n1,2\r\n3,4\r\n",                  // CRLF
+		"\n\na,b\n\n1,2\n\n\n3,4\n\n",            // empty lines
+		"a,b\n1,2\r3,4\n",                        // a bare CR inside a field
+		"a,b\n\"x\ny\",2\n3,\"4\"\"\"\n",         // quoted fields, a line break and a quote in them
+		"a,b\n1,2\n3\n",                          // too few fields
+		"a,b\n1,2\n3,4,5\n",                      // too many
+		"a,b\n1,2\n3,\"4\n",                      // an unclosed quote
+		"a,b\n1,x\"y\n",                          // a bare quote
+		"a,a\n1,2\n",                             // a duplicate column
+		"a,b\n",                                  // no rows
+		"",                                       // no header
+		"a, b ,c\n 1 , 2 ,3\n",                   // spaces are kept
+		"a\n\n",                                  // one column, no rows
+		"a\n1\n2\n\n3\n",                         // one column
+		"caf\u00e9,cafe\u0301\n\u00e9,e\u0301\n", // NFC and not
+		strings.Repeat("x,y\n", 1) + strings.Repeat("1,2\n3,4\n", 200),
+		strings.Repeat("x,y\n", 1) + strings.Repeat("1,2\n3,4\n", 200) + "5\n",
+	} {
+		want, err := config.StdCSVDecode.Call([]cty.Value{cty.StringVal(strings.TrimPrefix(text, "\ufeff"))})
+		wantOK := err == nil && want.LengthInt() > 0
+		for _, partMin := range []int{1 << 20, 1, 7} {
+			rows, ok := config.DecodeCSVTable(cty.StringVal(text).AsString(), partMin)
+			if ok != wantOK {
+				t.Errorf("%q (parts of %d): table %v, csvdecode %v (%v)", text, partMin, ok, want.GoString(), err)
+				continue
+			}
+			if ok && !cty.ListVal(rows).RawEquals(want) {
+				t.Errorf("%q (parts of %d): rows %#v, csvdecode %#v", text, partMin, cty.ListVal(rows), want)
+			}
+		}
+	}
 }

@@ -64,3 +64,19 @@ func LoadTables(dir string, opts LoadOptions, on bool) (cfg *Config, diags hcl.D
 
 // AttrFields are the field names AttrRange knows.
 var AttrFields = fieldNames
+
+// DecodeCSVTable decodes text as a table, read in parts of at least partMin bytes, and
+// returns its rows as csvdecode would give them; ok is false where it leaves the text to
+// csvdecode.
+func DecodeCSVTable(text string, partMin int) (rows []cty.Value, ok bool) {
+	defer func(m int) { csvPartMin = m }(csvPartMin)
+	csvPartMin = partMin
+	t := decodeCSVTable(text)
+	if t == nil {
+		return nil, false
+	}
+	for i := 0; i < t.rows(); i++ {
+		rows = append(rows, t.rowValue(i))
+	}
+	return rows, true
+}
