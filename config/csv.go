@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -98,23 +99,36 @@ type csvTable struct {
 	names []string       // the header row, normalized as cty normalizes attribute names
 	index map[string]int // the column of each name
 	cols  int
-	// cells holds the rows one after another, cols cells each, normalized as cty.StringVal
-	// normalizes them.
-	cells []string
+	// parts holds the rows as read, in parts: a part's rows one after another, cols cells
+	// each, normalized as cty.StringVal normalizes them.
+	parts [][]string
+	n     int      // rows
 	ety   cty.Type // a row's type: an object with a string attribute per column
 }
 
-func (t *csvTable) rows() int { return len(t.cells) / t.cols }
+// rowRef names a row of a table: its part, and its place in the part.
+type rowRef struct{ part, i int32 }
 
-func (t *csvTable) cell(row, col int) string { return t.cells[row*t.cols+col] }
+func (t *csvTable) cell(row rowRef, col int) string {
+	return t.parts[row.part][int(row.i)*t.cols+col]
+}
 
 // rowValue is the row as csvdecode gives it.
-func (t *csvTable) rowValue(row int) cty.Value {
+func (t *csvTable) rowValue(row rowRef) cty.Value {
 	vals := make(map[string]cty.Value, t.cols)
 	for c, name := range t.names {
 		vals[name] = cty.StringVal(t.cell(row, c))
 	}
 	return cty.ObjectVal(vals)
+}
+
+// each calls fn for every row, in the order of the text.
+func (t *csvTable) each(fn func(row rowRef)) {
+	for p, cells := range t.parts {
+		for i := 0; i < len(cells)/t.cols; i++ {
+			fn(rowRef{int32(p), int32(i)})
+		}
+	}
 }
 
 // decodeCSVTable decodes text as csvDecodeFunc does, into a table. It returns nil wherever
@@ -156,8 +170,9 @@ func decodeCSVTable(text string) *csvTable {
 	}
 	cells := make([][]string, len(parts))
 	failed := make([]bool, len(parts))
+	var total atomic.Int64 // the cells of all parts, against MaxElements
 	parallel(len(parts), runtime.GOMAXPROCS(0), 1, func(i int) {
-		cells[i], failed[i] = readCells(parts[i], len(headers))
+		cells[i], failed[i] = readCells(parts[i], len(headers), MaxElements/len(parts), &total)
 	})
 	n := 0
 	for i := range parts {
@@ -169,28 +184,26 @@ func decodeCSVTable(text string) *csvTable {
 	if n == 0 || n > MaxElements {
 		return nil // no rows: csvdecode's empty list; too many: past its limit
 	}
-	t.cells = make([]string, 0, n)
-	for _, c := range cells {
-		t.cells = append(t.cells, c...)
-	}
+	t.parts, t.n = cells, n/t.cols
 	return t
 }
 
 // readCells reads the records of text, each of cols fields, and returns their cells
 // normalized as cty.StringVal normalizes them; failed is set where csvdecode would fail, or
-// where the cells pass MaxElements.
-func readCells(text string, cols int) (cells []string, failed bool) {
+// where the cells of all parts (total) pass MaxElements. It makes room for at most most
+// cells at first.
+func readCells(text string, cols, most int, total *atomic.Int64) (cells []string, failed bool) {
 	cr := csv.NewReader(strings.NewReader(text))
 	cr.FieldsPerRecord = cols
 	cr.ReuseRecord = true
 	// Room for a row per line: a cell takes at least a byte.
-	cells = make([]string, 0, min(int64(strings.Count(text, "\n")+1)*int64(cols), int64(len(text))+1, MaxElements+1))
+	cells = make([]string, 0, min(int64(strings.Count(text, "\n")+1)*int64(cols), int64(len(text))+1, int64(most)+1))
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return cells, false
 		}
-		if err != nil || len(cells) > MaxElements {
+		if err != nil || total.Add(int64(len(rec))) > MaxElements {
 			return nil, true
 		}
 		for _, c := range rec {

@@ -75,8 +75,6 @@ func DecodeCSVTable(text string, partMin int) (rows []cty.Value, ok bool) {
 	if t == nil {
 		return nil, false
 	}
-	for i := 0; i < t.rows(); i++ {
-		rows = append(rows, t.rowValue(i))
-	}
+	t.each(func(row rowRef) { rows = append(rows, t.rowValue(row)) })
 	return rows, true
 }

@@ -344,7 +344,7 @@ type keyedTable struct {
 
 type tableKey struct {
 	key string
-	row int
+	row rowRef
 }
 
 // instances are the for_each instances of the local's value: one per key, in key order.
@@ -407,11 +407,9 @@ func (l *loader) tableLocal(expr hcl.Expression, ctx *hcl.EvalContext) *keyedTab
 	if !ok {
 		return nil // HCL reports the missing attribute
 	}
-	n := t.rows()
-	kt := &keyedTable{csvTable: t, keys: make([]tableKey, n)}
-	for i := range kt.keys {
-		kt.keys[i] = tableKey{t.cell(i, c), i}
-	}
+	n := t.n
+	kt := &keyedTable{csvTable: t, keys: make([]tableKey, 0, n)}
+	t.each(func(row rowRef) { kt.keys = append(kt.keys, tableKey{t.cell(row, c), row}) })
 	slices.SortFunc(kt.keys, func(a, b tableKey) int { return strings.Compare(a.key, b.key) })
 	for i := 1; i < n; i++ {
 		if kt.keys[i].key == kt.keys[i-1].key {

@@ -63,7 +63,7 @@ type decl struct {
 type instance struct {
 	key   cty.Value // a known, non-null string
 	value cty.Value // cty.NilVal where the block has a table
-	row   int       // the row of the table, where it has one
+	row   rowRef    // the row of the table, where it has one
 }
 
 // job is one invoice to evaluate: a block, or one instance of a for_each block.
