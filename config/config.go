@@ -90,8 +90,6 @@ type Invoice struct {
 	Hash string
 	// DeclRange is the block header (`invoice "LABEL" {`), where plan and apply point.
 	DeclRange hcl.Range
-	// idRange is where the foreign_id is set (the attribute, or the label).
-	idRange hcl.Range
 	// ranges are the source ranges of the block's attributes (see AttrRange), shared by the
 	// instances of a for_each block.
 	ranges map[string]hcl.Range

@@ -25,17 +25,21 @@ type evaluator struct {
 	// inst is the for_each instance, nil for a block without for_each. Its evaluation
 	// context (each.key, each.value) is made only when an expression needs HCL (see fast).
 	inst *instance
+	// row is each.value of a table's row, once made (eachValue).
+	row     cty.Value
+	rowMade bool
 }
 
 func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 	e := &evaluator{l: l, d: j.d, bad: j.d.failed}
+	address := j.address()
 	if j.inst >= 0 {
 		e.inst = &j.d.instances[j.inst]
-		e.where = j.address()
+		e.where = address
 	} else {
 		e.ctx = l.ctx
 	}
-	e.inv = &Invoice{Address: j.address(), DeclRange: j.d.block.DefRange, ranges: j.d.ranges}
+	e.inv = &Invoice{Address: address, DeclRange: j.d.block.DefRange, ranges: j.d.ranges}
 	r := &e.inv.Request
 	r.Title = e.str("title")
 	r.Description = e.str("description")
@@ -50,7 +54,6 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 		e.set.add("foreign_id")
 	}
 	e.inv.ForeignID = r.ForeignID
-	e.inv.idRange = e.subject("foreign_id")
 	r.EndUserReference = e.str("end_user_reference")
 	r.URLSuccess = e.str("url_success")
 	r.URLFailed = e.str("url_failed")
@@ -127,6 +130,9 @@ func (e *evaluator) value(field string) (cty.Value, *hcl.Attribute, bool) {
 }
 
 func (e *evaluator) str(field string) string {
+	if s, ok := e.fastStr(field); ok {
+		return s
+	}
 	v, a, ok := e.value(field)
 	if !ok {
 		return ""
@@ -147,6 +153,25 @@ func (e *evaluator) str(field string) string {
 	return s.AsString()
 }
 
+// fastStr is str for an attribute that fastString evaluates: what str gives for a known,
+// unmarked, non-null string, without making the cty value. ok is false for anything else,
+// which str evaluates as usual.
+func (e *evaluator) fastStr(field string) (string, bool) {
+	a := e.attr(field)
+	if a == nil || e.bad.has(field) {
+		return "", false
+	}
+	if _, fixed := e.d.fixed[field]; fixed {
+		return "", false
+	}
+	s, ok := e.fastString(a.Expr)
+	if !ok {
+		return "", false
+	}
+	e.set.add(field)
+	return s, true
+}
+
 func (e *evaluator) boolean(field string) bool {
 	v, a, ok := e.value(field)
 	if !ok {
@@ -163,25 +188,29 @@ func (e *evaluator) boolean(field string) bool {
 }
 
 func (e *evaluator) amount(field string) invoice.Amount {
-	v, a, ok := e.value(field)
-	if !ok {
-		return invoice.Amount{}
-	}
 	var amt invoice.Amount
 	var err error
-	switch v.Type() {
-	case cty.Number:
-		amt, err = invoice.AmountFromBigFloat(v.AsBigFloat())
-	case cty.String:
-		amt, err = invoice.ParseAmount(v.AsString())
-	default:
-		e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
-		e.set.del(field)
-		e.bad.add(field)
-		return invoice.Amount{}
+	if s, ok := e.fastStr(field); ok {
+		amt, err = invoice.ParseAmount(s) // the usual amount, a string column
+	} else {
+		v, a, ok := e.value(field)
+		if !ok {
+			return invoice.Amount{}
+		}
+		switch v.Type() {
+		case cty.Number:
+			amt, err = invoice.AmountFromBigFloat(v.AsBigFloat())
+		case cty.String:
+			amt, err = invoice.ParseAmount(v.AsString())
+		default:
+			e.errorf(field, a.Expr.Range(), "Incorrect attribute value type", "amount must be a number or a decimal string such as \"106.75\"; it is %s.", v.Type().FriendlyName())
+			e.set.del(field)
+			e.bad.add(field)
+			return invoice.Amount{}
+		}
 	}
 	if err != nil {
-		e.errorf(field, a.Expr.Range(), "Invalid amount", "The amount %s.", err)
+		e.errorf(field, e.attr(field).Expr.Range(), "Invalid amount", "The amount %s.", err)
 		e.set.del(field)
 		e.bad.add(field)
 		return invoice.Amount{}

@@ -22,6 +22,12 @@ func FastEach(expr hcl.Expression, key, value cty.Value) (cty.Value, bool) {
 	return e.fast(expr)
 }
 
+// FastEachString is FastEach's string form, which str uses.
+func FastEachString(expr hcl.Expression, key, value cty.Value) (string, bool) {
+	e := &evaluator{inst: &instance{key: key, value: value}}
+	return e.fastString(expr)
+}
+
 // FieldBitsAgree reports a field whose switch bit differs from its place in fieldNames.
 func FieldBitsAgree() string {
 	for i, n := range fieldNames() {
@@ -50,3 +56,32 @@ var ParseLiteral = parseLiteral
 
 // SimpleRune reports whether the fast parse takes r as one column.
 var SimpleRune = simpleRune
+
+// LoadTables loads dir with the CSV tables of forexpr.go on or off, and returns the locals
+// kept as tables and what the load charged to the evaluation limits.
+func LoadTables(dir string, opts LoadOptions, on bool) (cfg *Config, diags hcl.Diagnostics, tables []string, charged [3]int64) {
+	opts.noTables = !on
+	opts.done = func(l *loader) {
+		tables = sortedKeys(l.tables)
+		charged = [3]int64{l.budget.elements.Load(), l.budget.iterations.Load(), l.budget.bytes.Load()}
+	}
+	cfg, diags = Load(dir, opts)
+	return cfg, diags, tables, charged
+}
+
+// AttrFields are the field names AttrRange knows.
+var AttrFields = fieldNames
+
+// DecodeCSVTable decodes text as a table, read in parts of at least partMin bytes, and
+// returns its rows as csvdecode would give them; ok is false where it leaves the text to
+// csvdecode.
+func DecodeCSVTable(text string, partMin int) (rows []cty.Value, ok bool) {
+	defer func(m int) { csvPartMin = m }(csvPartMin)
+	csvPartMin = partMin
+	t := decodeCSVTable(text)
+	if t == nil {
+		return nil, false
+	}
+	t.each(func(row rowRef) { rows = append(rows, t.rowValue(row)) })
+	return rows, true
+}

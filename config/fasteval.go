@@ -13,7 +13,7 @@ import (
 func (e *evaluator) context() *hcl.EvalContext {
 	if e.ctx == nil {
 		e.ctx = e.l.ctx.NewChild()
-		e.ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": e.inst.key, "value": e.inst.value})}
+		e.ctx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": e.inst.key, "value": e.eachValue()})}
 	}
 	return e.ctx
 }
@@ -73,6 +73,83 @@ func (e *evaluator) fast(expr hcl.Expression) (v cty.Value, ok bool) {
 	return cty.NilVal, false
 }
 
+// fastString is fast for expressions whose value is a string (the usual attribute of an
+// invoice), giving the string without making a cty value: exactly what fast would give, as
+// a string, or ok false where fast would not give a string.
+func (e *evaluator) fastString(expr hcl.Expression) (string, bool) {
+	switch x := expr.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		if s, ok := e.eachCell(x.Traversal); ok {
+			return s, true
+		}
+	case *hclsyntax.TemplateWrapExpr:
+		return e.fastString(x.Wrapped)
+	case *hclsyntax.TemplateExpr:
+		var parts [8]string
+		strs := parts[:0]
+		size := 0
+		for _, p := range x.Parts {
+			switch p := unbound(p).(type) {
+			case *hclsyntax.LiteralValueExpr:
+				if p.Val.Type() != cty.String || p.Val.IsNull() || p.Val.IsMarked() {
+					return "", false
+				}
+				strs = append(strs, p.Val.AsString())
+			case *hclsyntax.ScopeTraversalExpr:
+				s, ok := e.eachCell(p.Traversal)
+				if !ok {
+					pv, ok := e.eachTraversal(p.Traversal)
+					if !ok || pv.Type() != cty.String {
+						return "", false
+					}
+					s = pv.AsString()
+				}
+				strs = append(strs, s)
+			default:
+				return "", false
+			}
+			size += len(strs[len(strs)-1])
+		}
+		if e.l != nil && e.l.budget.addBytes(int64(size)) != nil {
+			return "", false // HCL reports it
+		}
+		var b strings.Builder
+		b.Grow(size)
+		for _, s := range strs {
+			b.WriteString(s)
+		}
+		// As cty.StringVal does: the parts are, their concatenation may not be.
+		return cty.NormalizeString(b.String()), true
+	}
+	v, ok := e.fast(expr)
+	if !ok || v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// eachCell is each.key, or each.value.COL of a table's row, as a string.
+func (e *evaluator) eachCell(t hcl.Traversal) (string, bool) {
+	if e.inst == nil || len(t) < 2 || t.RootName() != "each" {
+		return "", false
+	}
+	step, ok := t[1].(hcl.TraverseAttr)
+	if !ok {
+		return "", false
+	}
+	switch {
+	case step.Name == "key" && len(t) == 2 && !e.inst.key.IsMarked():
+		return e.inst.key.AsString(), true
+	case step.Name == "value" && len(t) == 3 && e.d != nil && e.d.table != nil:
+		if a, ok := t[2].(hcl.TraverseAttr); ok {
+			if c, ok := e.d.table.index[a.Name]; ok {
+				return e.d.table.cell(e.inst.row, c), true
+			}
+		}
+	}
+	return "", false
+}
+
 // eachTraversal follows each.key... or each.value... for the instance.
 func (e *evaluator) eachTraversal(t hcl.Traversal) (cty.Value, bool) {
 	if e.inst == nil || len(t) < 2 || t.RootName() != "each" {
@@ -87,9 +164,25 @@ func (e *evaluator) eachTraversal(t hcl.Traversal) (cty.Value, bool) {
 	case "key":
 		v = e.inst.key
 	case "value":
-		v = e.inst.value
+		if len(t) == 3 && e.d != nil && e.d.table != nil {
+			// each.value.COL of a table's row: the cell, as the row's attribute.
+			if a, ok := t[2].(hcl.TraverseAttr); ok {
+				if c, ok := e.d.table.index[a.Name]; ok {
+					return cty.StringVal(e.d.table.cell(e.inst.row, c)), true
+				}
+			}
+		}
+		v = e.eachValue()
 	default:
 		return cty.NilVal, false
+	}
+	if len(t) > 2 {
+		// each.value.NAME of an object, the usual step, is its attribute (what
+		// TraverseRel gives a known, unmarked, non-null object that has it).
+		if a, ok := t[2].(hcl.TraverseAttr); ok && !v.IsMarked() && v.IsKnown() && !v.IsNull() && v.Type().IsObjectType() && v.Type().HasAttribute(a.Name) {
+			v = v.GetAttr(a.Name)
+			t = t[1:]
+		}
 	}
 	if len(t) > 2 {
 		var diags hcl.Diagnostics
@@ -102,4 +195,16 @@ func (e *evaluator) eachTraversal(t hcl.Traversal) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// eachValue is each.value: the instance's value, or its row of the block's table, made once
+// per evaluator.
+func (e *evaluator) eachValue() cty.Value {
+	if e.d == nil || e.d.table == nil {
+		return e.inst.value
+	}
+	if !e.rowMade {
+		e.row, e.rowMade = e.d.table.rowValue(e.inst.row), true
+	}
+	return e.row
 }

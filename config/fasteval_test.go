@@ -19,6 +19,7 @@ func TestFastEachMatchesHCL(t *testing.T) {
 		"amount": cty.StringVal("10.50"),
 		"n":      cty.NumberIntVal(7),
 		"empty":  cty.StringVal(""),
+		"accent": cty.StringVal("\u0301"),
 		"null":   cty.NullVal(cty.String),
 		"nested": cty.ObjectVal(map[string]cty.Value{"x": cty.StringVal("deep")}),
 		"list":   cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")}),
@@ -39,17 +40,18 @@ func TestFastEachMatchesHCL(t *testing.T) {
 		{`"${each.key}"`, true},
 		{`"${each.value.title} for ${each.value.id}!"`, true},
 		{`"x-${each.value.empty}-y"`, true},
-		{`each.value.null`, false},       // null: absent
-		{`"a${each.value.null}"`, false}, // HCL's error
-		{`each.value.missing`, false},    // HCL's error
-		{`each.value.list[5]`, false},    // HCL's error
-		{`each.other`, false},            // HCL's error
-		{`each.value.secret`, false},     // marked
-		{`"n=${each.value.n}"`, false},   // number in a template: HCL converts
-		{`"${upper(each.key)}"`, false},  // a call
-		{`each.value.id == "1"`, false},  // an operator
-		{`"%{if true}x%{endif}"`, false}, // a directive
-		{`"plain"`, true},                // literal text only
+		{`"e${each.value.accent}"`, true}, // NFC of the whole: the parts are, the text is not
+		{`each.value.null`, false},        // null: absent
+		{`"a${each.value.null}"`, false},  // HCL's error
+		{`each.value.missing`, false},     // HCL's error
+		{`each.value.list[5]`, false},     // HCL's error
+		{`each.other`, false},             // HCL's error
+		{`each.value.secret`, false},      // marked
+		{`"n=${each.value.n}"`, false},    // number in a template: HCL converts
+		{`"${upper(each.key)}"`, false},   // a call
+		{`each.value.id == "1"`, false},   // an operator
+		{`"%{if true}x%{endif}"`, false},  // a directive
+		{`"plain"`, true},                 // literal text only
 	} {
 		expr, diags := hclsyntax.ParseExpression([]byte(c.src), "t.hcl", hcl.InitialPos)
 		if diags.HasErrors() {
@@ -60,6 +62,11 @@ func TestFastEachMatchesHCL(t *testing.T) {
 		got, ok := config.FastEach(expr, key, row)
 		if ok != c.fast {
 			t.Errorf("%s: fast path taken = %v, want %v", c.src, ok, c.fast)
+		}
+		// The string form takes exactly the strings the fast path gives.
+		s, sok := config.FastEachString(expr, key, row)
+		if wantS := ok && got.Type() == cty.String; sok != wantS || sok && s != got.AsString() {
+			t.Errorf("%s: string form gave %q, %v; the fast path %#v, %v", c.src, s, sok, got, ok)
 		}
 		if !ok {
 			continue

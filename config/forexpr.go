@@ -1,9 +1,11 @@
 package config
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -331,4 +333,196 @@ func csvSource(fe *hclsyntax.ForExpr, ctx *hcl.EvalContext) (string, []int) {
 		lines = append(lines, line)
 	}
 	return name, lines
+}
+
+// keyedTable is the value of a local `{ for r in csvdecode(TEXT) : r.COL => r }` kept as the
+// CSV table and its keys: an object of one row per key, with no object made.
+type keyedTable struct {
+	*csvTable
+	keys []tableKey // in the order an object's elements iterate: by key, bytewise
+}
+
+type tableKey struct {
+	key string
+	row rowRef
+}
+
+// instances are the for_each instances of the local's value: one per key, in key order.
+func (kt *keyedTable) instances() []instance {
+	insts := make([]instance, len(kt.keys))
+	for i, k := range kt.keys {
+		insts[i] = instance{key: cty.StringVal(k.key), row: k.row}
+	}
+	return insts
+}
+
+// tablePattern recognises `{ for r in csvdecode(TEXT) : r.COL => r }` (with or without a
+// key variable) and returns TEXT and COL.
+func tablePattern(expr hcl.Expression) (hclsyntax.Expression, string, bool) {
+	x, _ := expr.(hclsyntax.Expression)
+	fe, ok := unbound(x).(*hclsyntax.ForExpr)
+	if !ok || fe.Group || fe.CondExpr != nil || fe.KeyExpr == nil || fe.KeyVar == fe.ValVar {
+		return nil, "", false
+	}
+	call, ok := unbound(fe.CollExpr).(*hclsyntax.FunctionCallExpr)
+	if !ok || call.Name != "csvdecode" || len(call.Args) != 1 || call.ExpandFinal {
+		return nil, "", false
+	}
+	val, ok := fe.ValExpr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(val.Traversal) != 1 || val.Traversal.RootName() != fe.ValVar {
+		return nil, "", false
+	}
+	key, ok := fe.KeyExpr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(key.Traversal) != 2 || key.Traversal.RootName() != fe.ValVar {
+		return nil, "", false
+	}
+	col, ok := key.Traversal[1].(hcl.TraverseAttr)
+	if !ok {
+		return nil, "", false
+	}
+	return call.Args[0], col.Name, true
+}
+
+// tableLocal evaluates a local of tablePattern's form as a table, charging the evaluation
+// limits exactly what HCL's evaluation would charge (csvdecode's elements, the for
+// expression's iterations) and checking its size as checkValueSize would. It returns nil,
+// having charged nothing, wherever HCL's evaluation would not plainly succeed (an error in
+// the text's expression or the CSV, a marked or unknown text, a missing key column, a
+// duplicate key, no rows, a limit): HCL then evaluates the local and reports the problem.
+func (l *loader) tableLocal(expr hcl.Expression, ctx *hcl.EvalContext) *keyedTable {
+	arg, col, ok := tablePattern(expr)
+	if !ok {
+		return nil
+	}
+	text, diags := arg.Value(ctx)
+	if len(diags) > 0 || !text.IsKnown() || text.IsNull() || text.IsMarked() || text.Type() != cty.String {
+		return nil
+	}
+	s := text.AsString()
+	t := decodeCSVTable(s)
+	if t == nil {
+		return nil
+	}
+	c, ok := t.index[col]
+	if !ok {
+		return nil // HCL reports the missing attribute
+	}
+	n := t.n
+	kt := &keyedTable{csvTable: t, keys: make([]tableKey, 0, n)}
+	t.each(func(row rowRef) { kt.keys = append(kt.keys, tableKey{t.cell(row, c), row}) })
+	slices.SortFunc(kt.keys, func(a, b tableKey) int { return strings.Compare(a.key, b.key) })
+	for i := 1; i < n; i++ {
+		if kt.keys[i].key == kt.keys[i-1].key {
+			return nil // HCL reports the duplicate
+		}
+	}
+	// The value's elements as checkValueSize counts them: a key and a cell per column per
+	// row; csvdecode charges as many.
+	elems := int64(n) * int64(t.cols+1)
+	if elems > MaxValueElements || !l.budget.chargeTable(s, elems, int64(n)) {
+		return nil
+	}
+	return kt
+}
+
+// tableLocals names the locals that tableLocal may keep as tables: those whose only uses
+// are as the whole for_each of invoice blocks (`for_each = local.rows`), so that no
+// expression ever needs their value as an object. Every use is found in the syntax of the
+// files that may declare locals; a file of invoice blocks alone (not parsed yet) that has
+// the word local anywhere makes it none, as does any use of local other than local.NAME.
+func tableLocals(headers, rest []*unit) map[string]bool {
+	for _, u := range rest {
+		if hasWord(u.src, "local") {
+			return nil
+		}
+	}
+	uses, forEach := map[string]int{}, map[string]int{}
+	whole := false
+	for _, u := range headers {
+		if u.file == nil {
+			continue
+		}
+		body, ok := u.file.Body.(*hclsyntax.Body)
+		if !ok {
+			return nil
+		}
+		_ = hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+			st, ok := n.(*hclsyntax.ScopeTraversalExpr)
+			if !ok || st.Traversal.RootName() != "local" {
+				return nil
+			}
+			if name, ok := localName(st); ok {
+				uses[name]++
+			} else {
+				whole = true
+			}
+			return nil
+		})
+		for _, b := range u.invoices {
+			ib, ok := b.Body.(*hclsyntax.Body)
+			if !ok {
+				return nil
+			}
+			if a, ok := ib.Attributes[attrForEach]; ok {
+				if st, ok := a.Expr.(*hclsyntax.ScopeTraversalExpr); ok && len(st.Traversal) == 2 {
+					if name, ok := localName(st); ok {
+						forEach[name]++
+					}
+				}
+			}
+		}
+	}
+	if whole {
+		return nil
+	}
+	out := map[string]bool{}
+	for name, n := range forEach {
+		if uses[name] == n {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// localName is NAME of a traversal local.NAME...
+func localName(st *hclsyntax.ScopeTraversalExpr) (string, bool) {
+	if len(st.Traversal) < 2 || st.Traversal.RootName() != "local" {
+		return "", false
+	}
+	a, ok := st.Traversal[1].(hcl.TraverseAttr)
+	return a.Name, ok
+}
+
+// hasWord reports whether src has word with no letter, digit, _ or - on either side.
+func hasWord(src []byte, word string) bool {
+	// Bytes of other letters count as not part of the word: more files are then taken
+	// to use local, which only costs the table.
+	ident := func(c byte) bool {
+		return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	for i := 0; ; {
+		j := bytes.Index(src[i:], []byte(word))
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(word)
+		if (j == 0 || !ident(src[j-1])) && (end == len(src) || !ident(src[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// forEachTable is the table of a for_each expression `local.NAME` whose local is kept as one.
+func (l *loader) forEachTable(expr hcl.Expression) *keyedTable {
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(st.Traversal) != 2 {
+		return nil
+	}
+	name, ok := localName(st)
+	if !ok {
+		return nil
+	}
+	return l.tables[name]
 }

@@ -48,6 +48,9 @@ type decl struct {
 	sdAttrs    hcl.Attributes
 	instances  []instance // nil without for_each
 	forEach    bool
+	// table holds the rows of instances whose for_each is a local kept as a table: their
+	// values are rows of it, made only where an expression needs them (see eachValue).
+	table *csvTable
 	// ranges holds the source range of each field, shared by all instances.
 	ranges map[string]hcl.Range
 	// fixed holds, for for_each blocks, the values of attributes that do not use each:
@@ -59,7 +62,8 @@ type decl struct {
 
 type instance struct {
 	key   cty.Value // a known, non-null string
-	value cty.Value
+	value cty.Value // cty.NilVal where the block has a table
+	row   rowRef    // the row of the table, where it has one
 }
 
 // job is one invoice to evaluate: a block, or one instance of a for_each block.
@@ -151,7 +155,7 @@ func (l *loader) finishInvoices(units []*unit) {
 				Summary:  "Duplicate foreign_id",
 				Detail: fmt.Sprintf("%s has foreign_id %q, which %s at %s already has. The API accepts each foreign_id once per merchant; give every invoice its own.",
 					r.inv.Address, r.inv.ForeignID, prev.Address, prev.DeclRange),
-				Subject: r.inv.idRange.Ptr(),
+				Subject: r.inv.AttrRange("foreign_id").Ptr(), // where the foreign_id is set
 			}
 			if prev.ForeignID != r.inv.ForeignID {
 				d.Summary = "foreign_ids differ only in letter case"
@@ -247,23 +251,29 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 		})
 		return nil, diags
 	}
-	val, vdiags := evalExpr(fe.Expr, l.ctx)
-	if !vdiags.HasErrors() {
-		vdiags = l.checkValueSize(fe.Expr, val)
-	}
-	diags = append(diags, l.redact(vdiags)...)
-	if vdiags.HasErrors() {
-		return nil, diags
-	}
-	insts, err := forEachInstances(val)
-	if err != "" {
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid for_each value",
-			Detail:   err,
-			Subject:  fe.Expr.Range().Ptr(),
-		})
-		return nil, diags
+	var insts []instance
+	if kt := l.forEachTable(fe.Expr); kt != nil {
+		d.table, insts = kt.csvTable, kt.instances()
+	} else {
+		val, vdiags := evalExpr(fe.Expr, l.ctx)
+		if !vdiags.HasErrors() {
+			vdiags = l.checkValueSize(fe.Expr, val)
+		}
+		diags = append(diags, l.redact(vdiags)...)
+		if vdiags.HasErrors() {
+			return nil, diags
+		}
+		var err string
+		insts, err = forEachInstances(val)
+		if err != "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid for_each value",
+				Detail:   err,
+				Subject:  fe.Expr.Range().Ptr(),
+			})
+			return nil, diags
+		}
 	}
 	d.instances = insts
 	d.fixed = map[string]cty.Value{}
@@ -382,7 +392,12 @@ func (j job) address() string {
 	if j.inst < 0 {
 		return "invoice." + j.d.label
 	}
-	return "invoice." + j.d.label + "[" + strconv.Quote(j.d.instances[j.inst].key.AsString()) + "]"
+	// One string, built in a buffer of about its size: a million instances have one each.
+	key := j.d.instances[j.inst].key.AsString()
+	b := make([]byte, 0, len("invoice.")+len(j.d.label)+len(key)+8)
+	b = append(append(append(b, "invoice."...), j.d.label...), '[')
+	b = strconv.AppendQuote(b, key)
+	return string(append(b, ']'))
 }
 
 // subject is the range to point at for a field: the attribute when it was set, else the block.

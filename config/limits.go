@@ -59,6 +59,9 @@ type budget struct {
 
 	mu      sync.Mutex
 	decoded map[decodeKey]cty.Value
+	// tabled holds the csvdecode inputs charged by chargeTable, which are not in decoded:
+	// decoding them again charges nothing, as a cached value would not.
+	tabled map[decodeKey]bool
 }
 
 // limitError is an evaluation limit exceeded; the loader turns the function-call diagnostic
@@ -89,8 +92,11 @@ func (b *budget) addBytes(n int64) error {
 	if b == nil {
 		return nil
 	}
-	return chargeCounter(&b.bytes, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", fmt.Sprintf("%d MiB", MaxStringBytes>>20))
+	return chargeCounter(&b.bytes, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", maxStringText)
 }
+
+// maxStringText is MaxStringBytes for messages, made once: templates charge every instance.
+var maxStringText = fmt.Sprintf("%d MiB", MaxStringBytes>>20)
 
 // chargeCounter adds n to one of the load's counters and refuses, with the message, what goes past
 // limit.
@@ -883,7 +889,7 @@ func cachedDecode(f function.Function, b *budget, name string) function.Function
 					return cty.DynamicVal, limitErrorf("the JSON has a number too large: %s", hugeNumberText(exp))
 				}
 			}
-			if name == "csvdecode" && v.IsKnown() && !v.IsNull() {
+			if name == "csvdecode" && v.IsKnown() && !v.IsNull() && !b.wasTabled(s) {
 				rows := int64(v.LengthInt())
 				cols, _ := flatSize(elementTypeOf(v.Type()))
 				if err := b.addElements(rows * (cols + 1)); err != nil {
@@ -895,7 +901,7 @@ func cachedDecode(f function.Function, b *budget, name string) function.Function
 				if b.decoded == nil {
 					b.decoded = map[decodeKey]cty.Value{}
 				}
-				if len(b.decoded) < 64 {
+				if len(b.decoded)+len(b.tabled) < 64 {
 					b.decoded[decodeKey{name, unsafe.StringData(s), len(s)}] = v
 				}
 				b.mu.Unlock()
@@ -903,6 +909,48 @@ func cachedDecode(f function.Function, b *budget, name string) function.Function
 			return v, nil
 		},
 	})
+}
+
+// chargeTable charges what the loader's evaluation of `{ for r in csvdecode(s) : r.id => r }`
+// (evalExpr) charges: csvdecode's elements (nothing when s was decoded before, as
+// cachedDecode does) and the for expression's iterations; all, or nothing when any would
+// pass its limit. Below forParallelMin rows, evalExpr evaluates the expression twice
+// (forObjectParallel's try, then HCL's), and csvdecode charges again where its result is not
+// cached. The loader evaluates locals one at a time, so nothing is charged in between.
+func (b *budget) chargeTable(s string, elems, iters int64) bool {
+	key := decodeKey{"csvdecode", unsafe.StringData(s), len(s)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, before := b.decoded[key]
+	before = before || b.tabled[key]
+	cache := len(s) >= decodeCacheMin && len(b.decoded)+len(b.tabled) < 64
+	if before {
+		elems = 0
+	}
+	if iters < forParallelMin {
+		iters *= 2
+		if !before && !cache {
+			elems *= 2
+		}
+	}
+	if b.elements.Load()+elems > MaxElements || b.iterations.Load()+iters > MaxIterations {
+		return false
+	}
+	b.elements.Add(elems)
+	b.iterations.Add(iters)
+	if !before && cache {
+		if b.tabled == nil {
+			b.tabled = map[decodeKey]bool{}
+		}
+		b.tabled[key] = true
+	}
+	return true
+}
+
+func (b *budget) wasTabled(s string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tabled[decodeKey{"csvdecode", unsafe.StringData(s), len(s)}]
 }
 
 func (b *budget) cached(name string, arg cty.Value) (cty.Value, bool) {

@@ -39,6 +39,11 @@ type LoadOptions struct {
 	// directory without configuration files is then no error, and a variable without a value
 	// is an error only where the settings use it.
 	SettingsOnly bool
+
+	// noTables turns off keeping locals as CSV tables (forexpr.go), and done is called
+	// with the loader once loaded: for tests that hold the tables to HCL's evaluation.
+	noTables bool
+	done     func(*loader)
 }
 
 // EnvVarPrefix prefixes environment variables that set input variables.
@@ -87,7 +92,16 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	l.readCurrencyLock(dir)
 	l.load(names)
-	return cfg, l.finish()
+	// The syntax trees kept for diagnostics refer to the budget: let go of the decoded
+	// values (and texts) it holds for the load.
+	l.budget.mu.Lock()
+	l.budget.decoded, l.budget.tabled = nil, nil
+	l.budget.mu.Unlock()
+	diags := l.finish()
+	if opts.done != nil {
+		opts.done(l)
+	}
+	return cfg, diags
 }
 
 // checkUTF8 reports the first invalid UTF-8 sequence of a file. HCL itself lets invalid bytes
@@ -180,6 +194,10 @@ type loader struct {
 	urls  urlCache
 	// varFileFailed is set when a -var-file could not be read or parsed.
 	varFileFailed bool
+	// tableNames are the locals that may be kept as tables, tables those that are: they
+	// are used only as for_each, which reads their rows from the table (forexpr.go).
+	tableNames map[string]bool
+	tables     map[string]*keyedTable
 }
 
 // unit is one configuration file on its way through the loader.
@@ -303,6 +321,10 @@ func (l *loader) load(names []string) {
 			l.ctx = &hcl.EvalContext{
 				Variables: map[string]cty.Value{"var": l.varObject()},
 				Functions: functions(l.files, l.budget),
+			}
+			l.tables = map[string]*keyedTable{}
+			if !l.opts.noTables {
+				l.tableNames = tableLocals(headers, rest)
 			}
 			l.loadLocals(locals)
 		}

@@ -360,6 +360,12 @@ func (l *loader) loadLocals(blocks []*hcl.Block) {
 		}
 		ctx := l.ctx.NewChild()
 		ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(vals)}
+		if l.tableNames[name] {
+			if kt := l.tableLocal(a.Expr, ctx); kt != nil {
+				l.tables[name] = kt // only for_each uses it (tableLocals): not in vals
+				return true
+			}
+		}
 		val, diags := evalExpr(a.Expr, ctx)
 		if !diags.HasErrors() {
 			diags = l.checkValueSize(a.Expr, val)

@@ -68,7 +68,9 @@ func (r *Request) appendTo(b []byte) []byte {
 // the state checks its stored bodies against.
 func Hash(body []byte) string {
 	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:]) // one allocation, not hex.EncodeToString's two
 }
 
 func appendField(b []byte, name, value string, omitEmpty bool) []byte {

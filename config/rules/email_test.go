@@ -55,6 +55,7 @@ func TestCheckEmail(t *testing.T) {
 		{"IP literal", "fritz@[127.0.0.1]", "not an IP address"},
 		{"IPv6 literal", "fritz@[IPv6:2001:db8::1]", "not an IP address"},
 		{"decimal IPv4", "fritz@2130706433", "not an IP address"},
+		{"bare IPv6", "fritz@2001:db8::1", "not an IP address"},
 		{"numeric top-level", "fritz@muellerhaus.123", "ends in a number"},
 		{"no dot", "fritz@muellerhaus", "a domain without a dot"},
 		{"trailing dot", "fritz@muellerhaus.de.", "must not end with a dot"},

@@ -48,14 +48,17 @@ func checkDomain(host string) *hostProblem {
 	if host == "" {
 		return &hostProblem{fault: hostEmpty}
 	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return &hostProblem{fault: hostIP, host: host}
+	if mayBeIP(host) {
+		if _, err := netip.ParseAddr(host); err == nil {
+			return &hostProblem{fault: hostIP, host: host}
+		}
 	}
 	lower := strings.ToLower(host)
 	if lower == "localhost" || strings.HasSuffix(lower, ".localhost") {
 		return &hostProblem{fault: hostLocal, host: host}
 	}
-	labels := strings.Split(host, ".")
+	var room [8]string // most hosts have a few labels: no allocation for them
+	labels := splitDots(room[:0], host)
 	numeric := 0
 	total := len(labels) - 1 // the dots
 	for _, l := range labels {
@@ -104,6 +107,33 @@ func checkDomain(host string) *hostProblem {
 		return &hostProblem{fault: hostTooLong, host: host, n: total}
 	}
 	return nil
+}
+
+// mayBeIP reports whether netip.ParseAddr could accept s: an IPv6 address has a colon, an
+// IPv4 address only digits and dots. Every e-mail address and URL of a load has its host
+// checked, and ParseAddr allocates the error it returns for a domain name.
+func mayBeIP(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' && !isASCIIDigit(rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitDots is strings.Split(s, "."), appended to labels.
+func splitDots(labels []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, '.')
+		if i < 0 {
+			return append(labels, s)
+		}
+		labels = append(labels, s[:i])
+		s = s[i+1:]
+	}
 }
 
 // isNumericLabel reports whether l is a number as the WHATWG "ends in a number" rule reads it:
