@@ -39,6 +39,9 @@ type LoadOptions struct {
 	// directory without configuration files is then no error, and a variable without a value
 	// is an error only where the settings use it.
 	SettingsOnly bool
+	// Cache, when set, keeps the evaluated invoices of files of invoice blocks alone between
+	// loads (cache.go). apply must not pass one: it evaluates everything itself.
+	Cache *Cache
 }
 
 // EnvVarPrefix prefixes environment variables that set input variables.
@@ -78,7 +81,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
 	}
-	l := &loader{cfg: cfg, opts: opts, files: files, budget: &budget{}}
+	l := &loader{cfg: cfg, opts: opts, files: files, budget: &budget{}, urls: &urlCache{}}
 	if l.opts.Parallelism <= 0 {
 		l.opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
@@ -177,7 +180,7 @@ type loader struct {
 	sensitive map[string]bool
 	// given names the variables a value was given for, even if it was invalid.
 	given map[string]bool
-	urls  urlCache
+	urls  *urlCache
 	// varFileFailed is set when a -var-file could not be read or parsed.
 	varFileFailed bool
 }
@@ -317,7 +320,7 @@ func (l *loader) load(names []string) {
 
 	// Every file's invoice blocks; the rest of the files are parsed here too, each let go of
 	// as soon as its invoices are evaluated.
-	evalUnit := func(u *unit) {
+	evalUnit := func(l *loader, u *unit) {
 		n := 0
 		if evaluate && !l.opts.SettingsOnly && !u.broken && !u.diags.HasErrors() {
 			u.items = l.evalBlocks(u.invoices)
@@ -327,12 +330,17 @@ func (l *loader) load(names []string) {
 		}
 		u.release(n)
 	}
+	cache := l.cacheFor(evaluate)
 	parallel(len(rest), l.opts.Parallelism, 1, func(i int) {
+		if cache != nil {
+			cache.load(rest[i], evalUnit)
+			return
+		}
 		l.parseUnit(rest[i])
-		evalUnit(rest[i])
+		evalUnit(l, rest[i])
 	})
 	for _, u := range headers {
-		evalUnit(u)
+		evalUnit(l, u)
 	}
 
 	for _, u := range units {
