@@ -43,3 +43,26 @@ var ScanDepth = scanDepth
 
 // ExplainDuplicates is what evalExpr makes of HCL's "Duplicate object key" errors.
 var ExplainDuplicates = explainDuplicates
+
+// InvoiceRanges is where each field of inv is set (AttrRange of every field name) and where
+// its foreign_id is, however the invoice keeps them (a map, or the cache's spans).
+func InvoiceRanges(inv *Invoice) (map[string]hcl.Range, hcl.Range) {
+	out := map[string]hcl.Range{}
+	for _, f := range fieldNames() {
+		out[f] = inv.AttrRange(f)
+	}
+	return out, inv.idRange
+}
+
+// DecodeCacheEntry reads an entry's payload as a lookup would; ok is false for one a lookup
+// would refuse.
+func DecodeCacheEntry(payload []byte, name string) (invoices []*Invoice, ok bool) {
+	e, ok := decodeEntry(payload, name)
+	if !ok {
+		return nil, false
+	}
+	for _, it := range e.items {
+		invoices = append(invoices, it.res.inv)
+	}
+	return invoices, true
+}
