@@ -91,6 +91,8 @@ func OpenCache(dir string, opts CacheOptions) (*Cache, error) {
 	if c.toolOf == nil {
 		c.toolOf = executableBytes
 	}
+	// Read and hash the executable while the configuration is read: every key needs it.
+	go func() { _, _ = c.toolHash() }()
 	return c, nil
 }
 

@@ -42,7 +42,7 @@ func ReadRegularFile(path string, max int64) ([]byte, error) {
 	if err := checkRegular(path, st, max); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := readAllSized(io.LimitReader(f, max+1), st.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func readConfigFile(realDir, path string) ([]byte, error) {
 	if err := checkRegular(path, st, maxFileSize); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	data, err := readAllSized(io.LimitReader(f, maxFileSize+1), st.Size())
 	if err != nil {
 		return nil, &os.PathError{Op: "read", Path: path, Err: errors.New("the file could not be read")}
 	}
@@ -135,4 +135,27 @@ func kind(m os.FileMode) string {
 		return "a device"
 	}
 	return "not a plain file"
+}
+
+// readAllSized is io.ReadAll into a buffer of the size the file had when it was checked (and
+// grown as io.ReadAll grows one when it has more): io.ReadAll starts at 512 bytes and copies
+// a 370 KB file of invoice blocks a dozen times on its way.
+func readAllSized(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 || size > maxFileSize {
+		size = 0
+	}
+	b := make([]byte, 0, size+1) // +1: the read that finds the end needs room
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
