@@ -461,7 +461,8 @@ func (w *entryWriter) invoice(inv *Invoice) bool {
 			w.str(s)
 		}
 	}
-	w.str(string(inv.Body))
+	w.uvarint(uint64(len(inv.Body)))
+	w.buf = append(w.buf, inv.Body...)
 	w.str(inv.Hash)
 	if inv.DeclRange.Filename != w.name || !w.rng(inv.DeclRange) || !w.rng(inv.idRange) {
 		return false
