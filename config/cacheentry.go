@@ -302,7 +302,8 @@ func (s *cacheSession) restore(u *unit, key [32]byte) bool {
 }
 
 // The entry payload: the files read (path, digest), the limits charged (elements,
-// iterations, bytes), then the invoices, each as its fields in a fixed order. Numbers are
+// iterations, bytes), then the invoices, each as its fields in a fixed order (not its body
+// and hash, which are made from its request again). Numbers are
 // varints, strings and byte strings a length and their bytes. A range is a flag (0: the
 // empty range, 1: in this file) and its start and end (line, column, byte); the ranges of
 // an invoice's attributes are a count and, for each, its field (its fieldSet bit) and its
@@ -461,9 +462,6 @@ func (w *entryWriter) invoice(inv *Invoice) bool {
 			w.str(s)
 		}
 	}
-	w.uvarint(uint64(len(inv.Body)))
-	w.buf = append(w.buf, inv.Body...)
-	w.str(inv.Hash)
 	if inv.DeclRange.Filename != w.name || !w.rng(inv.DeclRange) || !w.rng(inv.idRange) {
 		return false
 	}
@@ -581,11 +579,6 @@ func (r *entryReader) str() string {
 	return r.text[a:b]
 }
 
-func (r *entryReader) bytes() []byte {
-	a, b := r.span()
-	return r.data[a:b:b]
-}
-
 func (r *entryReader) byte1() byte {
 	if r.bad || r.off >= len(r.data) {
 		r.bad = true
@@ -670,8 +663,6 @@ func (r *entryReader) invoice(inv *Invoice, sds *[]invoice.SenderData, spans *[]
 			Email: r.str(), LegalName: r.str(), CountryOfRegistration: r.str()})
 		q.SenderData = &(*sds)[len(*sds)-1]
 	}
-	inv.Body = r.bytes()
-	inv.Hash = r.str()
 	inv.DeclRange = r.rng()
 	inv.idRange = r.rng()
 	if r.bad || inv.DeclRange.Filename == "" || flags&^(flagCancel|flagTimer|flagSenderData) != 0 {
@@ -704,5 +695,9 @@ func (r *entryReader) invoice(inv *Invoice, sds *[]invoice.SenderData, spans *[]
 		return false
 	}
 	q.Amount = a
+	// The body and its hash are made again, as evaluation makes them: an entry cannot hold
+	// a body its request does not give, and is half the size without them.
+	inv.Body = q.Encode()
+	inv.Hash = invoice.Hash(inv.Body)
 	return true
 }
