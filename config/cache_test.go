@@ -411,7 +411,9 @@ func TestCacheCorruptEntries(t *testing.T) {
 }
 
 // TestCacheNotKept: files whose evaluation raised a diagnostic, or that have a for_each
-// block, are not kept; a load from a warm cache reports the same problems.
+// block, are not kept, and neither are files that are not UTF-8 or nest too deeply (checked,
+// with the cache on, only when there is no entry); a load from a warm cache reports the same
+// problems.
 func TestCacheNotKept(t *testing.T) {
 	files := map[string]string{
 		"main.hcl": cacheFiles["main.hcl"] + `
@@ -445,8 +447,15 @@ invoice "w" {
 }
 `,
 	}
+	files["utf8.hcl"] = "# caf\xe9\n"
+	files["deep.hcl"] = "invoice \"deep\" {\n  title = " + strings.Repeat("[", config.MaxNesting+1) + strings.Repeat("]", config.MaxNesting+1) + "\n}\n"
 	dir := writeDir(t, files)
 	want, wantDiags := coldLoad(t, dir, config.LoadOptions{})
+	for _, want := range []string{"Invalid character encoding", "nest"} {
+		if !strings.Contains(strings.Join(diagTexts(wantDiags), "\n"), want) {
+			t.Errorf("no diagnostic with %q: %v", want, wantDiags)
+		}
+	}
 	cacheDir := t.TempDir()
 	for i := 0; i < 2; i++ {
 		got, diags, st := cachedLoad(t, dir, cacheDir, "tool-1", config.LoadOptions{})

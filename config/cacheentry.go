@@ -70,15 +70,21 @@ func (l *loader) cacheFor(evaluate bool) *cacheSession {
 func (s *cacheSession) load(u *unit, eval func(*loader, *unit)) {
 	key, ok := s.key(u)
 	if !ok {
+		u.checkSource()
 		s.l.parseUnit(u)
 		eval(s.l, u)
 		return
 	}
+	// An entry is only ever written for bytes that passed checkSource (and evaluated
+	// without a diagnostic), so a hit needs no check.
 	if s.restore(u, key) {
 		s.c.hits.Add(1)
 		return
 	}
 	s.c.misses.Add(1)
+	if u.checkSource(); u.src == nil {
+		return
+	}
 	v, files, b := s.l.unitView()
 	v.parseUnit(u)
 	eval(v, u)

@@ -195,10 +195,26 @@ type unit struct {
 	broken bool // syntax errors: the body is incomplete and is not looked into
 	// header is set for files that may hold variable, locals or settings blocks; they are
 	// parsed first, as everything else needs them.
-	header                                bool
+	header bool
+	// unchecked is set while src has not been through checkSource: a file of invoice blocks
+	// alone is checked only when the evaluation cache has no entry for it.
+	unchecked                             bool
 	variables, locals, settings, invoices []*hcl.Block
 	// items are the file's invoice blocks, decoded and (but for for_each) evaluated.
 	items []item
+}
+
+// checkSource refuses a file that is not UTF-8 or nests too deeply for the parser, keeping its
+// text for the diagnostic (src is then nil: there is nothing to parse).
+func (u *unit) checkSource() {
+	u.unchecked = false
+	d := checkUTF8(u.name, u.src)
+	if d == nil {
+		d = CheckNesting(u.name, u.src, false)
+	}
+	if d != nil {
+		u.file, u.diags, u.src = sourceOnly(u.src), hcl.Diagnostics{d}, nil
+	}
 }
 
 // mayHoldHeader reports whether a file may declare variable, locals or settings blocks: it
@@ -270,15 +286,12 @@ func (l *loader) load(names []string) {
 			// Only invoices: a directory of 100,000 literal blocks takes seconds to parse.
 			return
 		}
-		if d := checkUTF8(names[i], src); d != nil {
-			u.file, u.diags = sourceOnly(src), hcl.Diagnostics{d}
-			return
-		}
-		if d := CheckNesting(names[i], src, false); d != nil {
-			u.file, u.diags = sourceOnly(src), hcl.Diagnostics{d}
-			return
-		}
 		u.src, u.header = src, header
+		if l.opts.Cache != nil && !header {
+			u.unchecked = true // checked unless the cache has its entry (cacheentry.go)
+			return
+		}
+		u.checkSource()
 	})
 	var headers, rest []*unit
 	for _, u := range units {
@@ -336,6 +349,7 @@ func (l *loader) load(names []string) {
 			cache.load(rest[i], evalUnit)
 			return
 		}
+		rest[i].checkSource()
 		l.parseUnit(rest[i])
 		evalUnit(l, rest[i])
 	})
