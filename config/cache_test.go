@@ -606,3 +606,22 @@ func FuzzCacheEntry(f *testing.F) {
 		}
 	})
 }
+
+// TestCacheUnused: when variables fail nothing is evaluated and the cache is not used; the
+// files it would have checked are checked all the same.
+func TestCacheUnused(t *testing.T) {
+	dir := writeDir(t, map[string]string{
+		"main.hcl": "variable \"n\" {\n  type    = number\n  default = \"not a number\"\n}\n",
+		"a.hcl":    cacheFiles["d.hcl"],
+		"utf8.hcl": "# caf\xe9\n",
+	})
+	want, wantDiags := coldLoad(t, dir, config.LoadOptions{})
+	if !strings.Contains(strings.Join(diagTexts(wantDiags), "\n"), "Invalid character encoding") {
+		t.Fatalf("no encoding error: %v", wantDiags)
+	}
+	got, diags, st := cachedLoad(t, dir, t.TempDir(), "tool-1", config.LoadOptions{})
+	if st != (config.CacheStats{}) {
+		t.Errorf("%+v, want the cache unused", st)
+	}
+	sameConfig(t, got, want, diags, wantDiags)
+}

@@ -195,10 +195,7 @@ type unit struct {
 	broken bool // syntax errors: the body is incomplete and is not looked into
 	// header is set for files that may hold variable, locals or settings blocks; they are
 	// parsed first, as everything else needs them.
-	header bool
-	// unchecked is set while src has not been through checkSource: a file of invoice blocks
-	// alone is checked only when the evaluation cache has no entry for it.
-	unchecked                             bool
+	header                                bool
 	variables, locals, settings, invoices []*hcl.Block
 	// items are the file's invoice blocks, decoded and (but for for_each) evaluated.
 	items []item
@@ -207,7 +204,6 @@ type unit struct {
 // checkSource refuses a file that is not UTF-8 or nests too deeply for the parser, keeping its
 // text for the diagnostic (src is then nil: there is nothing to parse).
 func (u *unit) checkSource() {
-	u.unchecked = false
 	d := checkUTF8(u.name, u.src)
 	if d == nil {
 		d = CheckNesting(u.name, u.src, false)
@@ -288,8 +284,7 @@ func (l *loader) load(names []string) {
 		}
 		u.src, u.header = src, header
 		if l.opts.Cache != nil && !header {
-			u.unchecked = true // checked unless the cache has its entry (cacheentry.go)
-			return
+			return // checked unless the cache has its entry (cacheSession.load)
 		}
 		u.checkSource()
 	})
@@ -349,7 +344,9 @@ func (l *loader) load(names []string) {
 			cache.load(rest[i], evalUnit)
 			return
 		}
-		rest[i].checkSource()
+		if l.opts.Cache != nil {
+			rest[i].checkSource() // left for the cache, which is not used (evaluate is false)
+		}
 		l.parseUnit(rest[i])
 		evalUnit(l, rest[i])
 	})
