@@ -20,12 +20,12 @@ import (
 
 // Cache keeps evaluated configuration files between runs: a directory of entries, each the
 // invoices one file of invoice blocks evaluated to, under a key that covers everything the
-// evaluation could see (cachekey.go). plan and validate pass one in LoadOptions; apply never
+// evaluation could see (cacheentry.go). plan and validate pass one in LoadOptions; apply never
 // does. A Cache is safe for concurrent use, and processes may share its directory.
 //
-// Entries hold request bodies, so personal data (email_user, sender_data): they are written
-// 0600 in a directory of mode 0700, and the directory must be kept as private as the
-// configuration itself.
+// Entries hold the invoices' requests, so personal data (email_user, sender_data): they are
+// written 0600 in a directory of mode 0700, and the directory must be kept as private as the
+// state.
 type Cache struct {
 	dir      string // DIR/v1: ours alone
 	maxBytes int64
@@ -50,7 +50,7 @@ type CacheOptions struct {
 }
 
 // DefaultCacheMaxBytes is the size Prune keeps a cache directory under by default: about
-// 1.3 million invoices' entries.
+// 3.5 million invoices' entries.
 const DefaultCacheMaxBytes = 1 << 30
 
 // cacheFormat is the version of the entry layout; entries of another are misses. It names
