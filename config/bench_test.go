@@ -56,3 +56,52 @@ func TestManifestGenValid(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadLiteral100kCached: the same from a warm evaluation cache (every file a hit).
+func BenchmarkLoadLiteral100kCached(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "literal")
+	if err := manifestgen.Literal(dir, 100000, 100); err != nil {
+		b.Fatal(err)
+	}
+	cacheDir := b.TempDir()
+	load := func() config.CacheStats {
+		c, err := config.OpenCache(cacheDir, config.CacheOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg, diags := config.Load(dir, config.LoadOptions{Today: today, Cache: c})
+		if diags.HasErrors() || len(cfg.Invoices) != 100000 {
+			b.Fatalf("%d invoices, %v", len(cfg.Invoices), diags)
+		}
+		return c.Stats()
+	}
+	load()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if st := load(); st.Hits != 100 {
+			b.Fatalf("%+v, want every file a hit", st)
+		}
+	}
+}
+
+// BenchmarkLoadLiteral100kCacheEmpty: the same into an empty evaluation cache, every file
+// evaluated and its entry written: what filling the cache costs over BenchmarkLoadLiteral100k.
+func BenchmarkLoadLiteral100kCacheEmpty(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "literal")
+	if err := manifestgen.Literal(dir, 100000, 100); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := config.OpenCache(b.TempDir(), config.CacheOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg, diags := config.Load(dir, config.LoadOptions{Today: today, Cache: c})
+		if diags.HasErrors() || len(cfg.Invoices) != 100000 || c.Stats().Writes != 100 {
+			b.Fatalf("%d invoices, %+v, %v", len(cfg.Invoices), c.Stats(), diags)
+		}
+	}
+}

@@ -93,6 +93,9 @@ type Invoice struct {
 	// ranges are the source ranges of the block's attributes (see AttrRange), shared by the
 	// instances of a for_each block.
 	ranges map[string]hcl.Range
+	// spans hold the same for an invoice taken from the evaluation cache, in place of
+	// ranges: a slice of a whole file's, without a map per invoice (cacheentry.go).
+	spans []fieldSpan
 }
 
 // AttrRange is where field is set in the invoice's block: the value of the attribute (a
@@ -100,6 +103,9 @@ type Invoice struct {
 // "sender_data" the block's header), or the block header when the field is not set there.
 func (inv *Invoice) AttrRange(field string) hcl.Range {
 	if r, ok := inv.ranges[field]; ok {
+		return r
+	}
+	if r, ok := spanOf(inv.spans, field, inv.DeclRange.Filename); ok {
 		return r
 	}
 	return inv.DeclRange

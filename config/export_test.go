@@ -85,3 +85,26 @@ func DecodeCSVTable(text string, partMin int) (rows []cty.Value, ok bool) {
 	t.each(func(row rowRef) { rows = append(rows, t.rowValue(row)) })
 	return rows, true
 }
+
+// InvoiceRanges is where each field of inv is set (AttrRange of every field name) and where
+// its foreign_id is, however the invoice keeps them (a map, or the cache's spans).
+func InvoiceRanges(inv *Invoice) (map[string]hcl.Range, hcl.Range) {
+	out := map[string]hcl.Range{}
+	for _, f := range fieldNames() {
+		out[f] = inv.AttrRange(f)
+	}
+	return out, inv.AttrRange("foreign_id")
+}
+
+// DecodeCacheEntry reads an entry's payload as a lookup would; ok is false for one a lookup
+// would refuse.
+func DecodeCacheEntry(payload []byte, name string) (invoices []*Invoice, ok bool) {
+	e, ok := decodeEntry(payload, name)
+	if !ok {
+		return nil, false
+	}
+	for _, it := range e.items {
+		invoices = append(invoices, it.res.inv)
+	}
+	return invoices, true
+}

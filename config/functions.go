@@ -29,6 +29,9 @@ type fileReader struct {
 
 	mu    sync.Mutex
 	cache map[string]fileResult
+	// parent, when set, is the load's reader and this one a file's (cacheentry.go): it
+	// reads through the parent and records in cache what each read gave.
+	parent *fileReader
 }
 
 type fileResult struct {
@@ -54,6 +57,9 @@ func (r *fileReader) nameOf(text string) string {
 	if r == nil {
 		return ""
 	}
+	if r.parent != nil {
+		return r.parent.nameOf(text)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	name := ""
@@ -67,6 +73,13 @@ func (r *fileReader) nameOf(text string) string {
 
 // read returns the text of path, relative to the configuration directory.
 func (r *fileReader) read(path string) (string, error) {
+	if r.parent != nil {
+		text, err := r.parent.read(path)
+		r.mu.Lock()
+		r.cache[path] = fileResult{text, err}
+		r.mu.Unlock()
+		return text, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if res, ok := r.cache[path]; ok {

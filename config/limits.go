@@ -57,6 +57,10 @@ type budget struct {
 	iterations atomic.Int64
 	bytes      atomic.Int64
 
+	// parent, when set, is the load's budget and this one a file's (cacheentry.go): it
+	// counts the file's charges and passes each on, and the parent decides.
+	parent *budget
+
 	mu      sync.Mutex
 	decoded map[decodeKey]cty.Value
 	// tabled holds the csvdecode inputs charged by chargeTable, which are not in decoded:
@@ -78,6 +82,12 @@ func (b *budget) addElements(n int64) error {
 	if b == nil {
 		return nil
 	}
+	if b.parent != nil {
+		if n > 0 {
+			b.elements.Add(n)
+		}
+		return b.parent.addElements(n)
+	}
 	return chargeCounter(&b.elements, n, MaxElements, "this would take the elements of the lists, sets and maps this configuration's functions make past %s, the limit for one evaluation", thousands(MaxElements))
 }
 
@@ -85,12 +95,24 @@ func (b *budget) addIterations(n int64) error {
 	if b == nil {
 		return nil
 	}
+	if b.parent != nil {
+		if n > 0 {
+			b.iterations.Add(n)
+		}
+		return b.parent.addIterations(n)
+	}
 	return chargeCounter(&b.iterations, n, MaxIterations, "this would take the iterations of this configuration's for expressions past %s, the limit for one evaluation (nested for expressions multiply)", thousands(MaxIterations))
 }
 
 func (b *budget) addBytes(n int64) error {
 	if b == nil {
 		return nil
+	}
+	if b.parent != nil {
+		if n > 0 {
+			b.bytes.Add(n)
+		}
+		return b.parent.addBytes(n)
 	}
 	return chargeCounter(&b.bytes, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", maxStringText)
 }
@@ -896,15 +918,15 @@ func cachedDecode(f function.Function, b *budget, name string) function.Function
 					return cty.DynamicVal, err
 				}
 			}
-			if len(s) >= decodeCacheMin {
-				b.mu.Lock()
-				if b.decoded == nil {
-					b.decoded = map[decodeKey]cty.Value{}
+			if r := b.root(); len(s) >= decodeCacheMin {
+				r.mu.Lock()
+				if r.decoded == nil {
+					r.decoded = map[decodeKey]cty.Value{}
 				}
-				if len(b.decoded)+len(b.tabled) < 64 {
-					b.decoded[decodeKey{name, unsafe.StringData(s), len(s)}] = v
+				if len(r.decoded)+len(r.tabled) < 64 {
+					r.decoded[decodeKey{name, unsafe.StringData(s), len(s)}] = v
 				}
-				b.mu.Unlock()
+				r.mu.Unlock()
 			}
 			return v, nil
 		},
@@ -918,6 +940,7 @@ func cachedDecode(f function.Function, b *budget, name string) function.Function
 // (forObjectParallel's try, then HCL's), and csvdecode charges again where its result is not
 // cached. The loader evaluates locals one at a time, so nothing is charged in between.
 func (b *budget) chargeTable(s string, elems, iters int64) bool {
+	b = b.root() // the decoded values and tables are the load's
 	key := decodeKey{"csvdecode", unsafe.StringData(s), len(s)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -948,6 +971,7 @@ func (b *budget) chargeTable(s string, elems, iters int64) bool {
 }
 
 func (b *budget) wasTabled(s string) bool {
+	b = b.root()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.tabled[decodeKey{"csvdecode", unsafe.StringData(s), len(s)}]
@@ -961,10 +985,19 @@ func (b *budget) cached(name string, arg cty.Value) (cty.Value, bool) {
 	if len(s) < decodeCacheMin {
 		return cty.NilVal, false
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	v, ok := b.decoded[decodeKey{name, unsafe.StringData(s), len(s)}]
+	r := b.root()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.decoded[decodeKey{name, unsafe.StringData(s), len(s)}]
 	return v, ok
+}
+
+// root is the load's budget, which holds the decoded values.
+func (b *budget) root() *budget {
+	for b.parent != nil {
+		b = b.parent
+	}
+	return b
 }
 
 // checkJSONDepth refuses JSON text whose arrays and objects nest deeper than MaxDecodeDepth,

@@ -44,6 +44,10 @@ type LoadOptions struct {
 	// with the loader once loaded: for tests that hold the tables to HCL's evaluation.
 	noTables bool
 	done     func(*loader)
+
+	// Cache, when set, keeps the evaluated invoices of files of invoice blocks alone between
+	// loads (cache.go). apply must not pass one: it evaluates everything itself.
+	Cache *Cache
 }
 
 // EnvVarPrefix prefixes environment variables that set input variables.
@@ -83,7 +87,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the configuration directory", Detail: err.Error()}}
 	}
-	l := &loader{cfg: cfg, opts: opts, files: files, budget: &budget{}}
+	l := &loader{cfg: cfg, opts: opts, files: files, budget: &budget{}, urls: &urlCache{}}
 	if l.opts.Parallelism <= 0 {
 		l.opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
@@ -191,7 +195,7 @@ type loader struct {
 	sensitive map[string]bool
 	// given names the variables a value was given for, even if it was invalid.
 	given map[string]bool
-	urls  urlCache
+	urls  *urlCache
 	// varFileFailed is set when a -var-file could not be read or parsed.
 	varFileFailed bool
 	// tableNames are the locals that may be kept as tables, tables those that are: they
@@ -214,6 +218,18 @@ type unit struct {
 	variables, locals, settings, invoices []*hcl.Block
 	// items are the file's invoice blocks, decoded and (but for for_each) evaluated.
 	items []item
+}
+
+// checkSource refuses a file that is not UTF-8 or nests too deeply for the parser, keeping its
+// text for the diagnostic (src is then nil: there is nothing to parse).
+func (u *unit) checkSource() {
+	d := checkUTF8(u.name, u.src)
+	if d == nil {
+		d = CheckNesting(u.name, u.src, false)
+	}
+	if d != nil {
+		u.file, u.diags, u.src = sourceOnly(u.src), hcl.Diagnostics{d}, nil
+	}
 }
 
 // mayHoldHeader reports whether a file may declare variable, locals or settings blocks: it
@@ -285,15 +301,11 @@ func (l *loader) load(names []string) {
 			// Only invoices: a directory of 100,000 literal blocks takes seconds to parse.
 			return
 		}
-		if d := checkUTF8(names[i], src); d != nil {
-			u.file, u.diags = sourceOnly(src), hcl.Diagnostics{d}
-			return
-		}
-		if d := CheckNesting(names[i], src, false); d != nil {
-			u.file, u.diags = sourceOnly(src), hcl.Diagnostics{d}
-			return
-		}
 		u.src, u.header = src, header
+		if l.opts.Cache != nil && !header {
+			return // checked unless the cache has its entry (cacheSession.load)
+		}
+		u.checkSource()
 	})
 	var headers, rest []*unit
 	for _, u := range units {
@@ -339,7 +351,7 @@ func (l *loader) load(names []string) {
 
 	// Every file's invoice blocks; the rest of the files are parsed here too, each let go of
 	// as soon as its invoices are evaluated.
-	evalUnit := func(u *unit) {
+	evalUnit := func(l *loader, u *unit) {
 		n := 0
 		if evaluate && !l.opts.SettingsOnly && !u.broken && !u.diags.HasErrors() {
 			u.items = l.evalBlocks(u.invoices)
@@ -349,12 +361,20 @@ func (l *loader) load(names []string) {
 		}
 		u.release(n)
 	}
+	cache := l.cacheFor(evaluate)
 	parallel(len(rest), l.opts.Parallelism, 1, func(i int) {
+		if cache != nil {
+			cache.load(rest[i], evalUnit)
+			return
+		}
+		if l.opts.Cache != nil {
+			rest[i].checkSource() // left for the cache, which is not used (evaluate is false)
+		}
 		l.parseUnit(rest[i])
-		evalUnit(rest[i])
+		evalUnit(l, rest[i])
 	})
 	for _, u := range headers {
-		evalUnit(u)
+		evalUnit(l, u)
 	}
 
 	for _, u := range units {

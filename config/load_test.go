@@ -15,7 +15,7 @@ import (
 )
 
 // writeDir writes files into a new temporary directory and returns it.
-func writeDir(t *testing.T, files map[string]string) string {
+func writeDir(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, text := range files {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,6 +162,32 @@ func scriptParams(dir string, setup func(*testscript.Env) error) testscript.Para
 				out, err := resignPlan(data, args[1], args[2], len(args) == 4 && args[3] == "keephash")
 				ts.Check(err)
 				ts.Check(os.WriteFile(path, out, 0o600))
+			},
+			// cachepoison DIR OLD NEW rewrites every entry of the evaluation cache in DIR as
+			// whoever can write the directory could: OLD replaced by NEW (of the same length)
+			// and the checksum made right again (the frame of config/cache.go: a CRC-32C of
+			// everything before it, in its last 4 bytes). Fails when no entry holds OLD.
+			"cachepoison": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 || len(args[1]) != len(args[2]) {
+					ts.Fatalf("usage: cachepoison DIR OLD NEW (OLD and NEW of one length)")
+				}
+				entries, err := filepath.Glob(filepath.Join(ts.MkAbs(args[0]), "v1", "*.entry"))
+				ts.Check(err)
+				poisoned := 0
+				for _, e := range entries {
+					data, err := os.ReadFile(e)
+					ts.Check(err)
+					if !bytes.Contains(data, []byte(args[1])) {
+						continue
+					}
+					data = bytes.ReplaceAll(data, []byte(args[1]), []byte(args[2]))
+					binary.LittleEndian.PutUint32(data[len(data)-4:], crc32.Checksum(data[:len(data)-4], crc32.MakeTable(crc32.Castagnoli)))
+					ts.Check(os.WriteFile(e, data, 0o600))
+					poisoned++
+				}
+				if poisoned == 0 {
+					ts.Fatalf("no entry of %d holds %q", len(entries), args[1])
+				}
 			},
 			// exitcode N PROG ARGS... runs PROG and requires exit code N exactly.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -37,6 +37,7 @@ func (a *viewArgs) check() error {
 
 type planArgs struct {
 	vars     varArgs
+	cache    cacheArgs
 	state    stateArgs
 	view     viewArgs
 	out      string
@@ -49,6 +50,7 @@ func planCommand(e *env) *ffcli.Command {
 	var a planArgs
 	fs := newFlagSet(e, "plan")
 	a.vars.bind(fs)
+	a.cache.bind(fs)
 	a.state.bind(fs)
 	a.view.bind(fs)
 	fs.StringVar(&a.out, "out", "", "save the plan to `FILE` (mode 0600; no request body and no personal data, but amounts and ids: keep it private)")
@@ -57,7 +59,7 @@ func planCommand(e *env) *ffcli.Command {
 	fs.Var(&a.targets, "target", "limit the plan to `FOREIGN_ID` (repeatable)")
 	return &ffcli.Command{
 		Name:       "plan",
-		ShortUsage: "invoiceform plan [-out=FILE] [-json | -markdown] [-detailed-exitcode] [-var NAME=VALUE]... [-var-file=FILE]... [-target=FOREIGN_ID]... [-prune] [-state=PATH] [-lock-timeout=DURATION] [-no-color] [-show-sensitive]",
+		ShortUsage: "invoiceform plan [-out=FILE] [-json | -markdown] [-detailed-exitcode] [-var NAME=VALUE]... [-var-file=FILE]... [-cache-dir=DIR] [-target=FOREIGN_ID]... [-prune] [-state=PATH] [-lock-timeout=DURATION] [-no-color] [-show-sensitive]",
 		ShortHelp:  "show what apply would do: the diff between the configuration and the state",
 		LongHelp: `Loads the configuration, reads the state (read-only: a shared lock on a file, no lock in
 PostgreSQL; a missing state is an empty one and is not created) and shows each invoice apply
@@ -124,7 +126,7 @@ func readSnapshot(ctx context.Context, e *env, a stateArgs) (*state.Snapshot, bo
 }
 
 func runPlan(ctx context.Context, e *env, a planArgs, v plan.View) error {
-	cfg, ep, diags := loadConfig(e, a.vars)
+	cfg, ep, diags := loadConfigCached(e, a.vars, a.cache.open(e))
 	if diags.HasErrors() {
 		if err := v.Diagnostics(cfg.Files, diags); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 
 type validateArgs struct {
 	vars    varArgs
+	cache   cacheArgs
 	json    bool
 	noColor bool
 }
@@ -21,11 +22,12 @@ func validateCommand(e *env) *ffcli.Command {
 	var a validateArgs
 	fs := newFlagSet(e, "validate")
 	a.vars.bind(fs)
+	a.cache.bind(fs)
 	fs.BoolVar(&a.json, "json", false, "print the result as one JSON document (docs/json-diagnostics.md) on stdout")
 	fs.BoolVar(&a.noColor, "no-color", false, "never colour the output (NO_COLOR does the same)")
 	return &ffcli.Command{
 		Name:       "validate",
-		ShortUsage: "invoiceform validate [-json] [-var NAME=VALUE]... [-var-file=FILE]...",
+		ShortUsage: "invoiceform validate [-json] [-var NAME=VALUE]... [-var-file=FILE]... [-cache-dir=DIR]",
 		ShortHelp:  "check the configuration: syntax, values and every API rule",
 		LongHelp: `Loads every *.hcl file of the directory, evaluates it and checks each invoice against
 the rules of the CryptoProcessing API. Reads no state and uses no network. Exits 0 when the
@@ -42,7 +44,7 @@ configuration is valid (warnings are printed but do not fail), 1 otherwise.`,
 }
 
 func runValidate(e *env, a validateArgs, v validateView) error {
-	cfg, _, diags := loadConfig(e, a.vars)
+	cfg, _, diags := loadConfigCached(e, a.vars, a.cache.open(e))
 	if err := v.Diagnostics(cfg.Files, diags); err != nil {
 		return err
 	}

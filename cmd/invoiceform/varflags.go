@@ -37,7 +37,16 @@ func (a *varArgs) loadOptions(e *env) config.LoadOptions {
 // loadConfig loads the configuration of the working directory and resolves the endpoint
 // (INVOICEFORM_ENDPOINT, else settings, else production), as validate, plan and apply all do.
 func loadConfig(e *env, a varArgs) (*config.Config, string, hcl.Diagnostics) {
-	cfg, diags := config.Load(".", a.loadOptions(e))
+	return loadConfigCached(e, a, nil)
+}
+
+// loadConfigCached is loadConfig with the evaluation cache c (nil for none), for plan and
+// validate.
+func loadConfigCached(e *env, a varArgs, c *config.Cache) (*config.Config, string, hcl.Diagnostics) {
+	opts := a.loadOptions(e)
+	opts.Cache = c
+	cfg, diags := config.Load(".", opts)
+	pruneCache(e, c)
 	ep, epDiags := endpoint(e, cfg)
 	return cfg, ep, append(epDiags, diags...)
 }

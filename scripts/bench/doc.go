@@ -14,8 +14,9 @@
 // With -scale=1m it runs issue 17's table instead, at 1,000,000 and 100,000 invoices: plan
 // from a CSV against an empty state and against a state holding every invoice as issued
 // (written straight into the bbolt file with Put in batches of 10,000, with the bodies the
-// configuration gives, not by a million API calls), plan of literal blocks in 100 files and a
-// re-plan after one of them changed, apply of -apply-n invoices (200,000 unless set) at no
+// configuration gives, not by a million API calls), plan of literal blocks in 100 files (also
+// with the evaluation cache on and empty, which writes every entry) and a re-plan after one
+// of them changed (with the cache on, INVOICEFORM_CACHE_DIR, kept from a plan before), apply of -apply-n invoices (200,000 unless set) at no
 // latency into a durable state, a state snapshot in a fresh process (this program again, in
 // its -snapshot-of mode), a saved plan (plan -out, and apply PLANFILE up to its first request,
 // refused on purpose by a changed -var) and the cost growth from 100,000 to 1,000,000; each

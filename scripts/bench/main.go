@@ -292,14 +292,23 @@ type bench struct {
 // cmd runs the binary in dir with args and, unless state is "", -state=state; the output is
 // discarded (plan's exit code 0).
 func (b *bench) cmd(dir, state string, args ...string) func() (sample, error) {
+	return b.cmdEnv(dir, state, nil, args...)
+}
+
+// cmdEnv is cmd with env added to the environment.
+func (b *bench) cmdEnv(dir, state string, env []string, args ...string) func() (sample, error) {
 	argv := append([]string{"-chdir=" + dir}, args...)
 	if state != "" {
 		argv = append(argv, "-state="+state)
 	}
 	return func() (sample, error) {
 		c := exec.Command(b.bin, argv...)
+		extra := env
 		if ep, ok := b.endpoints[state]; ok {
-			c.Env = append(os.Environ(), "INVOICEFORM_ENDPOINT="+ep, "INVOICEFORM_API_KEY=emulator-key")
+			extra = append(slices.Clip(extra), "INVOICEFORM_ENDPOINT="+ep, "INVOICEFORM_API_KEY=emulator-key")
+		}
+		if len(extra) > 0 {
+			c.Env = append(os.Environ(), extra...)
 		}
 		return measure(c, false)
 	}
