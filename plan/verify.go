@@ -83,12 +83,18 @@ func Attach(p *Plan, invoices []*config.Invoice) error {
 	for _, inv := range invoices {
 		byID[inv.ForeignID] = inv
 	}
+	return attach(p, func(_ int, c *Change) *config.Invoice { return byID[c.ForeignID] })
+}
+
+// attach is Attach with the declaring invoice of the i-th change c given by declaring (nil
+// when none declares it).
+func attach(p *Plan, declaring func(i int, c *Change) *config.Invoice) error {
 	var ps problems
-	for _, c := range p.Changes {
+	for i, c := range p.Changes {
 		if c.After == nil {
 			continue
 		}
-		inv := byID[c.ForeignID]
+		inv := declaring(i, c)
 		switch {
 		case inv == nil:
 			ps.add(c, "the plan has it declared (%s), and the configuration here does not declare it", c.Action)
@@ -107,11 +113,11 @@ func Attach(p *Plan, invoices []*config.Invoice) error {
 	if err := ps.err(); err != nil {
 		return err
 	}
-	for _, c := range p.Changes {
+	for i, c := range p.Changes {
 		if c.After == nil {
 			continue
 		}
-		inv := byID[c.ForeignID]
+		inv := declaring(i, c)
 		c.After.Request, c.After.Body = &inv.Request, inv.Body
 		if c.Action == NoOp || c.Action == Resolve {
 			c.After.Currency, c.After.Amount = inv.Request.Currency, inv.Request.Amount
@@ -137,6 +143,53 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 			ps = append(ps, fmt.Sprintf("planning here gives the error %q: %s", d.Summary, d.Detail))
 		}
 	}
+	// Make sorts now's changes by foreign_id. A saved plan as Encode wrote it has the same
+	// foreign_ids in the same order, each once, and is compared change by change at the same
+	// index; any other is compared by foreign_id (verifyByID), which finds the same problems
+	// in a plan that has the same foreign_ids in another order.
+	aligned := len(p.Changes) == len(now.Changes)
+	for i := 0; aligned && i < len(p.Changes); i++ {
+		aligned = p.Changes[i].ForeignID == now.Changes[i].ForeignID && (i == 0 || now.Changes[i-1].ForeignID < now.Changes[i].ForeignID)
+	}
+	var nowOf func(i int, c *Change) *Change
+	if aligned {
+		for i, nc := range now.Changes {
+			compare(&ps, p.Changes[i], nc)
+		}
+		nowOf = func(i int, _ *Change) *Change { return now.Changes[i] }
+	} else {
+		byID := verifyByID(&ps, p, now)
+		nowOf = func(_ int, c *Change) *Change { return byID[c.ForeignID] }
+	}
+	if len(ps) == 0 && now.ConfigHash != p.ConfigHash {
+		ps = append(ps, fmt.Sprintf("the configuration's hash is %.12s…, the plan's %.12s… (the declared invoices, their cancel flags, the endpoint, -prune or -target differ)", now.ConfigHash, p.ConfigHash))
+	}
+	if err := ps.err(); err != nil {
+		return err
+	}
+	// Every saved change is now's change for its foreign_id, declared by the same invoice
+	// when declared (compare): now's declared invoice is the configuration's.
+	if err := attach(p, func(i int, c *Change) *config.Invoice {
+		if nc := nowOf(i, c); nc.After != nil {
+			return nc.After.invoice
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i, c := range p.Changes {
+		if c.Before != nil {
+			// The recorded body, for the views of a resolve; apply sends the state's own.
+			c.Before.Body = nowOf(i, c).Before.Body
+		}
+	}
+	p.verified = true
+	return nil
+}
+
+// verifyByID compares the changes of the saved plan p with those of now by foreign_id,
+// adding the problems to ps, and returns now's changes by foreign_id.
+func verifyByID(ps *problems, p, now *Plan) map[string]*Change {
 	saved := make(map[string]*Change, len(p.Changes))
 	for _, c := range p.Changes {
 		if saved[c.ForeignID] != nil {
@@ -144,18 +197,18 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 		}
 		saved[c.ForeignID] = c
 	}
-	seen := make(map[string]bool, len(now.Changes))
+	byID := make(map[string]*Change, len(now.Changes))
 	for _, nc := range now.Changes {
-		seen[nc.ForeignID] = true
+		byID[nc.ForeignID] = nc
 		sc := saved[nc.ForeignID]
 		if sc == nil {
 			ps.add(nc, "not in the plan, and planning here gives %s", nc.Action)
 			continue
 		}
-		compare(&ps, sc, nc)
+		compare(ps, sc, nc)
 	}
 	for _, sc := range p.Changes {
-		if seen[sc.ForeignID] {
+		if byID[sc.ForeignID] != nil {
 			continue
 		}
 		if sc.After != nil {
@@ -164,27 +217,7 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 			ps.add(sc, "the plan has it (%s), and neither the configuration nor the state here has it", sc.Action)
 		}
 	}
-	if len(ps) == 0 && now.ConfigHash != p.ConfigHash {
-		ps = append(ps, fmt.Sprintf("the configuration's hash is %.12s…, the plan's %.12s… (the declared invoices, their cancel flags, the endpoint, -prune or -target differ)", now.ConfigHash, p.ConfigHash))
-	}
-	if err := ps.err(); err != nil {
-		return err
-	}
-	if err := Attach(p, invoices); err != nil {
-		return err
-	}
-	byID := make(map[string]*Change, len(now.Changes))
-	for _, nc := range now.Changes {
-		byID[nc.ForeignID] = nc
-	}
-	for _, c := range p.Changes {
-		if c.Before != nil {
-			// The recorded body, for the views of a resolve; apply sends the state's own.
-			c.Before.Body = byID[c.ForeignID].Before.Body
-		}
-	}
-	p.verified = true
-	return nil
+	return byID
 }
 
 // compare adds what differs between the saved change sc and the change nc planned now.

@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,8 @@ func TestVerify(t *testing.T) {
 		{"configuration edited after the plan", data, edited(), snap, []string{"invoice.order-1 (foreign_id order-1): the request declared here is not the one planned: its body hashes to"}},
 		{"invoice no longer declared", data, invs[1:], snap, []string{"invoice.order-1 (foreign_id order-1): the plan has it (create), and the configuration here does not declare it"}},
 		{"config hash edited", resign(t, data, func(p *plan.Plan) { p.ConfigHash = strings.Repeat("0", 64) }), invs, snap, []string{"the configuration's hash is"}},
+		{"a change listed twice", resign(t, data, func(p *plan.Plan) { p.Changes = append(p.Changes, change(p, "order-2")) }), invs, snap,
+			[]string{"invoice.order-2 (foreign_id order-2): the plan lists it twice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +103,23 @@ func TestVerify(t *testing.T) {
 					t.Errorf("%s: a refused plan has a body to send", c.ForeignID)
 				}
 			}
+			// The same plan with its changes in reverse order is compared by foreign_id, not
+			// change by change, and finds the same problems.
+			reversed, _, rerr := plan.Decode(resign(t, tt.data, func(p *plan.Plan) { slices.Reverse(p.Changes) }))
+			must(t, rerr)
+			if rerr = plan.Verify(reversed, tt.invs, tt.snap); rerr == nil || rerr.Error() != err.Error() {
+				t.Errorf("in reverse order: err = %v\nwant %v", rerr, err)
+			}
 		})
+	}
+	// A plan with its changes in another order is the same plan.
+	reversed, _, err := plan.Decode(resign(t, data, func(p *plan.Plan) { slices.Reverse(p.Changes) }))
+	must(t, err)
+	must(t, plan.Verify(reversed, invs, snap))
+	for _, c := range reversed.Changes {
+		if c.Action == plan.Create && len(c.Body()) == 0 {
+			t.Errorf("%s: no body attached", c.ForeignID)
+		}
 	}
 	// The untouched plan verifies, and then has exactly the configuration's bodies.
 	p, _, err := plan.Decode(data)
