@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -132,10 +133,10 @@ func estimateFile(changes []*Change) int {
 // anything else, and the caller then leaves the whole file to encoding/json.
 type fileReader struct {
 	data []byte
-	// text is data as a string, copied once: the strings read are slices of it, not an
-	// allocation each.
-	text string
 	i    int
+	// arena holds the bytes of the strings read: they are slices of it, not an allocation
+	// each, and hold on to no more of data than they are.
+	arena []byte
 	// ranges is a slab the ranges of changes are taken from.
 	ranges []hcl.Range
 	// scratch is where escaped strings are decoded.
@@ -168,12 +169,12 @@ func (r *fileReader) str() (string, bool) {
 	for j := start; j < len(r.data); j++ {
 		switch c := r.data[j]; {
 		case c == '"':
-			s := r.text[start:j]
-			if !ascii && !utf8.ValidString(s) {
+			s := r.data[start:j]
+			if !ascii && !utf8.Valid(s) {
 				return "", false
 			}
 			r.i = j + 1
-			return s, true
+			return r.keep(s), true
 		case c == '\\':
 			return r.escaped(start)
 		case c < 0x20:
@@ -183,6 +184,21 @@ func (r *fileReader) str() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// keep returns b as a string in the arena, which is only ever appended to.
+func (r *fileReader) keep(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return ""
+	case len(b) > 1024:
+		return string(b)
+	case len(b) > cap(r.arena)-len(r.arena):
+		r.arena = make([]byte, 0, 64<<10)
+	}
+	off := len(r.arena)
+	r.arena = append(r.arena, b...)
+	return unsafe.String(&r.arena[off], len(b))
 }
 
 // escaped reads the rest of a string that has escapes, from its first byte at start.
@@ -197,7 +213,7 @@ func (r *fileReader) escaped(start int) (string, bool) {
 				return "", false
 			}
 			r.i = j + 1
-			return string(out), true
+			return r.keep(out), true
 		case c < 0x20:
 			return "", false
 		case c != '\\':
@@ -474,10 +490,9 @@ const (
 // decodeFile reads a plan file's envelope and payload as json.Unmarshal reads them into
 // envelope and filePlan, reading the payload's change array by hand, and reports false for
 // any file it does not read exactly as json.Unmarshal does: Decode then reads it with
-// encoding/json, which gives the same result or the error. The strings read share the
-// memory of text, which holds data's bytes.
-func decodeFile(data []byte, text string) (env envelope, fp filePlan, ok bool) {
-	r := &fileReader{data: data, text: text}
+// encoding/json, which gives the same result or the error.
+func decodeFile(data []byte) (env envelope, fp filePlan, ok bool) {
+	r := &fileReader{data: data}
 	planStart, planEnd := -1, -1
 	if !r.object(func(key string) bool {
 		if !bytes.EqualFold([]byte(key), []byte("plan")) {
@@ -487,7 +502,7 @@ func decodeFile(data []byte, text string) (env envelope, fp filePlan, ok bool) {
 			return false
 		}
 		planStart = r.i
-		p := &fileReader{data: data, text: r.text, i: r.i}
+		p := &fileReader{data: data, i: r.i}
 		var okp bool
 		if fp, okp = p.payload(); !okp {
 			return false

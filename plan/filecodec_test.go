@@ -137,7 +137,7 @@ func TestFileCodec(t *testing.T) {
 			t.Fatal(err)
 		}
 		data := envelopeOf(t, want)
-		env, dfp, ok := decodeFile(data, string(data))
+		env, dfp, ok := decodeFile(data)
 		if !ok {
 			t.Fatalf("plan %d: the reader does not read what json.Marshal writes:\n%s", i, data)
 		}
@@ -238,12 +238,12 @@ func TestFileCodecLeavesTheRest(t *testing.T) {
 		{"a bad amount", fmt.Sprintf(payload, `{"action":"create","foreign_id":"a","amount":"1e5"}`)},
 	} {
 		data := envelopeOf(t, []byte(tt.payload))
-		if _, _, ok := decodeFile(data, string(data)); ok {
+		if _, _, ok := decodeFile(data); ok {
 			t.Errorf("%s: read by hand", tt.name)
 		}
 	}
 	// The same change as the writer writes it is read by hand.
-	if _, _, ok := decodeFile(envelopeOf(t, []byte(fmt.Sprintf(payload, change))), string(envelopeOf(t, []byte(fmt.Sprintf(payload, change))))); !ok {
+	if _, _, ok := decodeFile(envelopeOf(t, []byte(fmt.Sprintf(payload, change)))); !ok {
 		t.Error("the control was not read by hand: the cases above prove nothing")
 	}
 	// A file with the plan twice, or ending in a newline, is encoding/json's too.
@@ -253,7 +253,7 @@ func TestFileCodecLeavesTheRest(t *testing.T) {
 		"newline":      append(bytes.Clone(ok), '\n'),
 		"Plan as well": append(bytes.TrimSuffix(ok, []byte("}")), `,"PLAN":{}}`...),
 	} {
-		if _, _, fast := decodeFile(data, string(data)); fast {
+		if _, _, fast := decodeFile(data); fast {
 			t.Errorf("%s: read by hand", name)
 		}
 	}
@@ -271,7 +271,7 @@ func FuzzFileCodec(f *testing.F) {
 		f.Add(envelopeOf(f, payload))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		env, fp, ok := decodeFile(data, string(data))
+		env, fp, ok := decodeFile(data)
 		if !ok {
 			return
 		}

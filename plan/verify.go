@@ -18,7 +18,11 @@ var ErrMismatch = errors.New("the saved plan does not match the configuration he
 
 // MismatchError says which changes differ, one problem per invoice, each naming it.
 type MismatchError struct {
+	// Problems are the first maxProblems problems, and More counts the rest: a plan of
+	// 100,000 invoices made with another variable differs in every one of them, and only
+	// the first are shown.
 	Problems []string
+	More     int
 }
 
 // maxProblems bounds the problems an error message lists.
@@ -29,24 +33,31 @@ func (e *MismatchError) Error() string {
 	b.WriteString(ErrMismatch.Error())
 	b.WriteString(": ")
 	for i, p := range e.Problems {
-		if i == maxProblems {
-			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-i)
-			break
-		}
 		if i > 0 {
 			b.WriteString("; ")
 		}
 		b.WriteString(p)
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "; and %d more", e.More)
 	}
 	return b.String()
 }
 
 func (e *MismatchError) Unwrap() error { return ErrMismatch }
 
-// problems collects the differences of a saved plan, naming each invoice.
-type problems []string
+// problems collects the differences of a saved plan, naming each invoice: the first
+// maxProblems in full, and a count of the rest.
+type problems struct {
+	list []string
+	more int
+}
 
 func (ps *problems) add(c *Change, format string, args ...any) {
+	if len(ps.list) == maxProblems {
+		ps.more++
+		return
+	}
 	name := "foreign_id " + c.ForeignID
 	if a := c.Address(); a != "" {
 		name = fmt.Sprintf("%s (foreign_id %s)", a, c.ForeignID)
@@ -54,14 +65,25 @@ func (ps *problems) add(c *Change, format string, args ...any) {
 	if c.Range.Filename != "" {
 		name = fmt.Sprintf("%s:%d: %s", c.Range.Filename, c.Range.Start.Line, name)
 	}
-	*ps = append(*ps, name+": "+fmt.Sprintf(format, args...))
+	ps.list = append(ps.list, name+": "+fmt.Sprintf(format, args...))
 }
 
-func (ps problems) err() error {
-	if len(ps) == 0 {
+// addf adds a problem of no one invoice.
+func (ps *problems) addf(format string, args ...any) {
+	if len(ps.list) == maxProblems {
+		ps.more++
+		return
+	}
+	ps.list = append(ps.list, fmt.Sprintf(format, args...))
+}
+
+func (ps *problems) none() bool { return len(ps.list) == 0 }
+
+func (ps *problems) err() error {
+	if ps.none() {
 		return nil
 	}
-	return &MismatchError{Problems: ps}
+	return &MismatchError{Problems: ps.list, More: ps.more}
 }
 
 func money(cur string, a invoice.Amount) string {
@@ -140,7 +162,7 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 	var ps problems
 	for _, d := range now.Diagnostics {
 		if d.Severity == hcl.DiagError {
-			ps = append(ps, fmt.Sprintf("planning here gives the error %q: %s", d.Summary, d.Detail))
+			ps.addf("planning here gives the error %q: %s", d.Summary, d.Detail)
 		}
 	}
 	// Make sorts now's changes by foreign_id. A saved plan as Encode wrote it has the same
@@ -161,8 +183,8 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 		byID := verifyByID(&ps, p, now)
 		nowOf = func(_ int, c *Change) *Change { return byID[c.ForeignID] }
 	}
-	if len(ps) == 0 && now.ConfigHash != p.ConfigHash {
-		ps = append(ps, fmt.Sprintf("the configuration's hash is %.12s…, the plan's %.12s… (the declared invoices, their cancel flags, the endpoint, -prune or -target differ)", now.ConfigHash, p.ConfigHash))
+	if ps.none() && now.ConfigHash != p.ConfigHash {
+		ps.addf("the configuration's hash is %.12s…, the plan's %.12s… (the declared invoices, their cancel flags, the endpoint, -prune or -target differ)", now.ConfigHash, p.ConfigHash)
 	}
 	if err := ps.err(); err != nil {
 		return err

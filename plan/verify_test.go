@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -153,5 +154,33 @@ func TestAttach(t *testing.T) {
 	must(t, plan.Attach(p, invs))
 	if string(change(p, "order-2").Body()) != string(invs[1].Body) {
 		t.Error("order-2 has not the configuration's body")
+	}
+}
+
+// TestVerifyManyProblems: a plan that differs in every invoice (a variable changed since)
+// names the first ten and counts the rest.
+func TestVerifyManyProblems(t *testing.T) {
+	var planned, now []*config.Invoice
+	for i := range 25 {
+		id := fmt.Sprintf("order-%02d", i)
+		planned = append(planned, inv(id, "EUR", "10"))
+		now = append(now, inv(id, "EUR", "10", func(r *invoice.Request) { r.URLSuccess = "https://changed.example.com/ok" }))
+	}
+	data, err := plan.Encode(plan.Make(planned, nil, plan.Options{}), time.Time{})
+	must(t, err)
+	p, _, err := plan.Decode(data)
+	must(t, err)
+	err = plan.Verify(p, now, nil)
+	var m *plan.MismatchError
+	if !errors.As(err, &m) {
+		t.Fatalf("err = %v, want a *MismatchError", err)
+	}
+	if len(m.Problems) != 10 || m.More != 15 {
+		t.Errorf("%d problems and %d more, want 10 and 15", len(m.Problems), m.More)
+	}
+	msg := err.Error()
+	if !strings.HasSuffix(msg, "; and 15 more") || strings.Count(msg, "the request declared here is not the one planned") != 10 ||
+		!strings.Contains(msg, "main.hcl:1: invoice.order-00 (foreign_id order-00): ") || strings.Contains(msg, "order-10") {
+		t.Errorf("err = %s", msg)
 	}
 }
