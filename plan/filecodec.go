@@ -152,11 +152,6 @@ func (r *fileReader) lit(s string) bool {
 	return true
 }
 
-// peek reports whether the input continues with s, consuming nothing.
-func (r *fileReader) peek(s string) bool {
-	return len(r.data)-r.i >= len(s) && string(r.data[r.i:r.i+len(s)]) == s
-}
-
 // str reads a JSON string as json.Unmarshal reads it into a string. Escapes other than a
 // \u escape of a surrogate (which encoding/json pairs or replaces) are decoded here; invalid
 // UTF-8, which encoding/json replaces, is left to it.
