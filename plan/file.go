@@ -167,8 +167,7 @@ func fileChangeOf(c *Change) fileChange {
 		fc.Status = c.Status
 	}
 	if c.Range.Filename != "" {
-		r := c.Range
-		fc.Range = &r
+		fc.Range = &c.Range // only read
 	}
 	if c.After != nil {
 		fc.Cancel = c.After.Cancel
