@@ -106,7 +106,7 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 		if targets != nil && !targets[id] {
 			continue
 		}
-		p.Statuses.add(rec)
+		p.Statuses.add(rec, byID[id])
 		if byID[id] != nil {
 			continue
 		}

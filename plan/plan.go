@@ -31,12 +31,16 @@ type Declared struct {
 	// from a file.
 	Request *invoice.Request
 	Body    []byte
+
+	// invoice is the configuration's invoice, in a plan made from it (Verify attaches a saved
+	// plan's bodies from it).
+	invoice *config.Invoice
 }
 
 // declaredOf is the payload of a declared invoice of the configuration.
 func declaredOf(inv *config.Invoice) *Declared {
 	return &Declared{Address: inv.Address, Cancel: inv.Cancel, Currency: inv.Request.Currency, Amount: inv.Request.Amount,
-		BodyHash: inv.Hash, Request: &inv.Request, Body: inv.Body}
+		BodyHash: inv.Hash, Request: &inv.Request, Body: inv.Body, invoice: inv}
 }
 
 // Recorded is the state's record a change was planned against, as a plan carries it: what

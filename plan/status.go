@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/invoice"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -54,7 +55,8 @@ func effectiveStatus(phase state.Phase, status string) string {
 	return status
 }
 
-func (s *Statuses) add(r *state.Record) {
+// add counts r; inv is the invoice that declares it, or nil.
+func (s *Statuses) add(r *state.Record, inv *config.Invoice) {
 	if r.Phase == state.Pending {
 		return
 	}
@@ -74,7 +76,7 @@ func (s *Statuses) add(r *state.Record) {
 	default:
 		return
 	}
-	if cur, a, ok := RecordMoney(r); ok {
+	if cur, a, ok := declaredMoney(r, inv); ok {
 		t.Add("", cur, a, r.ForeignID)
 	}
 }
@@ -183,4 +185,14 @@ func (s *Statuses) normalize() {
 	if s.Unchanged == nil {
 		s.Unchanged = map[string]int{}
 	}
+}
+
+// declaredMoney is RecordMoney(r), read from the declaring invoice's body when the record
+// has no amount of the API's (adopted, no callback yet) and inv's body hashes to r's: the
+// very same bytes, which a record read as a summary (SnapshotOptions) does not carry.
+func declaredMoney(r *state.Record, inv *config.Invoice) (currency string, amount invoice.Amount, ok bool) {
+	if r.Amount == "" && inv != nil && inv.Hash == r.BodyHash {
+		return invoice.Money(inv.Body)
+	}
+	return RecordMoney(r)
 }

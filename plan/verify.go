@@ -18,7 +18,11 @@ var ErrMismatch = errors.New("the saved plan does not match the configuration he
 
 // MismatchError says which changes differ, one problem per invoice, each naming it.
 type MismatchError struct {
+	// Problems are the first maxProblems problems, and More counts the rest: a plan of
+	// 100,000 invoices made with another variable differs in every one of them, and only
+	// the first are shown.
 	Problems []string
+	More     int
 }
 
 // maxProblems bounds the problems an error message lists.
@@ -29,24 +33,31 @@ func (e *MismatchError) Error() string {
 	b.WriteString(ErrMismatch.Error())
 	b.WriteString(": ")
 	for i, p := range e.Problems {
-		if i == maxProblems {
-			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-i)
-			break
-		}
 		if i > 0 {
 			b.WriteString("; ")
 		}
 		b.WriteString(p)
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "; and %d more", e.More)
 	}
 	return b.String()
 }
 
 func (e *MismatchError) Unwrap() error { return ErrMismatch }
 
-// problems collects the differences of a saved plan, naming each invoice.
-type problems []string
+// problems collects the differences of a saved plan, naming each invoice: the first
+// maxProblems in full, and a count of the rest.
+type problems struct {
+	list []string
+	more int
+}
 
 func (ps *problems) add(c *Change, format string, args ...any) {
+	if len(ps.list) == maxProblems {
+		ps.more++
+		return
+	}
 	name := "foreign_id " + c.ForeignID
 	if a := c.Address(); a != "" {
 		name = fmt.Sprintf("%s (foreign_id %s)", a, c.ForeignID)
@@ -54,14 +65,25 @@ func (ps *problems) add(c *Change, format string, args ...any) {
 	if c.Range.Filename != "" {
 		name = fmt.Sprintf("%s:%d: %s", c.Range.Filename, c.Range.Start.Line, name)
 	}
-	*ps = append(*ps, name+": "+fmt.Sprintf(format, args...))
+	ps.list = append(ps.list, name+": "+fmt.Sprintf(format, args...))
 }
 
-func (ps problems) err() error {
-	if len(ps) == 0 {
+// addf adds a problem of no one invoice.
+func (ps *problems) addf(format string, args ...any) {
+	if len(ps.list) == maxProblems {
+		ps.more++
+		return
+	}
+	ps.list = append(ps.list, fmt.Sprintf(format, args...))
+}
+
+func (ps *problems) none() bool { return len(ps.list) == 0 }
+
+func (ps *problems) err() error {
+	if ps.none() {
 		return nil
 	}
-	return &MismatchError{Problems: ps}
+	return &MismatchError{Problems: ps.list, More: ps.more}
 }
 
 func money(cur string, a invoice.Amount) string {
@@ -83,12 +105,18 @@ func Attach(p *Plan, invoices []*config.Invoice) error {
 	for _, inv := range invoices {
 		byID[inv.ForeignID] = inv
 	}
+	return attach(p, func(_ int, c *Change) *config.Invoice { return byID[c.ForeignID] })
+}
+
+// attach is Attach with the declaring invoice of the i-th change c given by declaring (nil
+// when none declares it).
+func attach(p *Plan, declaring func(i int, c *Change) *config.Invoice) error {
 	var ps problems
-	for _, c := range p.Changes {
+	for i, c := range p.Changes {
 		if c.After == nil {
 			continue
 		}
-		inv := byID[c.ForeignID]
+		inv := declaring(i, c)
 		switch {
 		case inv == nil:
 			ps.add(c, "the plan has it declared (%s), and the configuration here does not declare it", c.Action)
@@ -107,11 +135,11 @@ func Attach(p *Plan, invoices []*config.Invoice) error {
 	if err := ps.err(); err != nil {
 		return err
 	}
-	for _, c := range p.Changes {
+	for i, c := range p.Changes {
 		if c.After == nil {
 			continue
 		}
-		inv := byID[c.ForeignID]
+		inv := declaring(i, c)
 		c.After.Request, c.After.Body = &inv.Request, inv.Body
 		if c.Action == NoOp || c.Action == Resolve {
 			c.After.Currency, c.After.Amount = inv.Request.Currency, inv.Request.Amount
@@ -134,9 +162,56 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 	var ps problems
 	for _, d := range now.Diagnostics {
 		if d.Severity == hcl.DiagError {
-			ps = append(ps, fmt.Sprintf("planning here gives the error %q: %s", d.Summary, d.Detail))
+			ps.addf("planning here gives the error %q: %s", d.Summary, d.Detail)
 		}
 	}
+	// Make sorts now's changes by foreign_id. A saved plan as Encode wrote it has the same
+	// foreign_ids in the same order, each once, and is compared change by change at the same
+	// index; any other is compared by foreign_id (verifyByID), which finds the same problems
+	// in a plan that has the same foreign_ids in another order.
+	aligned := len(p.Changes) == len(now.Changes)
+	for i := 0; aligned && i < len(p.Changes); i++ {
+		aligned = p.Changes[i].ForeignID == now.Changes[i].ForeignID && (i == 0 || now.Changes[i-1].ForeignID < now.Changes[i].ForeignID)
+	}
+	var nowOf func(i int, c *Change) *Change
+	if aligned {
+		for i, nc := range now.Changes {
+			compare(&ps, p.Changes[i], nc)
+		}
+		nowOf = func(i int, _ *Change) *Change { return now.Changes[i] }
+	} else {
+		byID := verifyByID(&ps, p, now)
+		nowOf = func(_ int, c *Change) *Change { return byID[c.ForeignID] }
+	}
+	if ps.none() && now.ConfigHash != p.ConfigHash {
+		ps.addf("the configuration's hash is %.12s…, the plan's %.12s… (the declared invoices, their cancel flags, the endpoint, -prune or -target differ)", now.ConfigHash, p.ConfigHash)
+	}
+	if err := ps.err(); err != nil {
+		return err
+	}
+	// Every saved change is now's change for its foreign_id, declared by the same invoice
+	// when declared (compare): now's declared invoice is the configuration's.
+	if err := attach(p, func(i int, c *Change) *config.Invoice {
+		if nc := nowOf(i, c); nc.After != nil {
+			return nc.After.invoice
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i, c := range p.Changes {
+		if c.Before != nil {
+			// The recorded body, for the views of a resolve; apply sends the state's own.
+			c.Before.Body = nowOf(i, c).Before.Body
+		}
+	}
+	p.verified = true
+	return nil
+}
+
+// verifyByID compares the changes of the saved plan p with those of now by foreign_id,
+// adding the problems to ps, and returns now's changes by foreign_id.
+func verifyByID(ps *problems, p, now *Plan) map[string]*Change {
 	saved := make(map[string]*Change, len(p.Changes))
 	for _, c := range p.Changes {
 		if saved[c.ForeignID] != nil {
@@ -144,18 +219,18 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 		}
 		saved[c.ForeignID] = c
 	}
-	seen := make(map[string]bool, len(now.Changes))
+	byID := make(map[string]*Change, len(now.Changes))
 	for _, nc := range now.Changes {
-		seen[nc.ForeignID] = true
+		byID[nc.ForeignID] = nc
 		sc := saved[nc.ForeignID]
 		if sc == nil {
 			ps.add(nc, "not in the plan, and planning here gives %s", nc.Action)
 			continue
 		}
-		compare(&ps, sc, nc)
+		compare(ps, sc, nc)
 	}
 	for _, sc := range p.Changes {
-		if seen[sc.ForeignID] {
+		if byID[sc.ForeignID] != nil {
 			continue
 		}
 		if sc.After != nil {
@@ -164,27 +239,7 @@ func Verify(p *Plan, invoices []*config.Invoice, snap *state.Snapshot) error {
 			ps.add(sc, "the plan has it (%s), and neither the configuration nor the state here has it", sc.Action)
 		}
 	}
-	if len(ps) == 0 && now.ConfigHash != p.ConfigHash {
-		ps = append(ps, fmt.Sprintf("the configuration's hash is %.12s…, the plan's %.12s… (the declared invoices, their cancel flags, the endpoint, -prune or -target differ)", now.ConfigHash, p.ConfigHash))
-	}
-	if err := ps.err(); err != nil {
-		return err
-	}
-	if err := Attach(p, invoices); err != nil {
-		return err
-	}
-	byID := make(map[string]*Change, len(now.Changes))
-	for _, nc := range now.Changes {
-		byID[nc.ForeignID] = nc
-	}
-	for _, c := range p.Changes {
-		if c.Before != nil {
-			// The recorded body, for the views of a resolve; apply sends the state's own.
-			c.Before.Body = byID[c.ForeignID].Before.Body
-		}
-	}
-	p.verified = true
-	return nil
+	return byID
 }
 
 // compare adds what differs between the saved change sc and the change nc planned now.

@@ -2,6 +2,8 @@ package plan_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,8 @@ func TestVerify(t *testing.T) {
 		{"configuration edited after the plan", data, edited(), snap, []string{"invoice.order-1 (foreign_id order-1): the request declared here is not the one planned: its body hashes to"}},
 		{"invoice no longer declared", data, invs[1:], snap, []string{"invoice.order-1 (foreign_id order-1): the plan has it (create), and the configuration here does not declare it"}},
 		{"config hash edited", resign(t, data, func(p *plan.Plan) { p.ConfigHash = strings.Repeat("0", 64) }), invs, snap, []string{"the configuration's hash is"}},
+		{"a change listed twice", resign(t, data, func(p *plan.Plan) { p.Changes = append(p.Changes, change(p, "order-2")) }), invs, snap,
+			[]string{"invoice.order-2 (foreign_id order-2): the plan lists it twice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +104,23 @@ func TestVerify(t *testing.T) {
 					t.Errorf("%s: a refused plan has a body to send", c.ForeignID)
 				}
 			}
+			// The same plan with its changes in reverse order is compared by foreign_id, not
+			// change by change, and finds the same problems.
+			reversed, _, rerr := plan.Decode(resign(t, tt.data, func(p *plan.Plan) { slices.Reverse(p.Changes) }))
+			must(t, rerr)
+			if rerr = plan.Verify(reversed, tt.invs, tt.snap); rerr == nil || rerr.Error() != err.Error() {
+				t.Errorf("in reverse order: err = %v\nwant %v", rerr, err)
+			}
 		})
+	}
+	// A plan with its changes in another order is the same plan.
+	reversed, _, err := plan.Decode(resign(t, data, func(p *plan.Plan) { slices.Reverse(p.Changes) }))
+	must(t, err)
+	must(t, plan.Verify(reversed, invs, snap))
+	for _, c := range reversed.Changes {
+		if c.Action == plan.Create && len(c.Body()) == 0 {
+			t.Errorf("%s: no body attached", c.ForeignID)
+		}
 	}
 	// The untouched plan verifies, and then has exactly the configuration's bodies.
 	p, _, err := plan.Decode(data)
@@ -134,5 +154,33 @@ func TestAttach(t *testing.T) {
 	must(t, plan.Attach(p, invs))
 	if string(change(p, "order-2").Body()) != string(invs[1].Body) {
 		t.Error("order-2 has not the configuration's body")
+	}
+}
+
+// TestVerifyManyProblems: a plan that differs in every invoice (a variable changed since)
+// names the first ten and counts the rest.
+func TestVerifyManyProblems(t *testing.T) {
+	var planned, now []*config.Invoice
+	for i := range 25 {
+		id := fmt.Sprintf("order-%02d", i)
+		planned = append(planned, inv(id, "EUR", "10"))
+		now = append(now, inv(id, "EUR", "10", func(r *invoice.Request) { r.URLSuccess = "https://changed.example.com/ok" }))
+	}
+	data, err := plan.Encode(plan.Make(planned, nil, plan.Options{}), time.Time{})
+	must(t, err)
+	p, _, err := plan.Decode(data)
+	must(t, err)
+	err = plan.Verify(p, now, nil)
+	var m *plan.MismatchError
+	if !errors.As(err, &m) {
+		t.Fatalf("err = %v, want a *MismatchError", err)
+	}
+	if len(m.Problems) != 10 || m.More != 15 {
+		t.Errorf("%d problems and %d more, want 10 and 15", len(m.Problems), m.More)
+	}
+	msg := err.Error()
+	if !strings.HasSuffix(msg, "; and 15 more") || strings.Count(msg, "the request declared here is not the one planned") != 10 ||
+		!strings.Contains(msg, "main.hcl:1: invoice.order-00 (foreign_id order-00): ") || strings.Contains(msg, "order-10") {
+		t.Errorf("err = %s", msg)
 	}
 }

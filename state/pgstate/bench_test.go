@@ -3,6 +3,7 @@ package pgstate_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,37 +58,44 @@ func benchPut(b *testing.B, n, writers int) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "puts/s")
 }
 
-// BenchmarkSnapshot reads a workspace of 10,000 and 100,000 records read-only, as plan does.
+// BenchmarkSnapshot reads a workspace of 10,000 and 100,000 records read-only, whole (as
+// plan did) and as summaries with one record in a hundred read whole (as plan does when
+// nearly every invoice is unchanged).
 func BenchmarkSnapshot(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			cs := pgtest.ConnString(b)
-			ws := pgtest.Workspace(b, cs)
-			s, err := pgstate.Open(context.Background(), cs, pgstate.Options{Workspace: ws})
-			if err != nil {
-				b.Fatal(err)
-			}
-			snap := &state.Snapshot{Records: map[string]*state.Record{}, Lineage: state.NewLineage()}
-			for i := range n {
-				r := statetest.FullRecord(fmt.Sprintf("bench-%07d", i))
-				snap.Records[r.ForeignID] = r
-			}
-			if err := s.Import(context.Background(), snap); err != nil {
-				b.Fatal(err)
-			}
-			s.Close()
-			r, err := pgstate.Open(context.Background(), cs, pgstate.Options{ReadOnly: true, Workspace: ws})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer r.Close()
-			b.ResetTimer()
-			for b.Loop() {
-				got, err := r.Snapshot(context.Background())
-				if err != nil || len(got.Records) != n {
-					b.Fatal(err, len(got.Records))
-				}
-			}
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchSnapshot(b, n, nil) })
+		b.Run(fmt.Sprint(n, "-summaries"), func(b *testing.B) {
+			benchSnapshot(b, n, func(s state.Summary) bool { return strings.HasSuffix(s.ForeignID, "00") })
 		})
+	}
+}
+
+func benchSnapshot(b *testing.B, n int, full func(state.Summary) bool) {
+	cs := pgtest.ConnString(b)
+	ws := pgtest.Workspace(b, cs)
+	s, err := pgstate.Open(context.Background(), cs, pgstate.Options{Workspace: ws})
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := &state.Snapshot{Records: map[string]*state.Record{}, Lineage: state.NewLineage()}
+	for i := range n {
+		r := statetest.FullRecord(fmt.Sprintf("bench-%07d", i))
+		snap.Records[r.ForeignID] = r
+	}
+	if err := s.Import(context.Background(), snap); err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	r, err := pgstate.Open(context.Background(), cs, pgstate.Options{ReadOnly: true, Workspace: ws})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := r.SnapshotWith(context.Background(), state.SnapshotOptions{Full: full})
+		if err != nil || len(got.Records) != n {
+			b.Fatal(err, len(got.Records))
+		}
 	}
 }

@@ -120,13 +120,8 @@ func (d *rawDecoder) decode(vals [][]byte, r *state.Record) error {
 	if r.ReleaseAt, err = d.optInt(13, vals[13]); err != nil {
 		return err
 	}
-	switch v := vals[14]; {
-	case len(v) == 1 && d.binary[14]:
-		r.DetailsKnown = v[0] == 1
-	case !d.binary[14]:
-		r.DetailsKnown = string(v) == "t"
-	default:
-		return fmt.Errorf("details_known: %d bytes", len(v))
+	if r.DetailsKnown, err = d.bool(14, vals[14]); err != nil {
+		return fmt.Errorf("details_known: %w", err)
 	}
 	for i, p := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.IssuedAt} {
 		if *p, err = d.time(15+i, vals[15+i]); err != nil {
@@ -147,4 +142,40 @@ func (d *rawDecoder) decode(vals [][]byte, r *state.Record) error {
 		}
 	}
 	return nil
+}
+
+// decodeSummary fills r from the raw values of summaryColumns, in order.
+func (d *rawDecoder) decodeSummary(vals [][]byte, r *state.Record) error {
+	if len(vals) != 12 {
+		return fmt.Errorf("%d columns, want 12", len(vals))
+	}
+	var err error
+	r.ForeignID = d.mem.string(vals[0])
+	r.Phase = state.Phase(d.mem.string(vals[1]))
+	r.BodyHash = d.mem.string(vals[2])
+	if r.ID, err = d.int(3, vals[3]); err != nil {
+		return err
+	}
+	for i, p := range []*string{&r.Status, &r.Currency, &r.Amount} {
+		*p = d.mem.string(vals[4+i])
+	}
+	if r.DetailsKnown, err = d.bool(7, vals[7]); err != nil {
+		return err
+	}
+	for i, p := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.IssuedAt, &r.PaidAt} {
+		if *p, err = d.time(8+i, vals[8+i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *rawDecoder) bool(col int, v []byte) (bool, error) {
+	switch {
+	case len(v) == 1 && d.binary[col]:
+		return v[0] == 1, nil
+	case !d.binary[col]:
+		return string(v) == "t", nil
+	}
+	return false, fmt.Errorf("column %d: %d bytes for a boolean", col, len(v))
 }

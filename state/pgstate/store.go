@@ -374,6 +374,11 @@ const recordColumns = `foreign_id, phase, body_hash, body, invoice_id, url, addr
 	sender_currency, sender_amount, fixed_at, release_at, details_known, created_at_ns, updated_at_ns, issued_at_ns, last_error,
 	paid_at_ns, history`
 
+// summaryColumns are the columns of a record read as a summary (state.Record.Summarized),
+// in the order decodeSummary reads them.
+const summaryColumns = `foreign_id, phase, body_hash, invoice_id, status, currency, amount, details_known,
+	created_at_ns, updated_at_ns, issued_at_ns, paid_at_ns`
+
 // selectColumns reads recordColumns, the history as JSON text.
 var selectColumns = strings.Replace(recordColumns, "history", "history::text", 1)
 
@@ -489,6 +494,14 @@ func (s *Store) queueWrites(b *pgx.Batch, group []*request) {
 // Snapshot implements state.Store: one REPEATABLE READ transaction, so the records, the
 // serial and the binding are of one moment even while a writer commits.
 func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
+	return s.SnapshotWith(ctx, state.SnapshotOptions{})
+}
+
+// SnapshotWith implements state.SnapshotWither. With opts.Full set, it reads every record's
+// summary columns (no body, no history), asks Full about each, and then reads whole the
+// records Full asked for (foreign_id = ANY), all in one repeatable-read transaction: the
+// snapshot is of one serial, as Snapshot's is.
+func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*state.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -514,34 +527,98 @@ func (s *Store) Snapshot(ctx context.Context) (*state.Snapshot, error) {
 	if err != nil {
 		return nil, s.wrap("snapshot", err)
 	}
-	rows, err := tx.Query(ctx, "SELECT "+selectColumns+" FROM "+s.schema+".records WHERE workspace = $1", s.workspace)
+	snap.Records = make(map[string]*state.Record, n)
+	if opts.Full == nil {
+		_, err = s.readRecords(ctx, tx, snap.Records, n, "", nil)
+	} else {
+		err = s.readSummaries(ctx, tx, snap.Records, n, opts.Full)
+	}
 	if err != nil {
+		return nil, err
+	}
+	if snap.Unknown, err = s.readUnknown(ctx, tx); err != nil {
 		return nil, s.wrap("snapshot", err)
 	}
+	return snap, tx.Commit(ctx)
+}
+
+// readRecords reads whole the records of the workspace (and, with where, only those it
+// selects, given args as $2...) into recs, and returns how many it read; n is about how
+// many there are.
+func (s *Store) readRecords(ctx context.Context, tx pgx.Tx, recs map[string]*state.Record, n int, where string, args []any) (int, error) {
+	rows, err := tx.Query(ctx, "SELECT "+selectColumns+" FROM "+s.schema+".records WHERE workspace = $1"+where, append([]any{s.workspace}, args...)...)
+	if err != nil {
+		return 0, s.wrap("snapshot", err)
+	}
 	defer rows.Close()
-	snap.Records = make(map[string]*state.Record, n)
 	slab := make([]state.Record, n)
 	dec := newRawDecoder(rows)
+	read := 0
 	for i := 0; rows.Next(); i++ {
 		if i == len(slab) {
 			slab, i = make([]state.Record, 64), 0
 		}
 		r := &slab[i]
 		if err := dec.decode(rows.RawValues(), r); err != nil {
-			return nil, s.wrap("snapshot", fmt.Errorf("%w: %v", state.ErrCorrupt, err))
+			return 0, s.wrap("snapshot", fmt.Errorf("%w: %v", state.ErrCorrupt, err))
 		}
 		if err := r.Validate(); err != nil {
-			return nil, s.wrap("snapshot", fmt.Errorf("%w: %v", state.ErrCorrupt, err))
+			return 0, s.wrap("snapshot", fmt.Errorf("%w: %v", state.ErrCorrupt, err))
 		}
-		snap.Records[r.ForeignID] = r
+		recs[r.ForeignID] = r
+		read++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap("snapshot", err)
+		return 0, s.wrap("snapshot", err)
 	}
-	if snap.Unknown, err = s.readUnknown(ctx, tx); err != nil {
-		return nil, s.wrap("snapshot", err)
+	return read, nil
+}
+
+// readSummaries reads the summary of every record of the workspace into recs, and then
+// whole those full asks for.
+func (s *Store) readSummaries(ctx context.Context, tx pgx.Tx, recs map[string]*state.Record, n int, full func(state.Summary) bool) error {
+	rows, err := tx.Query(ctx, "SELECT "+summaryColumns+" FROM "+s.schema+".records WHERE workspace = $1", s.workspace)
+	if err != nil {
+		return s.wrap("snapshot", err)
 	}
-	return snap, tx.Commit(ctx)
+	defer rows.Close()
+	slab := make([]state.Record, n)
+	dec := newRawDecoder(rows)
+	var whole []string
+	for i := 0; rows.Next(); i++ {
+		if i == len(slab) {
+			slab, i = make([]state.Record, 64), 0
+		}
+		r := &slab[i]
+		if err := dec.decodeSummary(rows.RawValues(), r); err != nil {
+			return s.wrap("snapshot", fmt.Errorf("%w: %v", state.ErrCorrupt, err))
+		}
+		if r.ForeignID == "" || !r.Phase.Valid() {
+			return s.wrap("snapshot", fmt.Errorf("%w: record %q: phase %q", state.ErrCorrupt, r.ForeignID, r.Phase))
+		}
+		recs[r.ForeignID] = r
+		if full(r.Summarize()) {
+			whole = append(whole, r.ForeignID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.wrap("snapshot", err)
+	}
+	rows.Close()
+	if len(whole) == 0 {
+		return nil
+	}
+	// The same transaction sees the same rows: each asked for is read again, whole, in
+	// place of its summary.
+	before := len(recs)
+	read, err := s.readRecords(ctx, tx, recs, len(whole), " AND foreign_id = ANY($2)", []any{whole})
+	if err != nil {
+		return err
+	}
+	if read != len(whole) || len(recs) != before {
+		return s.wrap("snapshot", fmt.Errorf("%w: %d records read whole of the %d summarised", state.ErrCorrupt, read, len(whole)))
+	}
+	return nil
 }
 
 // Put implements state.Store. The records join the next group commit.
