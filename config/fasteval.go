@@ -38,37 +38,9 @@ func (e *evaluator) fast(expr hcl.Expression) (v cty.Value, ok bool) {
 	case *hclsyntax.TemplateWrapExpr:
 		return e.fast(x.Wrapped)
 	case *hclsyntax.TemplateExpr:
-		// The parts first, to charge the text they make before making it.
-		var parts [8]string
-		strs := parts[:0]
-		size := 0
-		for _, p := range x.Parts {
-			switch p := unbound(p).(type) {
-			case *hclsyntax.LiteralValueExpr:
-				if p.Val.Type() != cty.String || p.Val.IsNull() || p.Val.IsMarked() {
-					return cty.NilVal, false
-				}
-				strs = append(strs, p.Val.AsString())
-			case *hclsyntax.ScopeTraversalExpr:
-				pv, ok := e.eachTraversal(p.Traversal)
-				if !ok || pv.Type() != cty.String {
-					return cty.NilVal, false
-				}
-				strs = append(strs, pv.AsString())
-			default:
-				return cty.NilVal, false
-			}
-			size += len(strs[len(strs)-1])
+		if str, ok := e.fastTemplate(x); ok {
+			return cty.StringVal(str), true
 		}
-		if e.l != nil && e.l.budget.addBytes(int64(size)) != nil {
-			return cty.NilVal, false // HCL reports it
-		}
-		var b strings.Builder
-		b.Grow(size)
-		for _, s := range strs {
-			b.WriteString(s)
-		}
-		return cty.StringVal(b.String()), true
 	}
 	return cty.NilVal, false
 }
@@ -85,47 +57,54 @@ func (e *evaluator) fastString(expr hcl.Expression) (string, bool) {
 	case *hclsyntax.TemplateWrapExpr:
 		return e.fastString(x.Wrapped)
 	case *hclsyntax.TemplateExpr:
-		var parts [8]string
-		strs := parts[:0]
-		size := 0
-		for _, p := range x.Parts {
-			switch p := unbound(p).(type) {
-			case *hclsyntax.LiteralValueExpr:
-				if p.Val.Type() != cty.String || p.Val.IsNull() || p.Val.IsMarked() {
-					return "", false
-				}
-				strs = append(strs, p.Val.AsString())
-			case *hclsyntax.ScopeTraversalExpr:
-				s, ok := e.eachCell(p.Traversal)
-				if !ok {
-					pv, ok := e.eachTraversal(p.Traversal)
-					if !ok || pv.Type() != cty.String {
-						return "", false
-					}
-					s = pv.AsString()
-				}
-				strs = append(strs, s)
-			default:
-				return "", false
-			}
-			size += len(strs[len(strs)-1])
-		}
-		if e.l != nil && e.l.budget.addBytes(int64(size)) != nil {
-			return "", false // HCL reports it
-		}
-		var b strings.Builder
-		b.Grow(size)
-		for _, s := range strs {
-			b.WriteString(s)
-		}
-		// As cty.StringVal does: the parts are, their concatenation may not be.
-		return cty.NormalizeString(b.String()), true
+		return e.fastTemplate(x)
 	}
 	v, ok := e.fast(expr)
 	if !ok || v.Type() != cty.String {
 		return "", false
 	}
 	return v.AsString(), true
+}
+
+// fastTemplate evaluates a template of literal text and each references ("inv-${each.key}")
+// as fast does, giving the string; ok is false for any other template.
+func (e *evaluator) fastTemplate(x *hclsyntax.TemplateExpr) (string, bool) {
+	// The parts first, to charge the text they make before making it.
+	var parts [8]string
+	strs := parts[:0]
+	size := 0
+	for _, p := range x.Parts {
+		switch p := unbound(p).(type) {
+		case *hclsyntax.LiteralValueExpr:
+			if p.Val.Type() != cty.String || p.Val.IsNull() || p.Val.IsMarked() {
+				return "", false
+			}
+			strs = append(strs, p.Val.AsString())
+		case *hclsyntax.ScopeTraversalExpr:
+			s, ok := e.eachCell(p.Traversal)
+			if !ok {
+				pv, ok := e.eachTraversal(p.Traversal)
+				if !ok || pv.Type() != cty.String {
+					return "", false
+				}
+				s = pv.AsString()
+			}
+			strs = append(strs, s)
+		default:
+			return "", false
+		}
+		size += len(strs[len(strs)-1])
+	}
+	if e.l != nil && e.l.budget.addBytes(int64(size)) != nil {
+		return "", false // HCL reports it
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, s := range strs {
+		b.WriteString(s)
+	}
+	// As cty.StringVal does: the parts are, their concatenation may not be.
+	return cty.NormalizeString(b.String()), true
 }
 
 // eachCell is each.key, or each.value.COL of a table's row, as a string.
