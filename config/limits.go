@@ -79,46 +79,37 @@ func limitErrorf(format string, args ...any) error {
 }
 
 func (b *budget) addElements(n int64) error {
-	if b == nil {
-		return nil
-	}
-	if b.parent != nil {
-		if n > 0 {
-			b.elements.Add(n)
-		}
-		return b.parent.addElements(n)
-	}
-	return chargeCounter(&b.elements, n, MaxElements, "this would take the elements of the lists, sets and maps this configuration's functions make past %s, the limit for one evaluation", thousands(MaxElements))
+	return b.charge(func(b *budget) *atomic.Int64 { return &b.elements }, n, MaxElements, "this would take the elements of the lists, sets and maps this configuration's functions make past %s, the limit for one evaluation", maxElementsText)
 }
 
 func (b *budget) addIterations(n int64) error {
-	if b == nil {
-		return nil
-	}
-	if b.parent != nil {
-		if n > 0 {
-			b.iterations.Add(n)
-		}
-		return b.parent.addIterations(n)
-	}
-	return chargeCounter(&b.iterations, n, MaxIterations, "this would take the iterations of this configuration's for expressions past %s, the limit for one evaluation (nested for expressions multiply)", thousands(MaxIterations))
+	return b.charge(func(b *budget) *atomic.Int64 { return &b.iterations }, n, MaxIterations, "this would take the iterations of this configuration's for expressions past %s, the limit for one evaluation (nested for expressions multiply)", maxIterationsText)
 }
 
 func (b *budget) addBytes(n int64) error {
+	return b.charge(func(b *budget) *atomic.Int64 { return &b.bytes }, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", maxStringText)
+}
+
+// charge counts n in the counter of b and of every budget above it (a file's budget passes
+// each charge on to the load's), and the load's budget decides against limit.
+func (b *budget) charge(counter func(*budget) *atomic.Int64, n, limit int64, format, what string) error {
 	if b == nil {
 		return nil
 	}
-	if b.parent != nil {
+	for ; b.parent != nil; b = b.parent {
 		if n > 0 {
-			b.bytes.Add(n)
+			counter(b).Add(n)
 		}
-		return b.parent.addBytes(n)
 	}
-	return chargeCounter(&b.bytes, n, MaxStringBytes, "this would take the text this configuration's templates and string functions make past %s, the limit for one evaluation", maxStringText)
+	return chargeCounter(counter(b), n, limit, format, what)
 }
 
-// maxStringText is MaxStringBytes for messages, made once: templates charge every instance.
-var maxStringText = fmt.Sprintf("%d MiB", MaxStringBytes>>20)
+// The limits for messages, made once: templates and functions charge every instance.
+var (
+	maxElementsText   = thousands(MaxElements)
+	maxIterationsText = thousands(MaxIterations)
+	maxStringText     = fmt.Sprintf("%d MiB", MaxStringBytes>>20)
+)
 
 // chargeCounter adds n to one of the load's counters and refuses, with the message, what goes past
 // limit.
