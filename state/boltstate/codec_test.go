@@ -60,23 +60,8 @@ func TestReadsCodecV1(t *testing.T) {
 // and a writable open rewrites every record with its checksum, after a backup.
 func TestMigrateV1(t *testing.T) {
 	path, want := oldFile(t, codecV1, 1, nil)
-	ctx := context.Background()
-
 	for _, ro := range []bool{true, false} {
-		s, err := Open(path, Options{ReadOnly: ro})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ro && (len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "upgraded from format 1 to 3")) {
-			t.Errorf("notes %q, want one about the upgrade", s.Notes)
-		}
-		snap, err := s.Snapshot(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := cmp.Diff(want, snap.Records); d != "" {
-			t.Errorf("read-only=%t (-want +got):\n%s", ro, d)
-		}
+		s := openOld(t, path, ro, "upgraded from format 1 to 3", want)
 		if err := s.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 				if wantV := byte(codecV1); !ro && v[0] != codecV3 || ro && v[0] != wantV {
@@ -116,20 +101,7 @@ func TestMigrateV2(t *testing.T) {
 	path, want := oldFile(t, codecV2, 2, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketUnknown) })
 	ctx := context.Background()
 	for _, ro := range []bool{true, false} {
-		s, err := Open(path, Options{ReadOnly: ro})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ro && (len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "upgraded from format 2 to 3")) {
-			t.Errorf("notes %q, want one about the upgrade", s.Notes)
-		}
-		snap, err := s.Snapshot(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := cmp.Diff(want, snap.Records); d != "" {
-			t.Errorf("read-only=%t (-want +got):\n%s", ro, d)
-		}
+		s := openOld(t, path, ro, "upgraded from format 2 to 3", want)
 		if !ro {
 			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			out, err := s.RecordCallbacks(ctx, []state.Incoming{{ForeignID: "a", Callback: statetest.Callback("pending", "1", at)}, {ForeignID: "u", Callback: statetest.Callback("pending", "2", at)}})
@@ -302,4 +274,25 @@ func oldFile(t *testing.T, version byte, format uint64, more func(tx *bolt.Tx) e
 		t.Fatal(err)
 	}
 	return path, want
+}
+
+// openOld opens an old-format file read-only or writable, checks that a writable open notes
+// the upgrade, and that its records read back as want.
+func openOld(t *testing.T, path string, ro bool, note string, want map[string]*state.Record) *Store {
+	t.Helper()
+	s, err := Open(path, Options{ReadOnly: ro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ro && (len(s.Notes) != 1 || !strings.Contains(s.Notes[0], note)) {
+		t.Errorf("notes %q, want one about the upgrade", s.Notes)
+	}
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, snap.Records); d != "" {
+		t.Errorf("read-only=%t (-want +got):\n%s", ro, d)
+	}
+	return s
 }
