@@ -119,31 +119,26 @@ type litParser struct {
 
 const litSlab = 64
 
-func (p *litParser) attr() *hclsyntax.Attribute {
-	if len(p.attrs) == 0 {
-		p.attrs = make([]hclsyntax.Attribute, litSlab)
+// fromSlab hands out the next element of a slab of n, making a new slab when it is used up:
+// the tree's nodes come in a few allocations instead of one each.
+func fromSlab[T any](slab *[]T, n int) *T {
+	if len(*slab) == 0 {
+		*slab = make([]T, n)
 	}
-	a := &p.attrs[0]
-	p.attrs = p.attrs[1:]
-	return a
+	x := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return x
 }
 
-func (p *litParser) lit() *hclsyntax.LiteralValueExpr {
-	if len(p.lits) == 0 {
-		p.lits = make([]hclsyntax.LiteralValueExpr, litSlab)
-	}
-	l := &p.lits[0]
-	p.lits = p.lits[1:]
-	return l
-}
+func (p *litParser) attr() *hclsyntax.Attribute { return fromSlab(&p.attrs, litSlab) }
+
+func (p *litParser) lit() *hclsyntax.LiteralValueExpr { return fromSlab(&p.lits, litSlab) }
 
 func (p *litParser) tmpl(part hclsyntax.Expression) *hclsyntax.TemplateExpr {
-	if len(p.tmpls) == 0 {
-		p.tmpls = make([]hclsyntax.TemplateExpr, litSlab)
+	t := fromSlab(&p.tmpls, litSlab)
+	if len(p.parts) == 0 {
 		p.parts = make([]hclsyntax.Expression, litSlab)
 	}
-	t := &p.tmpls[0]
-	p.tmpls = p.tmpls[1:]
 	p.parts[0] = part
 	t.Parts = p.parts[0:1:1]
 	p.parts = p.parts[1:]
@@ -151,13 +146,8 @@ func (p *litParser) tmpl(part hclsyntax.Expression) *hclsyntax.TemplateExpr {
 }
 
 func (p *litParser) newBlock() *hclsyntax.Block {
-	if len(p.blocks) == 0 {
-		p.blocks = make([]hclsyntax.Block, litSlab/4)
-		p.bodies = make([]hclsyntax.Body, litSlab/4)
-	}
-	b := &p.blocks[0]
-	b.Body = &p.bodies[0]
-	p.blocks, p.bodies = p.blocks[1:], p.bodies[1:]
+	b := fromSlab(&p.blocks, litSlab/4)
+	b.Body = fromSlab(&p.bodies, litSlab/4)
 	return b
 }
 
