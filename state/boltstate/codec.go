@@ -166,6 +166,9 @@ func decodeRecord(v []byte) (*state.Record, error) {
 // allocating and collecting a million small objects.
 type arena struct{ block []byte }
 
+// arenaBlock is the size of an arena's blocks: two huge pages (hugePages).
+const arenaBlock = 4 << 20
+
 // copy returns a copy of v that nothing else refers to, with no spare capacity, so that
 // appending to one record's Body can never write into another field.
 func (a *arena) copy(v []byte) []byte {
@@ -173,7 +176,8 @@ func (a *arena) copy(v []byte) []byte {
 		return bytes.Clone(v)
 	}
 	if cap(a.block)-len(a.block) < len(v) {
-		a.block = make([]byte, 0, max(1<<20, len(v)))
+		a.block = make([]byte, 0, max(arenaBlock, len(v)))
+		hugePages(unsafe.Pointer(unsafe.SliceData(a.block)), uintptr(cap(a.block)))
 	}
 	n := len(a.block)
 	a.block = append(a.block, v...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -61,7 +62,7 @@ func TestReadsCodecV1(t *testing.T) {
 func TestMigrateV1(t *testing.T) {
 	path, want := oldFile(t, codecV1, 1, nil)
 	for _, ro := range []bool{true, false} {
-		s := openOld(t, path, ro, "upgraded from format 1 to 3", want)
+		s := openOld(t, path, ro, fmt.Sprintf("upgraded from format 1 to %d", FormatVersion), want)
 		if err := s.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 				if wantV := byte(codecV1); !ro && v[0] != codecV3 || ro && v[0] != wantV {
@@ -101,7 +102,7 @@ func TestMigrateV2(t *testing.T) {
 	path, want := oldFile(t, codecV2, 2, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketUnknown) })
 	ctx := context.Background()
 	for _, ro := range []bool{true, false} {
-		s := openOld(t, path, ro, "upgraded from format 2 to 3", want)
+		s := openOld(t, path, ro, fmt.Sprintf("upgraded from format 2 to %d", FormatVersion), want)
 		if !ro {
 			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			out, err := s.RecordCallbacks(ctx, []state.Incoming{{ForeignID: "a", Callback: statetest.Callback("pending", "1", at)}, {ForeignID: "u", Callback: statetest.Callback("pending", "2", at)}})

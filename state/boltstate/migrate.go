@@ -15,11 +15,12 @@ import (
 // development layout: the same buckets, with records stored as JSON documents. Format 1 had
 // binary records without a checksum; format 2 adds a CRC-32C over every field (codec.go);
 // format 3 adds each record's callback history and paid time, and the bucket of unknown
-// callbacks.
+// callbacks; format 4 adds the summaries bucket and the record count (index.go).
 var migrations = map[uint64]func(tx *bolt.Tx) error{
 	0: rewriteRecords, // decodeRecord reads format 0's JSON records too
 	1: rewriteRecords,
 	2: migrateV2,
+	3: buildSummaries,
 }
 
 // migrateV2 makes the bucket of unknown callbacks and rewrites every record in codecV3.

@@ -23,7 +23,7 @@ import (
 
 // FormatVersion is the layout this package writes. Files of an older version are migrated
 // when opened for writing (after a backup, migrate.go); newer ones are refused.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // Magic is stored in the meta bucket: a bbolt file without it belongs to another program.
 const Magic = "invoiceform-state"
@@ -237,9 +237,12 @@ func initialise(tx *bolt.Tx, lineage string) error {
 	if _, err := tx.CreateBucket(bucketUnknown); err != nil {
 		return err
 	}
+	if _, err := tx.CreateBucket(bucketSummaries); err != nil {
+		return err
+	}
 	for k, v := range map[string][]byte{
 		string(keyMagic): []byte(Magic), string(keyFormat): u64(FormatVersion),
-		string(keyLineage): []byte(lineage), string(keySerial): u64(0),
+		string(keyLineage): []byte(lineage), string(keySerial): u64(0), string(keyRecordCount): u64(0),
 	} {
 		if err := meta.Put([]byte(k), v); err != nil {
 			return err
@@ -360,6 +363,9 @@ func checkMeta(path string, db *bolt.DB) (uint64, error) {
 			if tx.Bucket(bucketRecords) == nil || len(meta.Get(keyLineage)) == 0 || len(meta.Get(keySerial)) != 8 {
 				return corrupt(path, "meta or records bucket incomplete")
 			}
+			if version >= 4 && (tx.Bucket(bucketSummaries) == nil || len(meta.Get(keyRecordCount)) != 8) {
+				return corrupt(path, "summaries bucket or record count missing")
+			}
 			return nil
 		})
 	})
@@ -441,68 +447,28 @@ func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*
 			snap.Lineage = string(meta.Get(keyLineage))
 			snap.Serial = binary.BigEndian.Uint64(meta.Get(keySerial))
 			snap.Binding = binding(tx)
-			recs := tx.Bucket(bucketRecords)
+			if err := readUnknown(tx, s.path, snap); err != nil {
+				return err
+			}
 			// Records and their times are allocated in slabs and their bytes in an arena
 			// (codec.go): a snapshot is then a few hundred allocations, not a million. The
 			// records are not counted first (Bucket.Stats reads every page of the file, all
 			// of it resident at once in a read-only store's map, dropBehind below): the slabs
 			// grow in chunks, and the map is made at its size once they are all read.
 			var (
-				slabs [][]state.Record
-				slab  []state.Record
-				ints  [][2]int64
-				mem   arena
-				n     int
+				sl  slabs
+				mem arena
+				err error
 			)
-			if err := readUnknown(tx, s.path, snap); err != nil {
-				return err
+			if opts.Full != nil && s.version >= 4 {
+				err = s.readSummaries(tx, opts.Full, &sl, &mem)
+			} else {
+				err = s.readRecords(tx, opts.Full, &sl, &mem)
 			}
-			err := recs.ForEach(func(k, v []byte) error {
-				if len(slab) == cap(slab) {
-					slab, ints = make([]state.Record, 0, snapshotChunk), make([][2]int64, snapshotChunk)
-				}
-				slab = slab[:len(slab)+1]
-				r := &slab[len(slab)-1]
-				if len(slab) == 1 {
-					slabs = append(slabs, slab)
-				}
-				full := true
-				var err error
-				if opts.Full != nil {
-					full, err = decodeSummary(v, r, &mem, opts.Full)
-				}
-				if full && err == nil {
-					err = decodeInto(v, r, &ints[len(slab)-1], &mem)
-					if err == nil {
-						err = checkRead(r, v[0])
-					}
-				}
-				n++
-				if s.readOnly && n%dropEvery == 0 {
-					dropBehind(s.db, tx.Size())
-				}
-				if err != nil {
-					return corrupt(s.path, fmt.Sprintf("record %q: %v", k, err))
-				}
-				if r.ForeignID != string(k) {
-					return corrupt(s.path, fmt.Sprintf("record %q is filed under %q", r.ForeignID, k))
-				}
-				return nil
-			})
 			if err != nil {
 				return err
 			}
-			snap.Records = make(map[string]*state.Record, n)
-			for i, sl := range slabs {
-				// Each slab was added with one record; all but the last are full.
-				sl = sl[:cap(sl)]
-				if i == len(slabs)-1 {
-					sl = slab
-				}
-				for j := range sl {
-					snap.Records[sl[j].ForeignID] = &sl[j]
-				}
-			}
+			snap.Records = sl.index()
 			return nil
 		})
 	})
@@ -557,24 +523,28 @@ func (s *Store) Put(ctx context.Context, records ...*state.Record) error {
 		vals[i] = encodeRecord(nil, r)
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
+		w, err := openRecords(tx)
+		if err != nil {
+			return corrupt(s.path, err.Error())
+		}
 		for i, r := range records {
 			val := vals[i]
-			if old := b.Get([]byte(r.ForeignID)); len(old) > 0 && old[0] == codecV3 {
+			old := w.get([]byte(r.ForeignID))
+			if len(old) > 0 && old[0] == codecV3 {
 				// The callbacks' fields are kept (state.MergeCallbacks).
 				o, err := decodeRecord(old)
 				if err != nil {
 					return corrupt(s.path, fmt.Sprintf("record %q: %v", r.ForeignID, err))
 				}
 				if m := state.MergeCallbacks(o, r); m != r {
-					val = encodeRecord(nil, m)
+					r, val = m, encodeRecord(nil, m)
 				}
 			}
-			if err := b.Put([]byte(r.ForeignID), val); err != nil {
+			if err := w.put(r, val, old != nil); err != nil {
 				return fmt.Errorf("record %q: %w", r.ForeignID, err)
 			}
 		}
-		return nil
+		return w.close()
 	})
 }
 
@@ -585,14 +555,17 @@ func (s *Store) RecordCallbacks(ctx context.Context, in []state.Incoming) ([]sta
 		return nil, ctx.Err()
 	}
 	err := s.write(ctx, false, func(tx *bolt.Tx) error {
-		recs := tx.Bucket(bucketRecords)
+		recs, err := openRecords(tx)
+		if err != nil {
+			return corrupt(s.path, err.Error())
+		}
 		unk, err := tx.CreateBucketIfNotExists(bucketUnknown)
 		if err != nil {
 			return err
 		}
 		o, changed, unknown, err := state.ApplyIncoming(in,
 			func(id string) (*state.Record, error) {
-				v := recs.Get([]byte(id))
+				v := recs.get([]byte(id))
 				if v == nil {
 					return nil, nil
 				}
@@ -613,9 +586,12 @@ func (s *Store) RecordCallbacks(ctx context.Context, in []state.Incoming) ([]sta
 			if err := r.Validate(); err != nil {
 				return err
 			}
-			if err := recs.Put([]byte(id), encodeRecord(nil, r)); err != nil {
+			if err := recs.put(r, encodeRecord(nil, r), recs.get([]byte(id)) != nil); err != nil {
 				return err
 			}
+		}
+		if err := recs.close(); err != nil {
+			return err
 		}
 		for _, u := range unknown {
 			if err := unk.Put([]byte(u.BodyHash), encodeUnknown(u)); err != nil {
@@ -661,13 +637,16 @@ func (s *Store) Delete(ctx context.Context, foreignIDs ...string) error {
 		return ctx.Err()
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
+		w, err := openRecords(tx)
+		if err != nil {
+			return corrupt(s.path, err.Error())
+		}
 		for _, id := range foreignIDs {
-			if err := b.Delete([]byte(id)); err != nil {
+			if err := w.delete([]byte(id)); err != nil {
 				return err
 			}
 		}
-		return nil
+		return w.close()
 	})
 }
 
@@ -720,10 +699,18 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 		if n := recs.Stats().KeyN; n > 0 || len(meta.Get(keyEndpoint)) > 0 {
 			return fmt.Errorf("import: %w", state.NotEmpty(n, string(meta.Get(keyEndpoint)), 0))
 		}
+		w, err := openRecords(tx)
+		if err != nil {
+			return corrupt(s.path, err.Error())
+		}
 		for id, r := range snap.Records {
-			if err := recs.Put([]byte(id), encodeRecord(nil, r)); err != nil {
+			// CheckImport made sure that id is r.ForeignID.
+			if err := w.put(r, encodeRecord(nil, r), recs.Get([]byte(id)) != nil); err != nil {
 				return err
 			}
+		}
+		if err := w.close(); err != nil {
+			return err
 		}
 		unk, err := tx.CreateBucketIfNotExists(bucketUnknown)
 		if err != nil {
