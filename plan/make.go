@@ -62,10 +62,6 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 			}
 		}))
 	}
-	byID := make(map[string]*config.Invoice, len(invoices))
-	for _, inv := range invoices {
-		byID[inv.ForeignID] = inv
-	}
 	p.ConfigHash = configHash(invoices, opts, p.Targets)
 
 	if b := snap.Binding; !b.IsZero() {
@@ -84,8 +80,16 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 			})
 		}
 	}
+	declaredTargets := map[string]bool{}
+	if targets != nil {
+		for _, inv := range invoices {
+			if targets[inv.ForeignID] {
+				declaredTargets[inv.ForeignID] = true
+			}
+		}
+	}
 	for _, t := range p.Targets {
-		if byID[t] == nil && snap.Records[t] == nil {
+		if !declaredTargets[t] && snap.Records[t] == nil {
 			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unknown target",
@@ -95,27 +99,38 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	}
 
 	p.Changes = make([]*Change, 0, len(invoices)+len(snap.Records))
+	recorded := 0 // records of declared invoices planned so far
 	for _, inv := range invoices {
 		if targets != nil && !targets[inv.ForeignID] {
 			continue
 		}
-		p.declared(inv, snap.Records[inv.ForeignID])
+		rec := snap.Records[inv.ForeignID]
+		if rec != nil {
+			recorded++
+			p.Statuses.add(rec, inv)
+		}
+		p.declared(inv, rec)
 	}
-	var processing []string
-	for id, rec := range snap.Records {
-		if targets != nil && !targets[id] {
-			continue
+	// The records no block declares. When every record was declared (a state the
+	// configuration made, the usual case at 1,000,000), there are none to look for.
+	if recorded < len(snap.Records) {
+		declared := make(map[string]bool, len(invoices))
+		for _, inv := range invoices {
+			declared[inv.ForeignID] = true
 		}
-		p.Statuses.add(rec, byID[id])
-		if byID[id] != nil {
-			continue
+		var processing []string
+		for id, rec := range snap.Records {
+			if targets != nil && !targets[id] || declared[id] {
+				continue
+			}
+			p.Statuses.add(rec, nil)
+			if p.undeclared(rec, opts.Prune) {
+				processing = append(processing, id)
+			}
 		}
-		if p.undeclared(rec, opts.Prune) {
-			processing = append(processing, id)
+		if len(processing) > 0 {
+			p.Diagnostics = append(p.Diagnostics, pruneWarning(processing))
 		}
-	}
-	if len(processing) > 0 {
-		p.Diagnostics = append(p.Diagnostics, pruneWarning(processing))
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].ForeignID < p.Changes[j].ForeignID })
 	p.Statuses.finish(p.Changes)
