@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config"
+	"github.com/invoiceform/invoiceform/internal/hugepages"
 )
 
 // stringList is a repeatable string flag.
@@ -45,6 +46,8 @@ func loadConfig(e *env, a varArgs) (*config.Config, string, hcl.Diagnostics) {
 func loadConfigCached(e *env, a varArgs, c *config.Cache) (*config.Config, string, hcl.Diagnostics) {
 	opts := a.loadOptions(e)
 	opts.Cache = c
+	// A large configuration makes a large heap at once: have it made of huge pages.
+	hugepages.ReserveFor(".")
 	cfg, diags := config.Load(".", opts)
 	pruneCache(e, c)
 	ep, epDiags := endpoint(e, cfg)

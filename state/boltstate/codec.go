@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/invoiceform/invoiceform/internal/hugepages"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -177,7 +178,7 @@ func (a *arena) copy(v []byte) []byte {
 	}
 	if cap(a.block)-len(a.block) < len(v) {
 		a.block = make([]byte, 0, max(arenaBlock, len(v)))
-		hugePages(unsafe.Pointer(unsafe.SliceData(a.block)), uintptr(cap(a.block)))
+		hugepages.Advise(unsafe.Pointer(unsafe.SliceData(a.block)), uintptr(cap(a.block)))
 	}
 	n := len(a.block)
 	a.block = append(a.block, v...)

@@ -2,12 +2,14 @@ package boltstate
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"time"
 	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -144,7 +146,7 @@ func (w *records) close() error { return w.meta.Put(keyRecordCount, u64(w.count)
 // buildSummaries is the migration from format 3 to 4: the summaries bucket from the records,
 // each record checked as it is read, written in key order with full pages.
 func buildSummaries(tx *bolt.Tx) error {
-	if err := tx.DeleteBucket(bucketSummaries); err != nil && err != bolt.ErrBucketNotFound {
+	if err := tx.DeleteBucket(bucketSummaries); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return err
 	}
 	sums, err := tx.CreateBucket(bucketSummaries)

@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/invoiceform/invoiceform/internal/hugepages"
 	"github.com/invoiceform/invoiceform/state"
 )
 
@@ -21,7 +22,7 @@ type slabs struct {
 func (s *slabs) next() (*state.Record, *[2]int64) {
 	if len(s.cur) == cap(s.cur) {
 		s.cur, s.ints = make([]state.Record, 0, snapshotChunk), make([][2]int64, snapshotChunk)
-		hugePages(unsafe.Pointer(unsafe.SliceData(s.cur)), uintptr(cap(s.cur))*unsafe.Sizeof(s.cur[0]))
+		hugepages.Advise(unsafe.Pointer(unsafe.SliceData(s.cur)), uintptr(cap(s.cur))*unsafe.Sizeof(s.cur[0]))
 	}
 	s.cur = s.cur[:len(s.cur)+1]
 	if len(s.cur) == 1 {
