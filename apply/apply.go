@@ -260,7 +260,7 @@ func Run(ctx context.Context, p *plan.Plan, store state.Store, client Client, op
 	// instead of adding to them; every create is still sent only after its pending record is
 	// durable.
 	p2 := r.opts.Parallelism
-	jobs := make(chan *plan.Change)
+	jobs := make(chan *plan.Change, groupSize)
 	journalled := make(chan job, p2)
 	toRecord := make(chan Item, p2)
 	var wg1, wg2, wg3 sync.WaitGroup
@@ -268,8 +268,10 @@ func Run(ctx context.Context, p *plan.Plan, store state.Store, client Client, op
 		wg1.Add(1)
 		go func() {
 			defer wg1.Done()
-			for c := range jobs {
-				journalled <- r.journal(runCtx, c)
+			for cs := range groups(jobs) {
+				for _, j := range r.journal(runCtx, cs) {
+					journalled <- j
+				}
 			}
 		}()
 		wg2.Add(1)
@@ -286,8 +288,10 @@ func Run(ctx context.Context, p *plan.Plan, store state.Store, client Client, op
 		wg3.Add(1)
 		go func() {
 			defer wg3.Done()
-			for it := range toRecord {
-				r.finish(r.record(runCtx, it))
+			for its := range groups(toRecord) {
+				for _, it := range r.record(runCtx, its) {
+					r.finish(it)
+				}
 			}
 		}()
 	}
@@ -489,34 +493,49 @@ type job struct {
 	done      bool // it is final already (refused before sending)
 }
 
-// journal is the first stage: a create's pending record is made durable here, before the job
-// can reach a sender. A resolve's record is already pending.
-func (r *runner) journal(ctx context.Context, c *plan.Change) job {
-	it := Item{Action: c.Action, ForeignID: c.ForeignID, Address: c.Address(), Range: c.Range}
-	j := job{c: c, it: it}
-	switch c.Action {
-	case plan.Create:
-		if ctx.Err() != nil {
-			j.it, j.done = r.notStarted(it), true
-			return j
+// journal is the first stage: the pending records of a group of creates are made durable here,
+// in one write, before any of their jobs can reach a sender. A resolve's record is already
+// pending.
+func (r *runner) journal(ctx context.Context, cs []*plan.Change) []job {
+	js := make([]job, len(cs))
+	var recs []*state.Record
+	for i, c := range cs {
+		it := Item{Action: c.Action, ForeignID: c.ForeignID, Address: c.Address(), Range: c.Range}
+		j := job{c: c, it: it}
+		switch c.Action {
+		case plan.Create:
+			if ctx.Err() != nil {
+				j.it, j.done = r.notStarted(it), true
+				break
+			}
+			body := c.Body()
+			now := r.opts.Now().UTC()
+			j.rec = &state.Record{ForeignID: c.ForeignID, Phase: state.Pending, Body: body, BodyHash: invoice.Hash(body), CreatedAt: now, UpdatedAt: now}
+			recs = append(recs, j.rec)
+		case plan.Resolve:
+			// uncertain from the start: the request was sent by an earlier run.
+			cur := r.records[c.ForeignID]
+			if cur == nil || cur.Phase != state.Pending || c.Before == nil || cur.BodyHash != c.Before.BodyHash {
+				j.it.Kind, j.it.Err, j.done = Failed, errors.New("the state has no matching pending record to resolve (it changed since the plan); run plan again"), true
+				break
+			}
+			j.rec, j.uncertain = cur.Clone(), true
 		}
-		body := c.Body()
-		now := r.opts.Now().UTC()
-		j.rec = &state.Record{ForeignID: c.ForeignID, Phase: state.Pending, Body: body, BodyHash: invoice.Hash(body), CreatedAt: now, UpdatedAt: now}
-		if err := r.store.Put(durable(ctx), j.rec); err != nil {
-			r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
-			j.it.Kind, j.it.Err, j.done = Failed, fmt.Errorf("not sent: the pending record could not be written: %w", err), true
-		}
-	case plan.Resolve:
-		// uncertain from the start: the request was sent by an earlier run.
-		cur := r.records[c.ForeignID]
-		if cur == nil || cur.Phase != state.Pending || c.Before == nil || cur.BodyHash != c.Before.BodyHash {
-			j.it.Kind, j.it.Err, j.done = Failed, errors.New("the state has no matching pending record to resolve (it changed since the plan); run plan again"), true
-			return j
-		}
-		j.rec, j.uncertain = cur.Clone(), true
+		js[i] = j
 	}
-	return j
+	if len(recs) == 0 {
+		return js
+	}
+	// One write for the group's pending records: none of them is sent before it is durable.
+	if err := r.store.Put(durable(ctx), recs...); err != nil {
+		r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
+		for i := range js {
+			if js[i].c.Action == plan.Create && !js[i].done {
+				js[i].it.Kind, js[i].it.Err, js[i].done = Failed, fmt.Errorf("not sent: the pending record could not be written: %w", err), true
+			}
+		}
+	}
+	return js
 }
 
 // send is the second stage. A create or resolve that succeeds comes back with needsPut: the
@@ -683,16 +702,53 @@ func (r *runner) recordIssued(ctx context.Context, it Item, rec *state.Record, i
 	return it
 }
 
-// record is the third stage: the issued record is written, then the item is done.
-func (r *runner) record(ctx context.Context, it Item) Item {
-	it.needsPut = false
-	if err := r.store.Put(durable(ctx), it.Record); err != nil {
-		// The invoice exists but the state still says pending: the next apply resolves it
+// record is the third stage: the issued records of a group of answers are written in one
+// write, then the items are done.
+func (r *runner) record(ctx context.Context, its []Item) []Item {
+	recs := make([]*state.Record, len(its))
+	for i := range its {
+		its[i].needsPut = false
+		recs[i] = its[i].Record
+	}
+	if err := r.store.Put(durable(ctx), recs...); err != nil {
+		// The invoices exist but the state still says pending: the next apply resolves them
 		// ("already been taken"), so nothing is lost.
 		r.setFatal(fmt.Errorf("%w: %v", ErrState, err))
-		it.Kind, it.Err = Pending, fmt.Errorf("issued, but the state could not record it (the next apply resolves it): %w", err)
+		for i := range its {
+			its[i].Kind, its[i].Err = Pending, fmt.Errorf("issued, but the state could not record it (the next apply resolves it): %w", err)
+		}
 	}
-	return it
+	return its
+}
+
+// groupSize is the most pending records, or answers, one write of the journal or the record
+// stage holds. The stages take what is waiting, up to groupSize, instead of one at a time: the
+// state then commits (and fsyncs) once for a group, beside what bbolt's batching joins.
+const groupSize = 64
+
+// groups yields what arrives on ch in groups: each one what was waiting when its first element
+// arrived, up to groupSize. It ends when ch is closed and drained.
+func groups[T any](ch <-chan T) func(yield func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for first := range ch {
+			g := []T{first}
+		more:
+			for len(g) < groupSize {
+				select {
+				case x, ok := <-ch:
+					if !ok {
+						break more
+					}
+					g = append(g, x)
+				default:
+					break more
+				}
+			}
+			if !yield(g) {
+				return
+			}
+		}
+	}
 }
 
 func (r *runner) cancel(ctx context.Context, c *plan.Change, it Item) Item {
