@@ -44,4 +44,3 @@ func TestGroups(t *testing.T) {
 		t.Fatalf("a group %v after the channel closed", g)
 	}
 }
-
