@@ -1,10 +1,10 @@
 package plan
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -474,6 +474,37 @@ func (r *fileReader) object(member func(key string) bool) bool {
 	}
 }
 
+// member reads the object at r, skipping every member but name (a key equal to it without
+// regard to case, as encoding/json matches keys), whose value read reads; it reports where
+// that value starts and ends. An object without the member, with it twice, or whose member
+// read refuses, is not ok.
+func (r *fileReader) member(name string, read func() bool) (start, end int, ok bool) {
+	start = -1
+	if !r.object(func(key string) bool {
+		if !strings.EqualFold(key, name) {
+			return r.skip()
+		}
+		if start >= 0 {
+			return false
+		}
+		start = r.i
+		if !read() {
+			return false
+		}
+		end = r.i
+		return true
+	}) || start < 0 {
+		return 0, 0, false
+	}
+	return start, end, true
+}
+
+// splice is data[from:to] with data[start:end] replaced by sentinel.
+func splice(data []byte, from, start, end, to int, sentinel string) []byte {
+	out := make([]byte, 0, start-from+len(sentinel)+to-end)
+	return append(append(append(out, data[from:start]...), sentinel...), data[end:to]...)
+}
+
 // Sentinels stand in for the spans decodeFile reads by hand, in the smaller documents it
 // gives encoding/json: one that arrives in the result proves no other member (a duplicate
 // key, which encoding/json would let win) took the span's place.
@@ -488,28 +519,17 @@ const (
 // encoding/json, which gives the same result or the error.
 func decodeFile(data []byte) (env envelope, fp filePlan, ok bool) {
 	r := &fileReader{data: data}
-	planStart, planEnd := -1, -1
-	if !r.object(func(key string) bool {
-		if !bytes.EqualFold([]byte(key), []byte("plan")) {
-			return r.skip()
-		}
-		if planStart >= 0 {
-			return false
-		}
-		planStart = r.i
+	planStart, planEnd, ok := r.member("plan", func() bool {
 		p := &fileReader{data: data, i: r.i}
 		var okp bool
-		if fp, okp = p.payload(); !okp {
-			return false
-		}
-		r.i, planEnd = p.i, p.i
-		return true
-	}) || planStart < 0 || r.i != len(data) {
+		fp, okp = p.payload()
+		r.i = p.i
+		return okp
+	})
+	if !ok || r.i != len(data) {
 		return envelope{}, filePlan{}, false
 	}
-	rest := make([]byte, 0, planStart+len(planSentinel)+len(data)-planEnd)
-	rest = append(append(append(rest, data[:planStart]...), planSentinel...), data[planEnd:]...)
-	if json.Unmarshal(rest, &env) != nil || string(env.Plan) != planSentinel {
+	if json.Unmarshal(splice(data, 0, planStart, planEnd, len(data), planSentinel), &env) != nil || string(env.Plan) != planSentinel {
 		return envelope{}, filePlan{}, false
 	}
 	env.Plan = data[planStart:planEnd]
@@ -520,27 +540,17 @@ func decodeFile(data []byte) (env envelope, fp filePlan, ok bool) {
 // members) with encoding/json.
 func (r *fileReader) payload() (filePlan, bool) {
 	start := r.i
-	chStart, chEnd := -1, -1
 	var changes []fileChange
-	if !r.object(func(key string) bool {
-		if !bytes.EqualFold([]byte(key), []byte("changes")) {
-			return r.skip()
-		}
-		if chStart >= 0 {
-			return false
-		}
-		chStart = r.i
+	chStart, chEnd, ok := r.member("changes", func() bool {
 		var ok bool
 		changes, ok = r.changes()
-		chEnd = r.i
 		return ok
-	}) || chStart < 0 {
+	})
+	if !ok {
 		return filePlan{}, false
 	}
-	rest := make([]byte, 0, chStart-start+len(changesSentinel)+r.i-chEnd)
-	rest = append(append(append(rest, r.data[start:chStart]...), changesSentinel...), r.data[chEnd:r.i]...)
 	var fp filePlan
-	if json.Unmarshal(rest, &fp) != nil || len(fp.Changes) != 1 || fp.Changes[0] != (fileChange{Action: "invoiceform: the changes"}) {
+	if json.Unmarshal(splice(r.data, start, chStart, chEnd, r.i, changesSentinel), &fp) != nil || len(fp.Changes) != 1 || fp.Changes[0] != (fileChange{Action: "invoiceform: the changes"}) {
 		return filePlan{}, false
 	}
 	fp.Changes = changes

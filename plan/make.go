@@ -80,8 +80,9 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 			})
 		}
 	}
-	declaredTargets := map[string]bool{}
+	var declaredTargets map[string]bool
 	if targets != nil {
+		declaredTargets = map[string]bool{}
 		for _, inv := range invoices {
 			if targets[inv.ForeignID] {
 				declaredTargets[inv.ForeignID] = true

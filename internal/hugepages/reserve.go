@@ -1,9 +1,6 @@
 package hugepages
 
-import (
-	"os"
-	"path/filepath"
-)
+import "os"
 
 const (
 	// hugePage is the size of a transparent huge page on amd64 and arm64 (4 KiB base pages).
@@ -29,7 +26,7 @@ func ReserveFor(dir string) {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		if fi, err := os.Lstat(filepath.Join(dir, e.Name())); err == nil {
+		if fi, err := e.Info(); err == nil {
 			input += fi.Size()
 		}
 	}

@@ -108,18 +108,8 @@ func rewriteRecords(tx *bolt.Tx) error {
 	b := tx.Bucket(bucketRecords)
 	type kv struct{ k, v []byte }
 	var out []kv
-	err := b.ForEach(func(k, v []byte) error {
-		r, err := decodeRecord(v)
-		if err != nil {
-			return fmt.Errorf("record %q: %w: %w", k, state.ErrCorrupt, err)
-		}
-		if err := r.Validate(); err != nil {
-			return err
-		}
-		if r.ForeignID != string(k) {
-			return fmt.Errorf("record %q is filed under %q: %w", r.ForeignID, k, state.ErrCorrupt)
-		}
-		out = append(out, kv{[]byte(string(k)), encodeRecord(nil, r)})
+	err := forEachChecked(b, func(k []byte, r *state.Record) error {
+		out = append(out, kv{k, encodeRecord(nil, r)})
 		return nil
 	})
 	if err != nil {
@@ -131,4 +121,22 @@ func rewriteRecords(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// forEachChecked decodes and checks every record of b, of any format, and calls fn with a copy
+// of its key: the upgrades' reading of the records.
+func forEachChecked(b *bolt.Bucket, fn func(k []byte, r *state.Record) error) error {
+	return b.ForEach(func(k, v []byte) error {
+		r, err := decodeRecord(v)
+		if err != nil {
+			return fmt.Errorf("record %q: %w: %w", k, state.ErrCorrupt, err)
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		if r.ForeignID != string(k) {
+			return fmt.Errorf("record %q is filed under %q: %w", r.ForeignID, k, state.ErrCorrupt)
+		}
+		return fn([]byte(r.ForeignID), r)
+	})
 }

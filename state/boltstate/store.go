@@ -523,9 +523,9 @@ func (s *Store) Put(ctx context.Context, records ...*state.Record) error {
 		vals[i] = encodeRecord(nil, r)
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		w, err := openRecords(tx)
+		w, err := openRecords(tx, s.path)
 		if err != nil {
-			return corrupt(s.path, err.Error())
+			return err
 		}
 		for i, r := range records {
 			val := vals[i]
@@ -555,9 +555,9 @@ func (s *Store) RecordCallbacks(ctx context.Context, in []state.Incoming) ([]sta
 		return nil, ctx.Err()
 	}
 	err := s.write(ctx, false, func(tx *bolt.Tx) error {
-		recs, err := openRecords(tx)
+		recs, err := openRecords(tx, s.path)
 		if err != nil {
-			return corrupt(s.path, err.Error())
+			return err
 		}
 		unk, err := tx.CreateBucketIfNotExists(bucketUnknown)
 		if err != nil {
@@ -637,9 +637,9 @@ func (s *Store) Delete(ctx context.Context, foreignIDs ...string) error {
 		return ctx.Err()
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		w, err := openRecords(tx)
+		w, err := openRecords(tx, s.path)
 		if err != nil {
-			return corrupt(s.path, err.Error())
+			return err
 		}
 		for _, id := range foreignIDs {
 			if err := w.delete([]byte(id)); err != nil {
@@ -699,9 +699,9 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 		if n := recs.Stats().KeyN; n > 0 || len(meta.Get(keyEndpoint)) > 0 {
 			return fmt.Errorf("import: %w", state.NotEmpty(n, string(meta.Get(keyEndpoint)), 0))
 		}
-		w, err := openRecords(tx)
+		w, err := openRecords(tx, s.path)
 		if err != nil {
-			return corrupt(s.path, err.Error())
+			return err
 		}
 		for id, r := range snap.Records {
 			// CheckImport made sure that id is r.ForeignID.
