@@ -37,9 +37,9 @@ type Declared struct {
 	invoice *config.Invoice
 }
 
-// declaredOf is the payload of a declared invoice of the configuration.
-func declaredOf(inv *config.Invoice) *Declared {
-	return &Declared{Address: inv.Address, Cancel: inv.Cancel, Currency: inv.Request.Currency, Amount: inv.Request.Amount,
+// declaredInto sets d to the payload of a declared invoice of the configuration.
+func declaredInto(d *Declared, inv *config.Invoice) {
+	*d = Declared{Address: inv.Address, Cancel: inv.Cancel, Currency: inv.Request.Currency, Amount: inv.Request.Amount,
 		BodyHash: inv.Hash, Request: &inv.Request, Body: inv.Body, invoice: inv}
 }
 
@@ -64,14 +64,13 @@ type Recorded struct {
 	Body []byte
 }
 
-// recordedOf is the payload of a state record; money says whether to read the recorded
+// recordedInto sets rec to the payload of a state record r; money says whether to read the recorded
 // request's currency and amount (a JSON parse, skipped for the many no-ops).
-func recordedOf(r *state.Record, money bool) *Recorded {
-	rec := &Recorded{Phase: r.Phase, Status: r.Status, ID: r.ID, Currency: r.Currency, Amount: r.Amount, BodyHash: r.BodyHash, Body: r.Body}
+func recordedInto(rec *Recorded, r *state.Record, money bool) {
+	*rec = Recorded{Phase: r.Phase, Status: r.Status, ID: r.ID, Currency: r.Currency, Amount: r.Amount, BodyHash: r.BodyHash, Body: r.Body}
 	if money {
 		rec.RequestCurrency, rec.RequestAmount, _ = invoice.Money(r.Body)
 	}
-	return rec
 }
 
 // Change is what the plan says about one foreign_id. Before and After mean, per action:

@@ -1,6 +1,10 @@
 package plan
 
 import (
+	"slices"
+	"sort"
+	"strings"
+
 	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -17,10 +21,6 @@ import (
 // the declaration (Statuses). At 1,000,000 unchanged invoices the bodies and histories are
 // most of what a snapshot reads.
 func SnapshotOptions(invoices []*config.Invoice, opts Options) state.SnapshotOptions {
-	byID := make(map[string]*config.Invoice, len(invoices))
-	for _, inv := range invoices {
-		byID[inv.ForeignID] = inv
-	}
 	var targets map[string]bool
 	if len(opts.Targets) > 0 {
 		targets = make(map[string]bool, len(opts.Targets))
@@ -28,11 +28,48 @@ func SnapshotOptions(invoices []*config.Invoice, opts Options) state.SnapshotOpt
 			targets[t] = true
 		}
 	}
-	return state.SnapshotOptions{Full: func(s state.Summary) bool {
+	// Full is asked in foreign_id order by a store that reads in that order (bbolt), so the
+	// declarations are walked in the same order beside it, instead of a map of 1,000,000
+	// being built and probed; asked out of order, it searches. Nothing is sorted until a
+	// record is asked about: an empty state costs nothing.
+	var (
+		decl   []*config.Invoice
+		sorted bool
+		next   int // decl[:next] are before the last id asked about, decl[next:] not
+	)
+	find := func(id string) *config.Invoice {
+		if !sorted {
+			decl, sorted = byForeignID(invoices), true
+		}
+		if next > 0 && decl[next-1].ForeignID >= id {
+			next = sort.Search(len(decl), func(i int) bool { return decl[i].ForeignID >= id })
+		}
+		for next < len(decl) && decl[next].ForeignID < id {
+			next++
+		}
+		if next < len(decl) && decl[next].ForeignID == id {
+			return decl[next]
+		}
+		return nil
+	}
+	return state.SnapshotOptions{Sorted: true, Full: func(s state.Summary) bool {
 		if targets != nil && !targets[s.ForeignID] {
 			return false
 		}
-		inv := byID[s.ForeignID]
+		inv := find(s.ForeignID)
 		return inv == nil || s.Phase == state.Pending || s.BodyHash != inv.Hash
 	}}
+}
+
+// byForeignID returns the invoices in ascending foreign_id order (byte order, as the state
+// stores keep their records): invoices itself when it is in that order already, as a
+// generated or exported list usually is, else a sorted copy.
+func byForeignID(invoices []*config.Invoice) []*config.Invoice {
+	cmp := func(a, b *config.Invoice) int { return strings.Compare(a.ForeignID, b.ForeignID) }
+	if slices.IsSortedFunc(invoices, cmp) {
+		return invoices
+	}
+	out := slices.Clone(invoices)
+	slices.SortStableFunc(out, cmp)
+	return out
 }

@@ -3,10 +3,14 @@ package plan_test
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/plan"
@@ -181,6 +185,62 @@ func TestSnapshotOptionsSummarizesNoOps(t *testing.T) {
 	for _, tt := range tests {
 		if got := plan.SnapshotOptions(invs, tt.opts).Full(tt.sum); got != tt.full {
 			t.Errorf("%s: Full = %t, want %t", tt.name, got, tt.full)
+		}
+	}
+}
+
+// TestMakeOrderFree: Make merges the declarations with the records in foreign_id order, so it
+// must give the same plan whatever order the declarations come in, and whether the snapshot
+// holds its records in Records, in Sorted (as bbolt gives them) or in both; and Full must give
+// the same answers asked in foreign_id order (bbolt) or in any other (PostgreSQL).
+func TestMakeOrderFree(t *testing.T) {
+	invs, whole := summaryWorld(false)
+	sorted := whole.InOrder()
+	if len(sorted) != len(whole.Records) {
+		t.Fatalf("InOrder gave %d records of %d", len(sorted), len(whole.Records))
+	}
+	sortedOnly, both := *whole, *whole
+	sortedOnly.Records, sortedOnly.Sorted = nil, sorted
+	both.Sorted = sorted
+	shuffled := slices.Clone(invs)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	reversed := slices.Clone(invs)
+	slices.Reverse(reversed)
+	// The diagnostics come in declaration order, so they are put in one order here.
+	planned := func(invs []*config.Invoice, snap *state.Snapshot, opts plan.Options) map[string]string {
+		p := plan.Make(invs, snap, opts)
+		slices.SortStableFunc(p.Diagnostics, func(a, b *hcl.Diagnostic) int {
+			return strings.Compare(a.Summary+a.Detail, b.Summary+b.Detail)
+		})
+		return planOutputs(t, p)
+	}
+	for _, opts := range []plan.Options{{}, {Prune: true}, {Targets: []string{"inv-004", "inv-012", "new-1", "inv-030"}}} {
+		want := planned(invs, whole, opts)
+		for name, c := range map[string]struct {
+			invs []*config.Invoice
+			snap *state.Snapshot
+		}{
+			"sorted only": {invs, &sortedOnly}, "both": {invs, &both},
+			"shuffled": {shuffled, whole}, "shuffled, sorted only": {shuffled, &sortedOnly}, "reversed, both": {reversed, &both},
+		} {
+			got := planned(c.invs, c.snap, opts)
+			for k := range want {
+				if diff := cmp.Diff(want[k], got[k]); diff != "" {
+					t.Errorf("%+v, %s: %s differs (-declared order +%s):\n%s", opts, name, k, name, diff)
+				}
+			}
+		}
+		// Full, asked in order and out of order, by one SnapshotOptions each.
+		inOrder, outOfOrder := plan.SnapshotOptions(invs, opts), plan.SnapshotOptions(shuffled, opts)
+		answers := map[string]bool{}
+		for _, r := range sorted {
+			answers[r.ForeignID] = inOrder.Full(r.Summarize())
+		}
+		for _, i := range rand.New(rand.NewPCG(3, 4)).Perm(len(sorted)) {
+			r := sorted[i]
+			if got := outOfOrder.Full(r.Summarize()); got != answers[r.ForeignID] {
+				t.Errorf("%+v: Full(%s) = %t out of order, %t in order", opts, r.ForeignID, got, answers[r.ForeignID])
+			}
 		}
 	}
 }

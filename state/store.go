@@ -27,7 +27,14 @@ func KeyFingerprint(apiKey string) string {
 // Snapshot is a consistent copy of the whole state at one serial. It shares no memory with
 // the store: later writes never change it, and changing it never changes the store.
 type Snapshot struct {
-	Records map[string]*Record // by foreign_id
+	// Records are the records by foreign_id. Nil when SnapshotOptions.Sorted asked for
+	// Sorted alone and the store gave it; InOrder and Lookup read either.
+	Records map[string]*Record
+	// Sorted, when a store fills it, holds the same records in ascending foreign_id order
+	// (byte order): a store that reads them in that order (bbolt) gives them so, and a
+	// caller that walks declared invoices in order merges instead of looking each one up.
+	// Nil when the store read them in no order.
+	Sorted []*Record
 	// Lineage is a random id made when the state was created; it survives export and import,
 	// so a plan made against one state is never applied to an unrelated one.
 	Lineage string

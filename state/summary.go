@@ -1,6 +1,11 @@
 package state
 
-import "context"
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+)
 
 // Summary is what plan needs of a record to decide what to do with it: a declared invoice
 // whose record is issued with the same body hash is a no-op, whatever else the record holds.
@@ -24,6 +29,11 @@ type SnapshotOptions struct {
 	// Whatever will be sent (a pending record's body), shown in full, or written back must be
 	// read whole.
 	Full func(Summary) bool
+	// Sorted asks for the records in Snapshot.Sorted only, with Snapshot.Records nil, from a
+	// store that reads them in foreign_id order (bbolt): it then builds no map of them, which
+	// at 1,000,000 records costs a third of the snapshot. Other stores fill Records as
+	// always. A caller that sets it reads the snapshot through InOrder and Lookup.
+	Sorted bool
 }
 
 // SnapshotWither is implemented by stores that can read a snapshot of summaries, reading
@@ -55,4 +65,38 @@ func (r *Record) Summarized() *Record {
 		ID: r.ID, Currency: r.Currency, Amount: r.Amount, DetailsKnown: r.DetailsKnown,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, IssuedAt: r.IssuedAt, PaidAt: r.PaidAt,
 	}
+}
+
+// InOrder returns the snapshot's records in ascending foreign_id order: Sorted when the
+// store gave it, else the records of Records, sorted.
+func (s *Snapshot) InOrder() []*Record {
+	if s.Sorted != nil || len(s.Records) == 0 {
+		return s.Sorted
+	}
+	out := make([]*Record, 0, len(s.Records))
+	for _, r := range s.Records {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *Record) int { return strings.Compare(a.ForeignID, b.ForeignID) })
+	return out
+}
+
+// Lookup returns the record of foreignID, or nil.
+func (s *Snapshot) Lookup(foreignID string) *Record {
+	if s.Records != nil || s.Sorted == nil {
+		return s.Records[foreignID]
+	}
+	i := sort.Search(len(s.Sorted), func(i int) bool { return s.Sorted[i].ForeignID >= foreignID })
+	if i < len(s.Sorted) && s.Sorted[i].ForeignID == foreignID {
+		return s.Sorted[i]
+	}
+	return nil
+}
+
+// Len is the number of records in the snapshot.
+func (s *Snapshot) Len() int {
+	if s.Records != nil || s.Sorted == nil {
+		return len(s.Records)
+	}
+	return len(s.Sorted)
 }

@@ -128,8 +128,8 @@ func (b *bench) scaleScenarios(work string, n, applyN, parallelism int) []scenar
 		needs:  []string{applyDir},
 	})
 	scs = append(scs,
-		sc(fmt.Sprintf("state snapshot of %s records, fresh process", count(n)), n, target{wall: 1500 * time.Millisecond}, b.snapshot(fullBig, false), fullBig),
-		sc(fmt.Sprintf("state snapshot of %s records, fresh process, summaries only (new)", count(n)), n, target{wall: 1500 * time.Millisecond}, b.snapshot(fullBig, true), fullBig),
+		sc(fmt.Sprintf("state snapshot of %s records, fresh process", count(n)), n, target{wall: 1500 * time.Millisecond}, b.snapshot(fullBig, false), csvBig, fullBig),
+		sc(fmt.Sprintf("state snapshot of %s records, fresh process, summaries only (new)", count(n)), n, target{wall: 1500 * time.Millisecond}, b.snapshot(fullBig, true), csvBig, fullBig),
 		sc(fmt.Sprintf("saved plan of %s: plan -out", count(small)), small, target{wall: 300 * time.Millisecond}, b.cmd(csvSmall, saved, "plan", "-no-color", "-out="+planFile), csvSmall, planFile),
 		sc(fmt.Sprintf("saved plan of %s: apply PLANFILE up to the first request", count(small)), small, target{wall: time.Second}, b.checkPlan(csvSmall, saved, planFile), csvSmall, planFile),
 	)

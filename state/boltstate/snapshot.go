@@ -31,25 +31,37 @@ func (s *slabs) next() (*state.Record, *[2]int64) {
 	return &s.cur[len(s.cur)-1], &s.ints[len(s.cur)-1]
 }
 
-// index maps every record handed out by its foreign_id.
-func (s *slabs) index() map[string]*state.Record {
-	// Each slab was added with one record; all but the last are full.
-	full := func(i int) []state.Record {
-		if i == len(s.all)-1 {
-			return s.cur
-		}
-		return s.all[i][:cap(s.all[i])]
-	}
+// sorted lists every record handed out, in the order handed out: the buckets' key order,
+// which is ascending foreign_id.
+func (s *slabs) sorted() []*state.Record {
 	n := 0
 	for i := range s.all {
-		n += len(full(i))
+		n += len(s.full(i))
 	}
-	m := make(map[string]*state.Record, n)
+	out := make([]*state.Record, 0, n)
 	for i := range s.all {
-		sl := full(i)
+		sl := s.full(i)
 		for j := range sl {
-			m[sl[j].ForeignID] = &sl[j]
+			out = append(out, &sl[j])
 		}
+	}
+	return out
+}
+
+// full returns slab i as far as it was handed out: each slab was added with one record, and
+// all but the last are full.
+func (s *slabs) full(i int) []state.Record {
+	if i == len(s.all)-1 {
+		return s.cur
+	}
+	return s.all[i][:cap(s.all[i])]
+}
+
+// index maps the records by foreign_id.
+func index(sorted []*state.Record) map[string]*state.Record {
+	m := make(map[string]*state.Record, len(sorted))
+	for _, r := range sorted {
+		m[r.ForeignID] = r
 	}
 	return m
 }

@@ -468,7 +468,10 @@ func (s *Store) SnapshotWith(ctx context.Context, opts state.SnapshotOptions) (*
 			if err != nil {
 				return err
 			}
-			snap.Records = sl.index()
+			snap.Sorted = sl.sorted()
+			if !opts.Sorted {
+				snap.Records = index(snap.Sorted)
+			}
 			return nil
 		})
 	})

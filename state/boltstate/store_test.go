@@ -343,6 +343,8 @@ func TestMigrateV0(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Close()
+	statetest.CheckSorted(t, got)
+	got.Sorted = nil
 	if d := cmp.Diff(wantSnap, got); d != "" {
 		t.Fatalf("read-only snapshot of a v0 file (-want +got):\n%s", d)
 	}
@@ -360,6 +362,8 @@ func TestMigrateV0(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
+	statetest.CheckSorted(t, got)
+	got.Sorted = nil
 	if d := cmp.Diff(wantSnap, got); d != "" {
 		t.Fatalf("migrated snapshot (-want +got):\n%s", d)
 	}

@@ -102,7 +102,39 @@ func snapshot(t *testing.T, s state.Store) *state.Snapshot {
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
+	CheckSorted(t, snap)
+	snap.Sorted = nil // checked: the tests compare what every store gives
 	return snap
+}
+
+// CheckSorted fails t unless snap.Sorted, when a store filled it, holds exactly the records of
+// snap.Records (the same pointers; all of them, when Records is nil) in strictly ascending
+// foreign_id order, and InOrder and Lookup agree with it.
+func CheckSorted(t *testing.T, snap *state.Snapshot) {
+	t.Helper()
+	if snap.Sorted == nil {
+		return
+	}
+	if snap.Records != nil && len(snap.Sorted) != len(snap.Records) {
+		t.Fatalf("Sorted holds %d records, Records %d", len(snap.Sorted), len(snap.Records))
+	}
+	for i, r := range snap.Sorted {
+		if i > 0 && snap.Sorted[i-1].ForeignID >= r.ForeignID {
+			t.Fatalf("Sorted: %q before %q", snap.Sorted[i-1].ForeignID, r.ForeignID)
+		}
+		if snap.Records != nil && snap.Records[r.ForeignID] != r {
+			t.Fatalf("Sorted's record %q is not Records'", r.ForeignID)
+		}
+		if snap.Lookup(r.ForeignID) != r {
+			t.Fatalf("Lookup(%q) is not Sorted's record", r.ForeignID)
+		}
+	}
+	if snap.Len() != len(snap.Sorted) || len(snap.InOrder()) != len(snap.Sorted) {
+		t.Fatalf("Len %d, InOrder %d records, Sorted %d", snap.Len(), len(snap.InOrder()), len(snap.Sorted))
+	}
+	if snap.Lookup("\x00not-an-id") != nil {
+		t.Fatal("Lookup found a foreign_id that is not in the snapshot")
+	}
 }
 
 func put(t *testing.T, s state.Store, rs ...*state.Record) {

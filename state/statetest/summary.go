@@ -75,6 +75,32 @@ func testSnapshotWith(t *testing.T, h Harness) {
 			t.Errorf("%s: SnapshotWith gave\n%+v\nwant\n%+v", id, g, want)
 		}
 	}
+	// Sorted: the same records, by InOrder and Lookup; a store that gives Sorted builds no map.
+	sorted, err := state.SnapshotWith(ctx, s, state.SnapshotOptions{Sorted: true, Full: func(sum state.Summary) bool {
+		return sum.ForeignID == "a-full" || sum.Phase == state.Pending
+	}})
+	if err != nil {
+		t.Fatalf("SnapshotWith Sorted: %v", err)
+	}
+	CheckSorted(t, sorted)
+	if sorted.Sorted != nil && sorted.Records != nil {
+		t.Error("SnapshotWith Sorted gave Sorted and built Records too")
+	}
+	ordered := sorted.InOrder()
+	if len(ordered) != len(got.Records) || sorted.Len() != len(got.Records) {
+		t.Fatalf("SnapshotWith Sorted: %d records in order, Len %d, want %d", len(ordered), sorted.Len(), len(got.Records))
+	}
+	for i, r := range ordered {
+		if i > 0 && ordered[i-1].ForeignID >= r.ForeignID {
+			t.Errorf("InOrder: %q before %q", ordered[i-1].ForeignID, r.ForeignID)
+		}
+		if !reflect.DeepEqual(r, got.Records[r.ForeignID]) || !reflect.DeepEqual(sorted.Lookup(r.ForeignID), r) {
+			t.Errorf("%s: SnapshotWith Sorted gave\n%+v\nwant\n%+v", r.ForeignID, r, got.Records[r.ForeignID])
+		}
+	}
+	if sorted.Lookup("zz-not-there") != nil {
+		t.Error("Lookup found a record that is not in the state")
+	}
 	// Nil Full reads every record whole.
 	all, err := state.SnapshotWith(ctx, s, state.SnapshotOptions{})
 	if err != nil {
