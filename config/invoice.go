@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -138,18 +140,36 @@ func (l *loader) finishInvoices(units []*unit) {
 	parallel(len(jobs), l.opts.Parallelism, 64, func(i int) {
 		results[i].inv, results[i].diags = l.evalInvoice(jobs[i])
 	})
-	seen := make(map[string]*Invoice, total)
+	// Ids are compared in lower case: whether the API tells "A-1" from "a-1" is not
+	// documented, so two ids that differ only in case are refused as if equal. They are
+	// looked up by a hash of that lower case, mapped to the first invoice that has it (a map
+	// of 1,000,000 strings costs a cache miss on the key's text, and a lower-case copy of
+	// each); two different ids that share a hash are told apart by their text in clash.
+	seed := maphash.MakeSeed()
+	seen := make(map[uint64]int32, total)
+	var clash map[string]*Invoice
 	l.cfg.Invoices = make([]*Invoice, 0, total)
 	add := func(r result) {
 		l.diags = append(l.diags, r.diags...)
 		if r.inv == nil || r.inv.ForeignID == "" {
 			return // no foreign_id to compare: its error is reported already
 		}
-		// Keyed by the lower-case id: whether the API tells "A-1" from "a-1" is not
-		// documented, so two ids that differ only in case are refused as if equal.
-		// strings.ToLower returns an id without upper-case letters as it is, unallocated.
-		key := strings.ToLower(r.inv.ForeignID)
-		if prev, ok := seen[key]; ok {
+		h := idHash(seed, r.inv.ForeignID)
+		prev, ok := (*Invoice)(nil), false
+		if first, found := seen[h]; !found {
+			seen[h] = int32(len(l.cfg.Invoices))
+		} else if prev = l.cfg.Invoices[first]; sameLower(prev.ForeignID, r.inv.ForeignID) {
+			ok = true
+		} else {
+			if clash == nil {
+				clash = map[string]*Invoice{}
+			}
+			key := strings.ToLower(r.inv.ForeignID)
+			if prev, ok = clash[key]; !ok {
+				clash[key] = r.inv
+			}
+		}
+		if ok {
 			d := &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duplicate foreign_id",
@@ -165,7 +185,6 @@ func (l *loader) finishInvoices(units []*unit) {
 			l.diags = append(l.diags, d)
 			return
 		}
-		seen[key] = r.inv
 		l.cfg.Invoices = append(l.cfg.Invoices, r.inv)
 	}
 	for _, u := range units {
@@ -183,6 +202,36 @@ func (l *loader) finishInvoices(units []*unit) {
 			}
 		}
 	}
+}
+
+// sameLower reports whether a and b are the same in lower case, as strings.ToLower makes
+// them: the ids' key. strings.EqualFold folds more ("ſ" and "s" are equal to it).
+func sameLower(a, b string) bool {
+	//lint:ignore SA6005 EqualFold is not the key: see above
+	return strings.ToLower(a) == strings.ToLower(b)
+}
+
+// idHash is lowerHash; tests make every id collide.
+var idHash = lowerHash
+
+// lowerHash is the hash of strings.ToLower(id), without a copy for an ASCII id of up to 128
+// bytes.
+func lowerHash(seed maphash.Seed, id string) uint64 {
+	var buf [128]byte
+	if len(id) > len(buf) {
+		return maphash.String(seed, strings.ToLower(id))
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return maphash.String(seed, strings.ToLower(id))
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return maphash.Bytes(seed, buf[:len(id)])
 }
 
 // decode checks a block's structure and evaluates its for_each.

@@ -197,31 +197,56 @@ func WriteFile(path string, p *Plan, now time.Time) error {
 // WriteEncoded saves a plan file's bytes (Encode's) at path as WriteFile does, for a caller
 // that checks them first.
 func WriteEncoded(path string, data []byte) error {
+	t, err := WriteTemp(path, data)
+	if err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
+// TempFile is a plan file written and synced beside its path under a temporary name, not yet
+// in place: plan writes it while the plan is shown and puts it in place only once the plan
+// was shown whole.
+type TempFile struct{ tmp, path string }
+
+// WriteTemp writes data, with mode 0600, to a temporary file beside path and syncs it.
+func WriteTemp(path string, data []byte) (*TempFile, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("plan: write %s: %w", path, err)
+		return nil, fmt.Errorf("plan: write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
+	fail := func(err error) (*TempFile, error) {
 		tmp.Close()
-		return fmt.Errorf("plan: write %s: %w", path, err)
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("plan: write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		return fail(err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plan: write %s: %w", path, err)
+		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plan: write %s: %w", path, err)
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("plan: write %s: %w", path, err)
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("plan: write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("plan: write %s: %w", path, err)
+	return &TempFile{tmp: tmp.Name(), path: path}, nil
+}
+
+// Commit renames the file into place; on failure it is removed.
+func (t *TempFile) Commit() error {
+	if err := os.Rename(t.tmp, t.path); err != nil {
+		os.Remove(t.tmp)
+		return fmt.Errorf("plan: write %s: %w", t.path, err)
 	}
 	return nil
 }
+
+// Discard removes the file; nothing is put in place.
+func (t *TempFile) Discard() { os.Remove(t.tmp) }
 
 // maxFileSize bounds the plan files ReadFile reads: 100,000 creates take about 40 MB.
 const maxFileSize = 1 << 30

@@ -103,12 +103,14 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	if !slices.IsSortedFunc(recs, byRecordID) { // never from a store; cheap to be sure
 		recs = slices.SortedFunc(slices.Values(recs), byRecordID)
 	}
-	recOf, used := match(invoices, recs)
-	p.Changes = make([]*Change, 0, len(invoices)+len(recs))
-	// A change, its declaration and its record are taken from three slabs made at once: at
-	// 1,000,000 no-ops, three million small allocations cost more than the rest of Make.
-	m := &maker{p: p, changes: slab[Change]{make([]Change, 0, len(invoices)+len(recs))},
-		decls: slab[Declared]{make([]Declared, 0, len(invoices))}, recs: slab[Recorded]{make([]Recorded, 0, len(recs))}}
+	recOf, used, matched := match(invoices, recs)
+	// At most a change per invoice and per record no invoice declares.
+	most := len(invoices) + len(recs) - matched
+	p.Changes = make([]*Change, 0, most)
+	// Changes and their declarations are taken from slabs made at their full size at once,
+	// records (for changes other than no-ops, few) from smaller ones: at 1,000,000 no-ops, two
+	// million small allocations cost more than the rest of Make.
+	m := &maker{p: p, changes: slab[Change]{s: make([]Change, 0, most)}, decls: slab[Declared]{s: make([]Declared, 0, len(invoices))}}
 	for i, inv := range invoices {
 		if targets != nil && !targets[inv.ForeignID] {
 			continue
@@ -148,13 +150,13 @@ type maker struct {
 	recs    slab[Recorded]
 }
 
-// slab hands out the elements of a slice made at its full size, then (never, when it was
-// made large enough) new ones.
+// slab hands out the elements of a slice, and of new ones once it is used up.
 type slab[T any] struct{ s []T }
 
+// new hands out the next element, from a new slice of 256 when the last is used up.
 func (s *slab[T]) new() *T {
 	if len(s.s) == cap(s.s) {
-		return new(T)
+		s.s = make([]T, 0, 256)
 	}
 	s.s = s.s[:len(s.s)+1]
 	return &s.s[len(s.s)-1]
@@ -164,11 +166,12 @@ func (s *slab[T]) new() *T {
 // has none) and marks the records some invoice declares (used), by merging the invoices in
 // foreign_id order with recs, which are in that order (state.Snapshot.InOrder). At 1,000,000
 // records a map lookup per invoice costs several times the whole merge: each is a cache miss.
-func match(invoices []*config.Invoice, recs []*state.Record) (recOf []*state.Record, used []bool) {
+// matched counts the records used.
+func match(invoices []*config.Invoice, recs []*state.Record) (recOf []*state.Record, used []bool, matched int) {
 	recOf = make([]*state.Record, len(invoices))
 	used = make([]bool, len(recs))
 	if len(recs) == 0 || len(invoices) == 0 {
-		return recOf, used
+		return recOf, used, 0
 	}
 	order := sortedOrder(invoices)
 	j := 0
@@ -182,10 +185,13 @@ func match(invoices []*config.Invoice, recs []*state.Record) (recOf []*state.Rec
 			j++
 		}
 		if j < len(recs) && recs[j].ForeignID == id {
+			if !used[j] {
+				matched++
+			}
 			recOf[i], used[j] = recs[j], true
 		}
 	}
-	return recOf, used
+	return recOf, used, matched
 }
 
 func byRecordID(a, b *state.Record) int { return strings.Compare(a.ForeignID, b.ForeignID) }
@@ -249,9 +255,13 @@ func (m *maker) declared(inv *config.Invoice, rec *state.Record) {
 	default:
 		c.Action, c.Reason = Cancel, "cancel = true"
 	}
-	if rec != nil {
+	if rec != nil && c.Action != NoOp {
+		// A no-op carries no record, as in a plan file: what the views and the file show of
+		// it is its status, and at 1,000,000 unchanged invoices the copies cost 160 MB.
 		c.Before = m.recs.new()
-		recordedInto(c.Before, rec, c.Action != NoOp)
+		recordedInto(c.Before, rec, true)
+	}
+	if rec != nil {
 		if rec.Phase != state.Pending {
 			c.Status = effectiveStatus(rec.Phase, rec.Status)
 		}

@@ -45,6 +45,7 @@ type scenario struct {
 
 func main() {
 	runs := flag.Int("runs", 3, "runs per scenario (the median is reported)")
+	warmup := flag.Int("warmup", 1, "unmeasured runs before each scenario's measured runs (not for apply): the first run after the machine was idle pays for memory the host took back (see docs/performance.md)")
 	only := flag.String("only", "", "run only scenarios whose name contains `TEXT`")
 	sizes := flag.String("sizes", "10000,100000", "manifest sizes for validate and plan")
 	applyN := flag.Int("apply-n", 10000, "invoices applied in the apply scenarios")
@@ -92,7 +93,7 @@ func main() {
 		}
 	}
 	profileDir = *profile
-	if err := run(*runs, *only, *sizes, *applyN, *latency, *parallelism, *keep, scaleN); err != nil {
+	if err := run(*runs, *warmup, *only, *sizes, *applyN, *latency, *parallelism, *keep, scaleN); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -104,7 +105,7 @@ var profileDir string
 // prebuilt is -bin: the binary to measure, instead of one built from this tree.
 var prebuilt string
 
-func run(runs int, only, sizeList string, applyN int, latency time.Duration, parallelism int, keep bool, scaleN int) error {
+func run(runs, warmups int, only, sizeList string, applyN int, latency time.Duration, parallelism int, keep bool, scaleN int) error {
 	var sizes []int
 	for _, s := range strings.Split(sizeList, ",") {
 		var n int
@@ -211,25 +212,31 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 		}
 	}
 
-	fmt.Printf("%d runs each; %s, %d CPUs, %s\n\n", runs, runtime.Version(), runtime.NumCPU(), cpuModel())
+	fmt.Printf("%d runs each after %d unmeasured (apply: none); %s, %d CPUs, %s\n\n", runs, warmups, runtime.Version(), runtime.NumCPU(), cpuModel())
 	fmt.Println("| scenario | wall | CPU (user+sys) | peak RSS | throughput | target | ratio to target |")
 	fmt.Println("|---|---|---|---|---|---|---|")
-	walls, rsss := map[string]spread{}, map[string]spread{}
+	walls, cpus, rsss := map[string]spread{}, map[string]spread{}, map[string]spread{}
 	for _, sc := range scs {
 		fmt.Fprintln(os.Stderr, "running:", sc.name)
 		var ss []sample
-		for i := 0; i < runs; i++ {
+		warm := warmups
+		if sc.apply {
+			warm = 0
+		}
+		for i := -warm; i < runs; i++ {
 			if sc.setup != nil {
 				if err := sc.setup(); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return err
 				}
 			}
-			profileAs = fmt.Sprintf("%s-%d", sc.name, i+1)
+			profileAs = fmt.Sprintf("%s-%d", sc.name, i+1) // warm-up runs: -0, -1, ...
 			s, err := sc.run()
 			if err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
-			ss = append(ss, s)
+			if i >= 0 {
+				ss = append(ss, s)
+			}
 		}
 		wall := med(ss, func(s sample) float64 { return s.wall.Seconds() })
 		cpu := med(ss, func(s sample) float64 { return s.cpu.Seconds() })
@@ -241,7 +248,7 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 				tput += fmt.Sprintf("; %.2f× the bound of %.2f s", wall.mid/sc.bound.Seconds(), sc.bound.Seconds())
 			}
 		}
-		walls[sc.name], rsss[sc.name] = wall, rss
+		walls[sc.name], cpus[sc.name], rsss[sc.name] = wall, cpu, rss
 		fmt.Printf("| %s | %s s | %s s | %s MB | %s | %s | %s |\n", sc.name, wall.format(2), cpu.format(2), rss.format(0), tput, sc.target, ratio(sc, wall, rss))
 	}
 	if scaleN > 0 {
@@ -254,8 +261,8 @@ func run(runs int, only, sizeList string, applyN int, latency time.Duration, par
 			if !okB || !okS {
 				continue
 			}
-			tr, mr := wb.mid/ws.mid, rsss[big].mid/rsss[small].mid
-			fmt.Printf("| cost growth %s → %s, plan-csv %s | %.1f× | | %.1f× | | ≤ 11× | %.2f / %.2f |\n", count(scaleN/10), count(scaleN), what, tr, mr, tr/11, mr/11)
+			tr, cr, mr := wb.mid/ws.mid, cpus[big].mid/cpus[small].mid, rsss[big].mid/rsss[small].mid
+			fmt.Printf("| cost growth %s → %s, plan-csv %s | %.1f× | %.1f× | %.1f× | | ≤ 11× | %.2f / %.2f |\n", count(scaleN/10), count(scaleN), what, tr, cr, mr, tr/11, mr/11)
 		}
 	}
 	return nil
