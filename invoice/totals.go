@@ -40,6 +40,27 @@ func (t *Totals) Add(group, currency string, amount Amount, foreignID string) {
 	}
 }
 
+// Merge adds o's totals to t's, as if o's amounts had been added after t's: the largest
+// amount of a total stays t's unless o's is larger.
+func (t *Totals) Merge(o *Totals) {
+	for k, b := range o.m {
+		if t.m == nil {
+			t.m = map[[2]string]*Total{}
+		}
+		a := t.m[k]
+		if a == nil {
+			c := *b
+			t.m[k] = &c
+			continue
+		}
+		a.Count += b.Count
+		a.Sum = a.Sum.Add(b.Sum)
+		if b.Largest.Cmp(a.Largest) > 0 {
+			a.Largest, a.LargestForeignID = b.Largest, b.LargestForeignID
+		}
+	}
+}
+
 // AddBody counts a request body under group, reading its currency and amount with Money; a
 // body without them counts nowhere and AddBody reports false.
 func (t *Totals) AddBody(group string, body []byte, foreignID string) bool {

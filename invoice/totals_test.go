@@ -48,3 +48,36 @@ func TestTotals(t *testing.T) {
 		t.Errorf("List(nil) does not sort groups by name: %v", byName[0].Group)
 	}
 }
+
+// TestTotalsMerge: adding amounts in two Totals and merging them gives what adding them all,
+// in order, to one gives: sums, counts, and the first of equal largest amounts.
+func TestTotalsMerge(t *testing.T) {
+	m := invoice.MustParseAmount
+	type add struct{ group, cur, amount, id string }
+	adds := []add{
+		{"open", "EUR", "1.5", "a"}, {"open", "EUR", "7", "b"}, {"paid", "BTC", "0.1", "c"},
+		{"open", "EUR", "7", "d"}, {"open", "EUR", "7.00", "e"}, {"paid", "BTC", "0.2", "f"}, {"open", "USD", "3", "g"}, {"paid", "BTC", "0.2", "h"},
+	}
+	list := func(tt *invoice.Totals) []invoice.Total { return tt.List(nil) }
+	for split := 0; split <= len(adds); split++ {
+		var one, first, second invoice.Totals
+		for i, a := range adds {
+			one.Add(a.group, a.cur, m(a.amount), a.id)
+			if i < split {
+				first.Add(a.group, a.cur, m(a.amount), a.id)
+			} else {
+				second.Add(a.group, a.cur, m(a.amount), a.id)
+			}
+		}
+		first.Merge(&second)
+		if d := cmp.Diff(list(&one), list(&first), cmp.Comparer(func(a, b invoice.Amount) bool { return a.Cmp(b) == 0 && a.String() == b.String() })); d != "" {
+			t.Errorf("split at %d: merged totals differ (-one +merged):\n%s", split, d)
+		}
+		// second is unchanged by the merge: its totals are not shared.
+		before := list(&second)
+		first.Add("open", "EUR", m("100"), "z")
+		if d := cmp.Diff(before, list(&second), cmp.Comparer(func(a, b invoice.Amount) bool { return a.String() == b.String() })); d != "" {
+			t.Errorf("split at %d: adding after a merge changed the merged-in totals:\n%s", split, d)
+		}
+	}
+}

@@ -55,6 +55,14 @@ func effectiveStatus(phase state.Phase, status string) string {
 	return status
 }
 
+// merge adds what o counted after what s counted (as if s had counted them next).
+func (s *Statuses) merge(o *Statuses) {
+	s.Cancelled += o.Cancelled
+	s.Failed += o.Failed
+	s.paid.Merge(&o.paid)
+	s.open.Merge(&o.open)
+}
+
 // add counts r; inv is the invoice that declares it, or nil.
 func (s *Statuses) add(r *state.Record, inv *config.Invoice) {
 	if r.Phase == state.Pending {

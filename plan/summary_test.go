@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -240,6 +241,32 @@ func TestMakeOrderFree(t *testing.T) {
 			r := sorted[i]
 			if got := outOfOrder.Full(r.Summarize()); got != answers[r.ForeignID] {
 				t.Errorf("%+v: Full(%s) = %t out of order, %t in order", opts, r.ForeignID, got, answers[r.ForeignID])
+			}
+		}
+	}
+}
+
+// TestMakeInParts: planned in two parts on two cores (as Make does from 65,536 invoices), a
+// plan is the one a single pass makes, in every view and in its file: the same changes,
+// diagnostics in the same order, and the same totals.
+func TestMakeInParts(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, conflicts := range []bool{false, true} {
+		invs, whole := summaryWorld(conflicts)
+		// The same amount in each half.
+		tie1, tie2 := inv("tie-1", "EUR", "999999"), inv("tie-2", "EUR", "999999")
+		invs = append([]*config.Invoice{tie1}, append(invs, tie2)...)
+		whole.Records["tie-1"], whole.Records["tie-2"] = rec(tie1, state.Issued, "created"), rec(tie2, state.Issued, "created")
+		for _, opts := range []plan.Options{{}, {Prune: true}, {Targets: []string{"inv-004", "inv-012", "new-1", "tie-2"}}} {
+			want := planOutputs(t, plan.Make(invs, whole, opts))
+			restore := plan.SetSplitFrom(2)
+			p := plan.Make(invs, whole, opts)
+			got := planOutputs(t, p)
+			restore()
+			for k := range want {
+				if diff := cmp.Diff(want[k], got[k]); diff != "" {
+					t.Errorf("conflicts=%t %+v: %s differs in two parts (-one pass +two parts):\n%s", conflicts, opts, k, diff)
+				}
 			}
 		}
 	}

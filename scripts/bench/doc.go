@@ -23,5 +23,10 @@
 // row with its target and the ratio to it. -profile=DIR writes a CPU profile of every run of
 // the binary.
 //
+// Each scenario but apply runs once unmeasured first (-warmup=N to change): on a virtual
+// machine whose host takes back the memory a guest freed, the first run after a pause pays
+// seconds of system time zeroing pages the host must hand back (docs/performance.md).
+// The growth rows give the ratio of wall times, of CPU times and of peak RSS.
+//
 // Run it on an otherwise idle machine: it measures wall time.
 package main
