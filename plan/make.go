@@ -64,7 +64,9 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 			}
 		}))
 	}
-	p.ConfigHash = configHash(invoices, opts, p.Targets)
+	// The invoices in foreign_id order: for the config hash, and to merge with the records.
+	order := sortedOrder(invoices)
+	p.ConfigHash = configHash(invoices, order, opts, p.Targets)
 
 	if b := snap.Binding; !b.IsZero() {
 		switch {
@@ -105,7 +107,7 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	if !slices.IsSortedFunc(recs, byRecordID) { // never from a store; cheap to be sure
 		recs = slices.SortedFunc(slices.Values(recs), byRecordID)
 	}
-	recOf, used, matched := match(invoices, recs)
+	recOf, used, matched := match(invoices, order, recs)
 	// At most a change per invoice and per record no invoice declares.
 	most := len(invoices) + len(recs) - matched
 	p.Changes = make([]*Change, 0, most)
@@ -201,13 +203,12 @@ func (s *slab[T]) new() *T {
 // foreign_id order with recs, which are in that order (state.Snapshot.InOrder). At 1,000,000
 // records a map lookup per invoice costs several times the whole merge: each is a cache miss.
 // matched counts the records used.
-func match(invoices []*config.Invoice, recs []*state.Record) (recOf []*state.Record, used []bool, matched int) {
+func match(invoices []*config.Invoice, order []int32, recs []*state.Record) (recOf []*state.Record, used []bool, matched int) {
 	recOf = make([]*state.Record, len(invoices))
 	used = make([]bool, len(recs))
 	if len(recs) == 0 || len(invoices) == 0 {
 		return recOf, used, 0
 	}
-	order := sortedOrder(invoices)
 	j := 0
 	for k := range invoices {
 		i := k
@@ -507,31 +508,37 @@ func Fields(body []byte) (fields []Field, ok bool) {
 // configHash is the SHA-256 over every declared invoice in foreign_id order (id, body hash,
 // cancel flag) and the settings that shape the plan. It changes exactly when a plan made
 // from the same state could differ.
-func configHash(invoices []*config.Invoice, opts Options, targets []string) string {
-	sorted := slices.Clone(invoices)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ForeignID < sorted[j].ForeignID })
+func configHash(invoices []*config.Invoice, order []int32, opts Options, targets []string) string {
 	h := sha256.New()
-	var buf []byte
-	// Each part is written as LENGTH:BYTES, so no two different configs hash the same bytes.
+	buf := make([]byte, 0, 8<<10)
+	// Each part is written as LENGTH:BYTES, so no two different configs hash the same bytes;
+	// the lines are hashed some kilobytes at a time.
 	line := func(parts ...string) {
-		buf = buf[:0]
 		for _, s := range parts {
 			buf = strconv.AppendInt(buf, int64(len(s)), 10)
 			buf = append(buf, ':')
 			buf = append(buf, s...)
 		}
 		buf = append(buf, '\n')
-		h.Write(buf)
+		if len(buf) >= 4<<10 {
+			h.Write(buf)
+			buf = buf[:0]
+		}
 	}
 	line("endpoint", opts.Endpoint)
 	line("prune", strconv.FormatBool(opts.Prune))
 	line(append([]string{"targets"}, targets...)...)
-	for _, inv := range sorted {
+	for k := range invoices {
+		inv := invoices[k]
+		if order != nil {
+			inv = invoices[order[k]]
+		}
 		cancel := "false"
 		if inv.Cancel {
 			cancel = "true"
 		}
 		line(inv.ForeignID, inv.Hash, cancel)
 	}
+	h.Write(buf)
 	return hex.EncodeToString(h.Sum(nil))
 }
