@@ -145,31 +145,55 @@ func (l *loader) finishInvoices(units []*unit) {
 	// looked up by a hash of that lower case, mapped to the first invoice that has it (a map
 	// of 1,000,000 strings costs a cache miss on the key's text, and a lower-case copy of
 	// each); two different ids that share a hash are told apart by their text in clash.
+	// While the ids come in increasing order of their lower case (an export sorted by id),
+	// each is new and none is looked up: the map is made only when the order first breaks.
 	seed := maphash.MakeSeed()
-	seen := make(map[uint64]int32, total)
-	var clash map[string]*Invoice
+	var (
+		seen    map[uint64]int32
+		clash   map[string]*Invoice
+		ordered = true
+	)
 	l.cfg.Invoices = make([]*Invoice, 0, total)
+	// insert files inv, the i-th invoice, under its id, or returns the invoice filed under
+	// the same lower-case id before it.
+	insert := func(inv *Invoice, i int) (prev *Invoice) {
+		h := idHash(seed, inv.ForeignID)
+		first, found := seen[h]
+		if !found {
+			seen[h] = int32(i)
+			return nil
+		}
+		if prev := l.cfg.Invoices[first]; sameLower(prev.ForeignID, inv.ForeignID) {
+			return prev
+		}
+		if clash == nil {
+			clash = map[string]*Invoice{}
+		}
+		key := strings.ToLower(inv.ForeignID)
+		if prev, ok := clash[key]; ok {
+			return prev
+		}
+		clash[key] = inv
+		return nil
+	}
 	add := func(r result) {
 		l.diags = append(l.diags, r.diags...)
 		if r.inv == nil || r.inv.ForeignID == "" {
 			return // no foreign_id to compare: its error is reported already
 		}
-		h := idHash(seed, r.inv.ForeignID)
-		prev, ok := (*Invoice)(nil), false
-		if first, found := seen[h]; !found {
-			seen[h] = int32(len(l.cfg.Invoices))
-		} else if prev = l.cfg.Invoices[first]; sameLower(prev.ForeignID, r.inv.ForeignID) {
-			ok = true
-		} else {
-			if clash == nil {
-				clash = map[string]*Invoice{}
+		if ordered {
+			if n := len(l.cfg.Invoices); n == 0 || lowerLess(l.cfg.Invoices[n-1].ForeignID, r.inv.ForeignID) {
+				l.cfg.Invoices = append(l.cfg.Invoices, r.inv)
+				return
 			}
-			key := strings.ToLower(r.inv.ForeignID)
-			if prev, ok = clash[key]; !ok {
-				clash[key] = r.inv
+			ordered = false
+			seen = make(map[uint64]int32, total)
+			for i, inv := range l.cfg.Invoices {
+				insert(inv, i) // all different: they were in order
 			}
 		}
-		if ok {
+		prev := insert(r.inv, len(l.cfg.Invoices))
+		if prev != nil {
 			d := &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duplicate foreign_id",
@@ -209,6 +233,28 @@ func (l *loader) finishInvoices(units []*unit) {
 func sameLower(a, b string) bool {
 	//lint:ignore SA6005 EqualFold is not the key: see above
 	return strings.ToLower(a) == strings.ToLower(b)
+}
+
+// lowerLess reports whether strings.ToLower(a) < strings.ToLower(b), when it can tell
+// without a copy: when a and b are ASCII up to their first difference. Otherwise it reports
+// false, and the caller looks the id up instead.
+func lowerLess(a, b string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return false
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return len(a) < len(b)
 }
 
 // idHash is lowerHash; tests make every id collide.
