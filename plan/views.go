@@ -38,7 +38,7 @@ func (v HumanView) Diagnostics(files map[string]*hcl.File, diags hcl.Diagnostics
 }
 
 func (v HumanView) Plan(p *Plan, files map[string]*hcl.File) error {
-	d := NewDocument(p, ViewOptions{ShowSensitive: v.ShowSensitive, Files: files})
+	d := newDocument(p, ViewOptions{ShowSensitive: v.ShowSensitive, Files: files}, false)
 	if err := v.Diagnostics(files, p.Diagnostics); err != nil {
 		return err
 	}
