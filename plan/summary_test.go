@@ -253,9 +253,11 @@ func TestMakeInParts(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	for _, conflicts := range []bool{false, true} {
 		invs, whole := summaryWorld(conflicts)
-		// The same amount in each half.
+		// The same amount in each half, recorded and not: the first of equal largest
+		// creates stays the largest.
 		tie1, tie2 := inv("tie-1", "EUR", "999999"), inv("tie-2", "EUR", "999999")
-		invs = append([]*config.Invoice{tie1}, append(invs, tie2)...)
+		new1, new2 := inv("a-tie", "EUR", "999999"), inv("zz-tie", "EUR", "999999") // the first and last change
+		invs = append([]*config.Invoice{tie1, new1}, append(invs, tie2, new2)...)
 		whole.Records["tie-1"], whole.Records["tie-2"] = rec(tie1, state.Issued, "created"), rec(tie2, state.Issued, "created")
 		for _, opts := range []plan.Options{{}, {Prune: true}, {Targets: []string{"inv-004", "inv-012", "new-1", "tie-2"}}} {
 			want := planOutputs(t, plan.Make(invs, whole, opts))
@@ -267,6 +269,9 @@ func TestMakeInParts(t *testing.T) {
 				if diff := cmp.Diff(want[k], got[k]); diff != "" {
 					t.Errorf("conflicts=%t %+v: %s differs in two parts (-one pass +two parts):\n%s", conflicts, opts, k, diff)
 				}
+			}
+			if opts.Targets == nil && !strings.Contains(got["sensitive=false json"], `"largest_foreign_id": "a-tie"`) {
+				t.Errorf("conflicts=%t %+v: the first of two equal largest creates is not the largest", conflicts, opts)
 			}
 		}
 	}
