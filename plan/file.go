@@ -124,6 +124,64 @@ type fileRecord struct {
 // Encode writes p as a plan file's bytes. A plan with errors cannot be saved: apply could
 // not use it.
 func Encode(p *Plan, now time.Time) ([]byte, error) {
+	// The payload is written after room for the envelope's head, which is put in front of it
+	// once the checksum is known, rather than copying tens of megabytes behind a head.
+	const room = 512
+	payload, err := encodePayload(p, room)
+	if err != nil {
+		return nil, err
+	}
+	head, err := envelopeHead(now, sha256.Sum256(payload[room:]))
+	if err != nil {
+		return nil, err
+	}
+	out := payload[room-len(head):]
+	copy(out, head)
+	return append(out, '}'), nil
+}
+
+// EncodeTemp encodes p and writes it to a temporary file beside path, as WriteTemp writes
+// Encode's bytes, with the payload hashed while it is written. check sees the payload (all of
+// the file but the envelope's format, version, time and checksum) first, and when it refuses
+// it nothing is written.
+func EncodeTemp(path string, p *Plan, now time.Time, check func([]byte) error) (*TempFile, error) {
+	payload, err := encodePayload(p, 0)
+	if err != nil {
+		return nil, err
+	}
+	sum := make(chan [32]byte, 1)
+	go func() { sum <- sha256.Sum256(payload) }()
+	if err := check(payload); err != nil {
+		<-sum
+		return nil, err
+	}
+	// The head's length does not depend on the checksum's digits: the payload goes behind
+	// it now, and the head in front once the checksum is known.
+	head, err := envelopeHead(now, [32]byte{})
+	if err != nil {
+		<-sum
+		return nil, err
+	}
+	return writeTemp(path, func(f *os.File) error {
+		if _, err := f.WriteAt(payload, int64(len(head))); err != nil {
+			<-sum
+			return err
+		}
+		if _, err := f.WriteAt([]byte{'}'}, int64(len(head)+len(payload))); err != nil {
+			<-sum
+			return err
+		}
+		head, err := envelopeHead(now, <-sum)
+		if err != nil {
+			return err
+		}
+		_, err = f.WriteAt(head, 0)
+		return err
+	})
+}
+
+// encodePayload is the plan object of p's file (the envelope's "plan"), behind room bytes.
+func encodePayload(p *Plan, room int) ([]byte, error) {
 	if p.HasErrors() {
 		return nil, errors.New("plan: a plan with errors cannot be saved; fix them and plan again")
 	}
@@ -141,9 +199,6 @@ func Encode(p *Plan, now time.Time) ([]byte, error) {
 		}
 		fp.Diagnostics = append(fp.Diagnostics, fileDiag{sev, d.Summary, d.Detail, d.Subject})
 	}
-	// The payload is written after room for the envelope's head, which is put in front of it
-	// once the checksum is known, rather than copying tens of megabytes behind a head.
-	const room = 512
 	payload, err := marshalFilePlan(make([]byte, room, room+estimateFile(p.Changes)), &fp, len(p.Changes), func(i int) fileChange { return fileChangeOf(p.Changes[i]) })
 	h := <-planHash
 	if err != nil {
@@ -156,7 +211,11 @@ func Encode(p *Plan, now time.Time) ([]byte, error) {
 		return nil, errors.New("plan: the plan hash has no place in the file's head")
 	}
 	copy(payload[room+at+len(`"plan_hash":"`):], h)
-	sum := sha256.Sum256(payload[room:])
+	return payload, nil
+}
+
+// envelopeHead is the start of a plan file, up to its payload: `{"format":...,"plan":`.
+func envelopeHead(now time.Time, sum [32]byte) ([]byte, error) {
 	head, err := json.Marshal(envelope{Format: FileFormat, Version: FileVersion, CreatedAt: now.UTC(), Checksum: "sha256:" + hex.EncodeToString(sum[:])})
 	if err != nil {
 		return nil, err
@@ -164,12 +223,10 @@ func Encode(p *Plan, now time.Time) ([]byte, error) {
 	// The payload is spliced in as is: marshalling it as a RawMessage would re-validate and
 	// copy tens of megabytes at 100,000 invoices.
 	head = bytes.TrimSuffix(head, []byte(`null}`))
-	if len(head) > room { // a time of another age: a year beyond 9999 does not marshal
+	if len(head) > 512 { // a time of another age: a year beyond 9999 does not marshal
 		return nil, fmt.Errorf("plan: the envelope's head takes %d bytes", len(head))
 	}
-	out := payload[room-len(head):]
-	copy(out, head)
-	return append(out, '}'), nil
+	return head, nil
 }
 
 // hashPlaceholder holds the plan hash's place in a file being encoded: as long as the hex of
@@ -227,6 +284,15 @@ type TempFile struct{ tmp, path string }
 
 // WriteTemp writes data, with mode 0600, to a temporary file beside path and syncs it.
 func WriteTemp(path string, data []byte) (*TempFile, error) {
+	return writeTemp(path, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeTemp makes a temporary file beside path with mode 0600, has write fill it, and syncs
+// it; on any failure the file is removed.
+func writeTemp(path string, write func(*os.File) error) (*TempFile, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return nil, fmt.Errorf("plan: write %s: %w", path, err)
@@ -239,7 +305,7 @@ func WriteTemp(path string, data []byte) (*TempFile, error) {
 	if err := tmp.Chmod(0o600); err != nil {
 		return fail(err)
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {

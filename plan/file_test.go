@@ -164,3 +164,50 @@ func TestCheckFresh(t *testing.T) {
 	keyless := plan.Make(nil, unbound, plan.Options{Endpoint: bind.Endpoint})
 	must(t, plan.CheckFresh(keyless, unbound, bind))
 }
+
+// TestEncodeTemp: the file EncodeTemp writes (payload first, its checksum's head after) is
+// byte for byte Encode's, with mode 0600, and in place only after Commit; a check that
+// refuses the payload leaves no file at all, and sees every byte the file would hold but the
+// envelope's format, version, time and checksum.
+func TestEncodeTemp(t *testing.T) {
+	for _, times := range []time.Time{now, now.Add(123456789 * time.Nanosecond)} { // heads of two lengths
+		p := everyAction()
+		want, err := plan.Encode(p, times)
+		must(t, err)
+		dir := t.TempDir()
+		path := filepath.Join(dir, "p.plan")
+		var seen []byte
+		f, err := plan.EncodeTemp(path, p, times, func(b []byte) error { seen = b; return nil })
+		must(t, err)
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the plan file is in place before Commit: %v", err)
+		}
+		must(t, f.Commit())
+		got, err := os.ReadFile(path)
+		must(t, err)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("EncodeTemp's file differs from Encode's:\n%s", cmp.Diff(string(want), string(got)))
+		}
+		if !bytes.Contains(got, seen) || len(got)-len(seen) > 200 {
+			t.Errorf("the check saw %d of the file's %d bytes", len(seen), len(got))
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("plan file mode: %v %v", fi.Mode(), err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Errorf("the directory holds %d files after Commit, want the plan alone", len(entries))
+		}
+		if _, _, err := plan.ReadFile(path); err != nil {
+			t.Errorf("the file does not read back: %v", err)
+		}
+	}
+	dir := t.TempDir()
+	refused := errors.New("refused")
+	if _, err := plan.EncodeTemp(filepath.Join(dir, "p.plan"), everyAction(), now, func([]byte) error { return refused }); !errors.Is(err, refused) {
+		t.Fatalf("a refusing check: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused plan left %d files", len(entries))
+	}
+}

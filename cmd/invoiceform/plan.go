@@ -294,16 +294,14 @@ type savedPlan struct {
 
 // savePlan encodes p and writes it beside path under a temporary name.
 func savePlan(e *env, path string, p *plan.Plan) savedPlan {
-	data, err := plan.Encode(p, time.Now())
-	if err != nil {
-		return savedPlan{err: err}
-	}
-	if e.secrets.Contains(data) {
-		// Only a configuration that copies a secret into an id or a warning can do this;
-		// masking it would break the file's checksum, so it is not written at all.
-		return savedPlan{err: fmt.Errorf("the plan was not saved to %s: it would hold a secret value of the environment (an id or a message of the configuration quotes it)", path)}
-	}
-	f, err := plan.WriteTemp(path, data)
+	f, err := plan.EncodeTemp(path, p, time.Now(), func(data []byte) error {
+		if e.secrets.Contains(data) {
+			// Only a configuration that copies a secret into an id or a warning can do this;
+			// masking it would break the file's checksum, so it is not written at all.
+			return fmt.Errorf("the plan was not saved to %s: it would hold a secret value of the environment (an id or a message of the configuration quotes it)", path)
+		}
+		return nil
+	})
 	return savedPlan{file: f, err: err}
 }
 
