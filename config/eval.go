@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -83,6 +84,9 @@ func (l *loader) evalInvoice(j job) (*Invoice, hcl.Diagnostics) {
 
 // attr finds an attribute by field name ("sender_data.x" for sender data).
 func (e *evaluator) attr(field string) *hcl.Attribute {
+	if b := bit(field); b != 0 {
+		return e.d.byField[bits.TrailingZeros32(uint32(b))]
+	}
 	if len(field) > len("sender_data.") && field[:len("sender_data.")] == "sender_data." {
 		return e.d.sdAttrs[field[len("sender_data."):]]
 	}

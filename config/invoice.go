@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,8 +49,12 @@ type decl struct {
 	attrs      hcl.Attributes // request fields, cancel and for_each
 	senderData *hcl.Block
 	sdAttrs    hcl.Attributes
-	instances  []instance // nil without for_each
-	forEach    bool
+	// byField holds the attributes of attrs and sdAttrs by their field's bit (the 32nd
+	// place: for_each, and any name without a bit), which the evaluator asks for a score of
+	// times per instance.
+	byField   [33]*hcl.Attribute
+	instances []instance // nil without for_each
+	forEach   bool
 	// table holds the rows of instances whose for_each is a local kept as a table: their
 	// values are rows of it, made only where an expression needs them (see eachValue).
 	table *csvTable
@@ -308,9 +313,15 @@ func (l *loader) decode(b *hcl.Block) (*decl, hcl.Diagnostics) {
 	d.ranges = make(map[string]hcl.Range, len(d.attrs)+len(d.sdAttrs)+2)
 	for name, a := range d.attrs {
 		d.ranges[name] = a.Expr.Range()
+		if b := bit(name); b != 0 {
+			d.byField[bits.TrailingZeros32(uint32(b))] = a
+		}
 	}
 	for name, a := range d.sdAttrs {
 		d.ranges["sender_data."+name] = a.Expr.Range()
+		if b := bit("sender_data." + name); b != 0 {
+			d.byField[bits.TrailingZeros32(uint32(b))] = a
+		}
 	}
 	if d.senderData != nil {
 		d.ranges["sender_data"] = d.senderData.DefRange
