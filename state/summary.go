@@ -25,10 +25,7 @@ type SnapshotOptions struct {
 	// bytes are still checked against their checksum where the store keeps one). Nil reads
 	// every record whole.
 	//
-	// Full is called inside the store's read transaction, so it must not call the store. It
-	// may wait: bbolt reads every summary before it asks Full about any, in key order, so a
-	// caller can start the snapshot before it knows what to answer (plan reads the state
-	// while the configuration loads) and the snapshot is still of one serial.
+	// Full is called inside the store's read transaction, so it must not call the store.
 	// Whatever will be sent (a pending record's body), shown in full, or written back must be
 	// read whole.
 	Full func(Summary) bool

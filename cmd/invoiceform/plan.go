@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/invoiceform/invoiceform/config"
-	"github.com/invoiceform/invoiceform/internal/hugepages"
 	"github.com/invoiceform/invoiceform/plan"
 	"github.com/invoiceform/invoiceform/state"
 )
@@ -143,41 +140,20 @@ func readSnapshotWith(ctx context.Context, e *env, a stateArgs, opts state.Snaps
 var planSnapshotOptions = plan.SnapshotOptions
 
 func runPlan(ctx context.Context, e *env, a planArgs, v plan.View) error {
-	// A large configuration makes a large heap at once: have it made of huge pages.
-	hugepages.ReserveFor(".")
-	// With -state, where the state is does not depend on the configuration: it is read while
-	// the configuration loads.
-	var early *earlySnapshot
-	if a.state.pathSet {
-		if err := a.state.configure(e, nil); err != nil {
-			return err
-		}
-		early = readEarly(ctx, e, a.state, plan.Options{Targets: a.targets, Prune: a.prune})
-	}
-	cfg, ep, diags := loadConfigReserved(e, a.vars, a.cache.open(e))
+	cfg, ep, diags := loadConfigCached(e, a.vars, a.cache.open(e))
 	if diags.HasErrors() {
-		early.abandon(e)
 		if err := v.Diagnostics(cfg.Files, diags); err != nil {
 			return err
 		}
 		return exitCode(exitError)
 	}
 	if err := a.state.configure(e, &cfg.Settings); err != nil {
-		early.abandon(e)
 		return err
 	}
 	opts := plan.Options{Targets: a.targets, Prune: a.prune, Endpoint: ep, KeyFingerprint: keyFingerprint(e)}
 	// Unchanged invoices are read as summaries: the plan is the same, and at 1,000,000 records
 	// their bodies are most of the snapshot.
-	var (
-		snap *state.Snapshot
-		err  error
-	)
-	if early != nil {
-		snap, err = early.wait(e, cfg.Invoices)
-	} else {
-		snap, _, err = readSnapshotWith(ctx, e, a.state, planSnapshotOptions(cfg.Invoices, opts))
-	}
+	snap, _, err := readSnapshotWith(ctx, e, a.state, planSnapshotOptions(cfg.Invoices, opts))
 	if err != nil {
 		return err
 	}
@@ -218,72 +194,6 @@ func runPlan(ctx context.Context, e *env, a planArgs, v plan.View) error {
 		return exitCode(exitChanges)
 	}
 	return nil
-}
-
-// earlySnapshot is a snapshot read while the configuration loads. The state's summaries
-// are read at once; which records to read whole (planSnapshotOptions) is decided once the
-// invoices are there: until then the store waits, in its read transaction, so the snapshot
-// is still of one serial.
-type earlySnapshot struct {
-	ctx      context.Context
-	invoices chan []*config.Invoice // one send (wait) or a close (abandon)
-	done     chan struct{}
-	notes    bytes.Buffer // what opening the state said, for e.stderr
-	snap     *state.Snapshot
-	err      error
-}
-
-// readEarly starts reading the snapshot plan reads of a (configured) for opts' targets.
-func readEarly(ctx context.Context, e *env, a stateArgs, opts plan.Options) *earlySnapshot {
-	es := &earlySnapshot{ctx: ctx, invoices: make(chan []*config.Invoice, 1), done: make(chan struct{})}
-	quiet := *e
-	quiet.stderr = &es.notes
-	var full func(state.Summary) bool
-	ask := func(s state.Summary) bool {
-		if full == nil {
-			select {
-			case invoices, ok := <-es.invoices:
-				if ok {
-					full = planSnapshotOptions(invoices, opts).Full
-					if full == nil { // every record whole
-						full = func(state.Summary) bool { return true }
-					}
-					break
-				}
-				full = func(state.Summary) bool { return false }
-			case <-ctx.Done():
-				full = func(state.Summary) bool { return false } // the snapshot is not used
-			}
-		}
-		return full(s)
-	}
-	go func() {
-		defer close(es.done)
-		es.snap, _, es.err = readSnapshotWith(ctx, &quiet, a, state.SnapshotOptions{Sorted: true, Full: ask})
-	}()
-	return es
-}
-
-// wait gives the snapshot the declared invoices and returns it.
-func (es *earlySnapshot) wait(e *env, invoices []*config.Invoice) (*state.Snapshot, error) {
-	es.invoices <- invoices
-	<-es.done
-	io.Copy(e.stderr, &es.notes)
-	if es.err == nil && es.ctx.Err() != nil {
-		// Interrupted: the store may have been told to read nothing whole.
-		return nil, es.ctx.Err()
-	}
-	return es.snap, es.err
-}
-
-// abandon ends a snapshot that will not be used; nil does nothing.
-func (es *earlySnapshot) abandon(e *env) {
-	if es == nil {
-		return
-	}
-	close(es.invoices)
-	<-es.done
-	io.Copy(e.stderr, &es.notes)
 }
 
 // savedPlan is a plan file written beside its path, or why it was not.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -207,66 +206,5 @@ func TestPlanSummaries(t *testing.T) {
 				t.Error("no record was read as a summary: the test proves nothing")
 			}
 		})
-	}
-}
-
-// TestPlanReadsStateWhileLoading: with -state, plan reads the state while the configuration
-// loads (where it is cannot depend on the settings then). What it prints and saves is byte for
-// byte what it is when the same state is found after loading (no -state: the default file),
-// and a broken configuration or state still ends in its own message, exit 1.
-func TestPlanReadsStateWhileLoading(t *testing.T) {
-	recs := summaryRecords(t)
-	dir := t.TempDir()
-	summaryConfig(t, dir, "", func(c summaryCase) bool { return c.declared })
-	s, err := boltstate.Open(filepath.Join(dir, "invoiceform.state"), boltstate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Put(context.Background(), recs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	t.Chdir(dir)
-	created := regexp.MustCompile(`"created_at":"[^"]*"`)
-	planned := func(args ...string) (int, string) {
-		_ = os.Remove("saved.plan")
-		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), args, &env{stdout: &stdout, stderr: &stderr, environ: testEnviron()})
-		out := fmt.Sprintf("exit %d\n--- stdout\n%s\n--- stderr\n%s", code, stdout.String(), stderr.String())
-		if data, err := os.ReadFile("saved.plan"); err == nil {
-			out += "\n--- saved.plan\n" + created.ReplaceAllString(string(data), `"created_at":"-"`)
-		}
-		return code, out
-	}
-	for _, args := range [][]string{
-		{"plan", "-no-color"}, {"plan", "-json", "-prune"}, {"plan", "-markdown", "-out=saved.plan"},
-		{"plan", "-json", "-target=d-adopted", "-target=u-created"},
-	} {
-		code, after := planned(args...)
-		_, while := planned(append(args, "-state=invoiceform.state")...)
-		if d := cmp.Diff(after, while); d != "" {
-			t.Errorf("%q: the state read while loading gives another plan (-after +while):\n%s", args, d)
-		}
-		if code != 0 {
-			t.Errorf("%q: %s", args, after)
-		}
-	}
-
-	// A configuration with an error: its diagnostics, exit 1, the early read ended.
-	src, err := os.ReadFile("main.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, "main.hcl", append(slices.Clip(src), "\ninvoice \"broken\" {\n}\n"...))
-	if code, out := planned("plan", "-no-color", "-state=invoiceform.state"); code != exitError || !strings.Contains(out, "Missing required") {
-		t.Errorf("a broken configuration with -state: %s", out)
-	}
-	write(t, "main.hcl", src)
-	// A state that is not a state: its message, after the configuration loaded.
-	write(t, "junk.state", bytes.Repeat([]byte("not a bbolt file "), 1000))
-	if code, out := planned("plan", "-no-color", "-state=junk.state"); code != exitError || !strings.Contains(out, "junk.state") {
-		t.Errorf("a corrupt state with -state: %s", out)
 	}
 }

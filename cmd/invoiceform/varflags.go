@@ -44,15 +44,10 @@ func loadConfig(e *env, a varArgs) (*config.Config, string, hcl.Diagnostics) {
 // loadConfigCached is loadConfig with the evaluation cache c (nil for none), for plan and
 // validate.
 func loadConfigCached(e *env, a varArgs, c *config.Cache) (*config.Config, string, hcl.Diagnostics) {
-	// A large configuration makes a large heap at once: have it made of huge pages.
-	hugepages.ReserveFor(".")
-	return loadConfigReserved(e, a, c)
-}
-
-// loadConfigReserved is loadConfigCached for a caller that reserved the heap itself.
-func loadConfigReserved(e *env, a varArgs, c *config.Cache) (*config.Config, string, hcl.Diagnostics) {
 	opts := a.loadOptions(e)
 	opts.Cache = c
+	// A large configuration makes a large heap at once: have it made of huge pages.
+	hugepages.ReserveFor(".")
 	cfg, diags := config.Load(".", opts)
 	pruneCache(e, c)
 	ep, epDiags := endpoint(e, cfg)

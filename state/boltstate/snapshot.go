@@ -104,17 +104,36 @@ func (s *Store) readSummaries(tx *bolt.Tx, full func(state.Summary) bool, sl *sl
 	recs := tx.Bucket(bucketRecords)
 	want := binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keyRecordCount))
 	var n uint64
-	// Every summary is read first, and only then is full asked about each, in key order: a
-	// caller whose full waits for what it needs to answer (plan, reading the state while the
-	// configuration loads) has the reading done by then.
 	err := tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
-		r, _ := sl.next()
+		r, ints := sl.next()
 		if err := decodeIndexed(k, v, r, mem); err != nil {
 			return corrupt(s.path, fmt.Sprintf("summary of record %q: %v", k, err))
 		}
 		n++
 		if s.readOnly && n%uint64(dropEvery) == 0 {
 			dropBehind(s.db, tx.Size())
+		}
+		sum := state.Summary{ForeignID: r.ForeignID, Phase: r.Phase, BodyHash: r.BodyHash, Status: r.Status}
+		if !full(sum) {
+			return nil
+		}
+		v = recs.Get(k)
+		if v == nil {
+			return corrupt(s.path, fmt.Sprintf("record %q has a summary but no record", k))
+		}
+		*r = state.Record{}
+		err := decodeInto(v, r, ints, mem)
+		if err == nil {
+			err = checkRead(r, v[0])
+		}
+		if err != nil {
+			return corrupt(s.path, fmt.Sprintf("record %q: %v", k, err))
+		}
+		if r.ForeignID != string(k) {
+			return corrupt(s.path, fmt.Sprintf("record %q is filed under %q", r.ForeignID, k))
+		}
+		if r.Phase != sum.Phase || r.BodyHash != sum.BodyHash || r.Status != sum.Status {
+			return corrupt(s.path, fmt.Sprintf("record %q does not match its summary", k))
 		}
 		return nil
 	})
@@ -123,35 +142,6 @@ func (s *Store) readSummaries(tx *bolt.Tx, full func(state.Summary) bool, sl *sl
 	}
 	if n != want {
 		return corrupt(s.path, fmt.Sprintf("%d summaries for %d records", n, want))
-	}
-	for i := range sl.all {
-		chunk := sl.full(i)
-		for j := range chunk {
-			r := &chunk[j]
-			sum := r.Summarize()
-			if !full(sum) {
-				continue
-			}
-			k := []byte(r.ForeignID)
-			v := recs.Get(k)
-			if v == nil {
-				return corrupt(s.path, fmt.Sprintf("record %q has a summary but no record", k))
-			}
-			*r = state.Record{}
-			err := decodeInto(v, r, new([2]int64), mem)
-			if err == nil {
-				err = checkRead(r, v[0])
-			}
-			if err != nil {
-				return corrupt(s.path, fmt.Sprintf("record %q: %v", k, err))
-			}
-			if r.ForeignID != string(k) {
-				return corrupt(s.path, fmt.Sprintf("record %q is filed under %q", r.ForeignID, k))
-			}
-			if r.Phase != sum.Phase || r.BodyHash != sum.BodyHash || r.Status != sum.Status {
-				return corrupt(s.path, fmt.Sprintf("record %q does not match its summary", k))
-			}
-		}
 	}
 	return nil
 }
