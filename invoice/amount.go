@@ -59,14 +59,40 @@ func ParseAmount(s string) (Amount, error) {
 		return Amount{}, fmt.Errorf("has too many decimal places (%d)", len(frac))
 	}
 	var a Amount
-	if _, _, err := a.d.SetString(body); err != nil {
-		return Amount{}, errors.New("is not a decimal number; write digits with an optional fraction, e.g. \"106.75\"")
+	if len(intPart)+len(frac) <= 18 {
+		setDigits(&a.d, intPart, frac)
+	} else {
+		if _, _, err := a.d.SetString(body); err != nil {
+			return Amount{}, errors.New("is not a decimal number; write digits with an optional fraction, e.g. \"106.75\"")
+		}
+		a.d.Reduce(&a.d)
 	}
-	a.d.Reduce(&a.d)
 	if neg && !a.d.IsZero() {
 		a.d.Negative = true
 	}
 	return a, nil
+}
+
+// setDigits sets d to the decimal intPart.frac (digits only, 18 at most in all: they fit an
+// int64) as SetString and Reduce make it: no trailing zeros in the coefficient, zero as 0E0.
+// It is what nearly every amount takes, at a tenth of SetString's cost.
+func setDigits(d *apd.Decimal, intPart, frac string) {
+	var c int64
+	for i := 0; i < len(intPart); i++ {
+		c = c*10 + int64(intPart[i]-'0')
+	}
+	for i := 0; i < len(frac); i++ {
+		c = c*10 + int64(frac[i]-'0')
+	}
+	e := -int32(len(frac))
+	if c == 0 {
+		e = 0
+	}
+	for c != 0 && c%10 == 0 {
+		c /= 10
+		e++
+	}
+	d.SetFinite(c, e)
 }
 
 // plainHint is `: "1000"` for "1e3": the plain digits the exponent form stands for, when it

@@ -66,7 +66,10 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	}
 	// The invoices in foreign_id order: for the config hash, and to merge with the records.
 	order := sortedOrder(invoices)
-	p.ConfigHash = configHash(invoices, order, opts, p.Targets)
+	// The config hash (SHA-256 over every invoice) is computed beside the rest of Make.
+	cfgHash := make(chan string, 1)
+	go func() { cfgHash <- configHash(invoices, order, opts, p.Targets) }()
+	defer func() { p.ConfigHash = <-cfgHash }()
 
 	if b := snap.Binding; !b.IsZero() {
 		switch {
