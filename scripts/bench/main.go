@@ -93,6 +93,12 @@ func main() {
 		}
 	}
 	profileDir = *profile
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
 	if err := run(*runs, *warmup, *only, *sizes, *applyN, *latency, *parallelism, *keep, scaleN); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
