@@ -49,10 +49,9 @@ type decl struct {
 	attrs      hcl.Attributes // request fields, cancel and for_each
 	senderData *hcl.Block
 	sdAttrs    hcl.Attributes
-	// byField holds the attributes of attrs and sdAttrs by their field's bit (the 32nd
-	// place: for_each, and any name without a bit), which the evaluator asks for a score of
-	// times per instance.
-	byField   [33]*hcl.Attribute
+	// byField holds the attributes of attrs and sdAttrs that are request fields, by their
+	// field's bit: the evaluator asks for a score of them per instance.
+	byField   [32]*hcl.Attribute
 	instances []instance // nil without for_each
 	forEach   bool
 	// table holds the rows of instances whose for_each is a local kept as a table: their
