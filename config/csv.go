@@ -207,10 +207,13 @@ func readCells(text string, cols, most int, total *atomic.Int64) (cells []string
 		if err == io.EOF {
 			return cells, total.Add(mine) > MaxElements
 		}
-		if mine += int64(len(rec)); err != nil || mine >= 1<<12 && total.Add(mine) > MaxElements {
+		if err != nil {
 			return nil, true
 		}
-		if mine >= 1<<12 {
+		if mine += int64(len(rec)); mine >= 1<<12 {
+			if total.Add(mine) > MaxElements {
+				return nil, true
+			}
 			mine = 0
 		}
 		for _, c := range rec {

@@ -1,7 +1,6 @@
 package invoice
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -58,7 +57,7 @@ func TestSetDigitsIsSetStringReduced(t *testing.T) {
 		if want.IsZero() {
 			want.Negative = false
 		}
-		if err != nil || err2 != nil || fmt.Sprint(a.d.Text('f')) != want.Text('f') || a.d.Exponent != want.Exponent || a.d.Negative != want.Negative {
+		if err != nil || err2 != nil || a.d.Text('f') != want.Text('f') || a.d.Exponent != want.Exponent || a.d.Negative != want.Negative {
 			t.Errorf("ParseAmount(%q) = %s E%d neg %t (%v), want %s E%d neg %t", s, a.d.Text('f'), a.d.Exponent, a.d.Negative, err, want.Text('f'), want.Exponent, want.Negative)
 		}
 	}

@@ -2,8 +2,6 @@ package plan
 
 import (
 	"encoding/json"
-	"runtime"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -168,49 +166,39 @@ func newDocument(p *Plan, opts ViewOptions, hash bool) *Document {
 	if d.Settled == nil {
 		d.Settled = []Settled{}
 	}
-	// The changes are counted in two parts on two cores from as many as Make splits at, and
-	// the parts joined in order: the same counts and totals, down to the first of equal
-	// largest amounts.
-	parts := 1
-	if len(p.Changes) >= splitFrom && runtime.GOMAXPROCS(0) > 1 {
-		parts = 2
-	}
+	// The changes are counted in parts (eachPart) joined in order: the same counts and
+	// totals, down to the first of equal largest amounts.
 	type count struct {
 		s      Summary
 		totals invoice.Totals
 	}
-	counts := make([]count, parts)
-	var wg sync.WaitGroup
-	for k := range counts {
-		lo, hi := k*len(p.Changes)/parts, (k+1)*len(p.Changes)/parts
-		wg.Go(func() {
-			n := &counts[k]
-			for _, c := range p.Changes[lo:hi] {
-				switch c.Action {
-				case Create:
-					n.s.Create++
-				case Cancel:
-					n.s.Cancel++
-				case Resolve:
-					n.s.Resolve++
-				case NoOp:
-					n.s.NoOp++
-				case Conflict:
-					n.s.Conflict++
-				case Undeclared:
-					n.s.Undeclared++
-				}
-				if !c.Action.IsChange() {
-					continue
-				}
-				n.s.HasChanges = true
-				if cur, amt, ok := c.Money(); ok {
-					n.totals.Add(c.Action.String(), cur, amt, c.ForeignID)
-				}
+	counts := make([]count, partsOf(len(p.Changes)))
+	eachPart(len(p.Changes), len(counts), func(k, lo, hi int) {
+		n := &counts[k]
+		for _, c := range p.Changes[lo:hi] {
+			switch c.Action {
+			case Create:
+				n.s.Create++
+			case Cancel:
+				n.s.Cancel++
+			case Resolve:
+				n.s.Resolve++
+			case NoOp:
+				n.s.NoOp++
+			case Conflict:
+				n.s.Conflict++
+			case Undeclared:
+				n.s.Undeclared++
 			}
-		})
-	}
-	wg.Wait()
+			if !c.Action.IsChange() {
+				continue
+			}
+			n.s.HasChanges = true
+			if cur, amt, ok := c.Money(); ok {
+				n.totals.Add(c.Action.String(), cur, amt, c.ForeignID)
+			}
+		}
+	})
 	var totals invoice.Totals
 	for _, n := range counts {
 		d.Summary.Create += n.s.Create

@@ -126,24 +126,23 @@ type fileRecord struct {
 func Encode(p *Plan, now time.Time) ([]byte, error) {
 	// The payload is written after room for the envelope's head, which is put in front of it
 	// once the checksum is known, rather than copying tens of megabytes behind a head.
-	const room = 512
-	payload, err := encodePayload(p, room)
+	payload, err := encodePayload(p, headRoom)
 	if err != nil {
 		return nil, err
 	}
-	head, err := envelopeHead(now, sha256.Sum256(payload[room:]))
+	head, err := envelopeHead(now, sha256.Sum256(payload[headRoom:]))
 	if err != nil {
 		return nil, err
 	}
-	out := payload[room-len(head):]
+	out := payload[headRoom-len(head):]
 	copy(out, head)
 	return append(out, '}'), nil
 }
 
-// EncodeTemp encodes p and writes it to a temporary file beside path, as WriteTemp writes
-// Encode's bytes, with the payload hashed while it is written. check sees the payload (all of
-// the file but the envelope's format, version, time and checksum) first, and when it refuses
-// it nothing is written.
+// EncodeTemp encodes p and writes it to a temporary file beside path, synced, with the bytes
+// Encode gives; the payload is hashed while it is written. check, unless nil, sees the payload
+// (all of the file but the envelope's format, version, time and checksum) first, and when it
+// refuses it nothing is written.
 func EncodeTemp(path string, p *Plan, now time.Time, check func([]byte) error) (*TempFile, error) {
 	payload, err := encodePayload(p, 0)
 	if err != nil {
@@ -151,24 +150,19 @@ func EncodeTemp(path string, p *Plan, now time.Time, check func([]byte) error) (
 	}
 	sum := make(chan [32]byte, 1)
 	go func() { sum <- sha256.Sum256(payload) }()
-	if err := check(payload); err != nil {
-		<-sum
-		return nil, err
+	if check != nil {
+		if err := check(payload); err != nil {
+			return nil, err
+		}
 	}
 	// The head's length does not depend on the checksum's digits: the payload goes behind
 	// it now, and the head in front once the checksum is known.
 	head, err := envelopeHead(now, [32]byte{})
 	if err != nil {
-		<-sum
 		return nil, err
 	}
 	return writeTemp(path, func(f *os.File) error {
-		if _, err := f.WriteAt(payload, int64(len(head))); err != nil {
-			<-sum
-			return err
-		}
-		if _, err := f.WriteAt([]byte{'}'}, int64(len(head)+len(payload))); err != nil {
-			<-sum
+		if _, err := f.WriteAt(append(payload, '}'), int64(len(head))); err != nil {
 			return err
 		}
 		head, err := envelopeHead(now, <-sum)
@@ -223,11 +217,15 @@ func envelopeHead(now time.Time, sum [32]byte) ([]byte, error) {
 	// The payload is spliced in as is: marshalling it as a RawMessage would re-validate and
 	// copy tens of megabytes at 100,000 invoices.
 	head = bytes.TrimSuffix(head, []byte(`null}`))
-	if len(head) > 512 { // a time of another age: a year beyond 9999 does not marshal
+	if len(head) > headRoom { // a time of another age: a year beyond 9999 does not marshal
 		return nil, fmt.Errorf("plan: the envelope's head takes %d bytes", len(head))
 	}
 	return head, nil
 }
+
+// headRoom is the most an envelope's head takes: Encode leaves that much room in front of
+// the payload.
+const headRoom = 512
 
 // hashPlaceholder holds the plan hash's place in a file being encoded: as long as the hex of
 // a SHA-256, and not a hash any plan has.
@@ -260,17 +258,7 @@ func fileChangeOf(c *Change) fileChange {
 // WriteFile saves p at path with mode 0600 (it holds amounts and ids, if no personal data), through a
 // temporary file and a rename, so a crash never leaves a half-written plan under the name.
 func WriteFile(path string, p *Plan, now time.Time) error {
-	data, err := Encode(p, now)
-	if err != nil {
-		return err
-	}
-	return WriteEncoded(path, data)
-}
-
-// WriteEncoded saves a plan file's bytes (Encode's) at path as WriteFile does, for a caller
-// that checks them first.
-func WriteEncoded(path string, data []byte) error {
-	t, err := WriteTemp(path, data)
+	t, err := EncodeTemp(path, p, now, nil)
 	if err != nil {
 		return err
 	}
@@ -281,14 +269,6 @@ func WriteEncoded(path string, data []byte) error {
 // in place: plan writes it while the plan is shown and puts it in place only once the plan
 // was shown whole.
 type TempFile struct{ tmp, path string }
-
-// WriteTemp writes data, with mode 0600, to a temporary file beside path and syncs it.
-func WriteTemp(path string, data []byte) (*TempFile, error) {
-	return writeTemp(path, func(f *os.File) error {
-		_, err := f.Write(data)
-		return err
-	})
-}
 
 // writeTemp makes a temporary file beside path with mode 0600, has write fill it, and syncs
 // it; on any failure the file is removed.

@@ -2,16 +2,12 @@ package plan
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -107,9 +103,6 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	}
 
 	recs := snap.InOrder()
-	if !slices.IsSortedFunc(recs, byRecordID) { // never from a store; cheap to be sure
-		recs = slices.SortedFunc(slices.Values(recs), byRecordID)
-	}
 	recOf, used, matched := match(invoices, order, recs)
 	// At most a change per invoice and per record no invoice declares.
 	most := len(invoices) + len(recs) - matched
@@ -117,31 +110,22 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	// The declared pass, most of Make, runs in two parts on two cores from 65,536 invoices:
 	// each part plans its share into a plan of its own, and the parts are joined in order, so
 	// the changes, the diagnostics and the totals are the ones one pass would give.
-	parts := 1
-	if len(invoices) >= splitFrom && runtime.GOMAXPROCS(0) > 1 {
-		parts = 2
-	}
-	makers := make([]*maker, parts)
-	var wg sync.WaitGroup
-	for k := range makers {
-		lo, hi := k*len(invoices)/parts, (k+1)*len(invoices)/parts
+	makers := make([]*maker, partsOf(len(invoices)))
+	eachPart(len(invoices), len(makers), func(k, lo, hi int) {
 		m := newMaker(&Plan{Changes: make([]*Change, 0, hi-lo)}, hi-lo, hi-lo)
 		makers[k] = m
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				inv := invoices[i]
-				if targets != nil && !targets[inv.ForeignID] {
-					continue
-				}
-				rec := recOf[i]
-				if rec != nil {
-					m.p.Statuses.add(rec, inv)
-				}
-				m.declared(inv, rec)
+		for i := lo; i < hi; i++ {
+			inv := invoices[i]
+			if targets != nil && !targets[inv.ForeignID] {
+				continue
 			}
-		})
-	}
-	wg.Wait()
+			rec := recOf[i]
+			if rec != nil {
+				m.p.Statuses.add(rec, inv)
+			}
+			m.declared(inv, rec)
+		}
+	})
 	for _, m := range makers {
 		p.Changes = append(p.Changes, m.p.Changes...)
 		p.Diagnostics = append(p.Diagnostics, m.p.Diagnostics...)
@@ -168,9 +152,6 @@ func Make(invoices []*config.Invoice, snap *state.Snapshot, opts Options) *Plan 
 	p.Statuses.finish(p.Changes)
 	return p
 }
-
-// splitFrom is the number of invoices from which Make plans them in two parts; tests lower it.
-var splitFrom = 1 << 16
 
 // maker makes the changes of one plan, or of a part of one. Changes and their declarations
 // come from slabs made at their full size at once, records (for changes other than no-ops,
@@ -230,22 +211,6 @@ func match(invoices []*config.Invoice, order []int32, recs []*state.Record) (rec
 		}
 	}
 	return recOf, used, matched
-}
-
-func byRecordID(a, b *state.Record) int { return strings.Compare(a.ForeignID, b.ForeignID) }
-
-// sortedOrder returns the indexes of invoices in ascending foreign_id order, or nil when
-// they are in that order already.
-func sortedOrder(invoices []*config.Invoice) []int32 {
-	if slices.IsSortedFunc(invoices, func(a, b *config.Invoice) int { return strings.Compare(a.ForeignID, b.ForeignID) }) {
-		return nil
-	}
-	order := make([]int32, len(invoices))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(invoices[a].ForeignID, invoices[b].ForeignID) })
-	return order
 }
 
 // declared plans one declared invoice against its record (nil when there is none).
@@ -512,36 +477,23 @@ func Fields(body []byte) (fields []Field, ok bool) {
 // cancel flag) and the settings that shape the plan. It changes exactly when a plan made
 // from the same state could differ.
 func configHash(invoices []*config.Invoice, order []int32, opts Options, targets []string) string {
-	h := sha256.New()
-	buf := make([]byte, 0, 8<<10)
-	// Each part is written as LENGTH:BYTES, so no two different configs hash the same bytes;
-	// the lines are hashed some kilobytes at a time.
-	line := func(parts ...string) {
-		for _, s := range parts {
-			buf = strconv.AppendInt(buf, int64(len(s)), 10)
-			buf = append(buf, ':')
-			buf = append(buf, s...)
+	h := newFieldHash()
+	line := func(fields ...string) {
+		for _, f := range fields {
+			h.field(f)
 		}
-		buf = append(buf, '\n')
-		if len(buf) >= 4<<10 {
-			h.Write(buf)
-			buf = buf[:0]
-		}
+		h.endLine()
 	}
 	line("endpoint", opts.Endpoint)
 	line("prune", strconv.FormatBool(opts.Prune))
 	line(append([]string{"targets"}, targets...)...)
 	for k := range invoices {
-		inv := invoices[k]
-		if order != nil {
-			inv = invoices[order[k]]
-		}
+		inv := inOrder(invoices, order, k)
 		cancel := "false"
 		if inv.Cancel {
 			cancel = "true"
 		}
 		line(inv.ForeignID, inv.Hash, cancel)
 	}
-	h.Write(buf)
-	return hex.EncodeToString(h.Sum(nil))
+	return h.sum()
 }

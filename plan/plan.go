@@ -1,9 +1,6 @@
 package plan
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"hash"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -211,40 +208,27 @@ func (p *Plan) Counts() map[Action]int {
 // foreign_id, body hashes, currency and amount; never a time, so the same inputs always give
 // the same hash. It is the same for a plan and for the plan read back from its file.
 func (p *Plan) Hash() string {
-	h := sha256.New()
-	buf := make([]byte, 0, 8<<10)
-	// Each field is written as LENGTH:BYTES, so no two different plans hash the same bytes.
-	// They are gathered in buf and hashed some kilobytes at a time: at 100,000 changes,
-	// 700,000 small writes cost more than the hashing.
-	field := func(h hash.Hash, s string) {
-		buf = strconv.AppendInt(buf, int64(len(s)), 10)
-		buf = append(buf, ':')
-		buf = append(buf, s...)
-		if len(buf) >= 4<<10 {
-			h.Write(buf)
-			buf = buf[:0]
-		}
-	}
-	field(h, "invoiceform-plan-v2")
-	field(h, p.ConfigHash)
-	field(h, p.Lineage)
-	field(h, strconv.FormatUint(p.Serial, 10))
-	field(h, p.Binding.Endpoint)
-	field(h, p.Binding.KeyFingerprint)
+	h := newFieldHash()
+	h.field("invoiceform-plan-v2")
+	h.field(p.ConfigHash)
+	h.field(p.Lineage)
+	h.field(strconv.FormatUint(p.Serial, 10))
+	h.field(p.Binding.Endpoint)
+	h.field(p.Binding.KeyFingerprint)
 	for _, c := range p.Changes {
-		field(h, c.Action.String())
-		field(h, c.ForeignID)
+		h.field(c.Action.String())
+		h.field(c.ForeignID)
 		// A no-op's record has the same body hash as its invoice, and plan files leave it out,
 		// as they leave out a no-op's money.
 		if c.Before != nil && c.Action != NoOp {
-			field(h, c.Before.BodyHash)
+			h.field(c.Before.BodyHash)
 		} else {
-			field(h, "")
+			h.field("")
 		}
 		if c.After != nil {
-			field(h, c.After.BodyHash)
+			h.field(c.After.BodyHash)
 		} else {
-			field(h, "")
+			h.field("")
 		}
 		cur, amt := "", ""
 		if c.Action != NoOp {
@@ -252,9 +236,8 @@ func (p *Plan) Hash() string {
 				cur, amt = cu, a.String()
 			}
 		}
-		field(h, cur)
-		field(h, amt)
+		h.field(cur)
+		h.field(amt)
 	}
-	h.Write(buf)
-	return hex.EncodeToString(h.Sum(nil))
+	return h.sum()
 }

@@ -1,9 +1,7 @@
 package plan
 
 import (
-	"slices"
 	"sort"
-	"strings"
 
 	"github.com/invoiceform/invoiceform/config"
 	"github.com/invoiceform/invoiceform/state"
@@ -33,22 +31,23 @@ func SnapshotOptions(invoices []*config.Invoice, opts Options) state.SnapshotOpt
 	// being built and probed; asked out of order, it searches. Nothing is sorted until a
 	// record is asked about: an empty state costs nothing.
 	var (
-		decl   []*config.Invoice
+		order  []int32 // sortedOrder's, made at the first question
 		sorted bool
-		next   int // decl[:next] are before the last id asked about, decl[next:] not
+		next   int // the declarations before next in order are before the last id asked about
 	)
+	decl := func(k int) *config.Invoice { return inOrder(invoices, order, k) }
 	find := func(id string) *config.Invoice {
 		if !sorted {
-			decl, sorted = byForeignID(invoices), true
+			order, sorted = sortedOrder(invoices), true
 		}
-		if next > 0 && decl[next-1].ForeignID >= id {
-			next = sort.Search(len(decl), func(i int) bool { return decl[i].ForeignID >= id })
+		if next > 0 && decl(next-1).ForeignID >= id {
+			next = sort.Search(len(invoices), func(k int) bool { return decl(k).ForeignID >= id })
 		}
-		for next < len(decl) && decl[next].ForeignID < id {
+		for next < len(invoices) && decl(next).ForeignID < id {
 			next++
 		}
-		if next < len(decl) && decl[next].ForeignID == id {
-			return decl[next]
+		if next < len(invoices) && decl(next).ForeignID == id {
+			return decl(next)
 		}
 		return nil
 	}
@@ -59,17 +58,4 @@ func SnapshotOptions(invoices []*config.Invoice, opts Options) state.SnapshotOpt
 		inv := find(s.ForeignID)
 		return inv == nil || s.Phase == state.Pending || s.BodyHash != inv.Hash
 	}}
-}
-
-// byForeignID returns the invoices in ascending foreign_id order (byte order, as the state
-// stores keep their records): invoices itself when it is in that order already, as a
-// generated or exported list usually is, else a sorted copy.
-func byForeignID(invoices []*config.Invoice) []*config.Invoice {
-	cmp := func(a, b *config.Invoice) int { return strings.Compare(a.ForeignID, b.ForeignID) }
-	if slices.IsSortedFunc(invoices, cmp) {
-		return invoices
-	}
-	out := slices.Clone(invoices)
-	slices.SortStableFunc(out, cmp)
-	return out
 }

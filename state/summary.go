@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -67,18 +66,22 @@ func (r *Record) Summarized() *Record {
 	}
 }
 
-// InOrder returns the snapshot's records in ascending foreign_id order: Sorted when the
-// store gave it, else the records of Records, sorted.
+// InOrder returns the snapshot's records in ascending foreign_id order (byte order): Sorted
+// when the store gave it, else the records of Records, sorted. A Sorted out of that order (no
+// store gives one; it is cheap to be sure) is returned sorted, as a copy.
 func (s *Snapshot) InOrder() []*Record {
-	if s.Sorted != nil || len(s.Records) == 0 {
-		return s.Sorted
+	if s.Sorted == nil {
+		out := make([]*Record, 0, len(s.Records))
+		for _, r := range s.Records {
+			out = append(out, r)
+		}
+		slices.SortFunc(out, byForeignID)
+		return out
 	}
-	out := make([]*Record, 0, len(s.Records))
-	for _, r := range s.Records {
-		out = append(out, r)
+	if !slices.IsSortedFunc(s.Sorted, byForeignID) {
+		return slices.SortedStableFunc(slices.Values(s.Sorted), byForeignID)
 	}
-	slices.SortFunc(out, func(a, b *Record) int { return strings.Compare(a.ForeignID, b.ForeignID) })
-	return out
+	return s.Sorted
 }
 
 // Lookup returns the record of foreignID, or nil.
@@ -86,17 +89,11 @@ func (s *Snapshot) Lookup(foreignID string) *Record {
 	if s.Records != nil || s.Sorted == nil {
 		return s.Records[foreignID]
 	}
-	i := sort.Search(len(s.Sorted), func(i int) bool { return s.Sorted[i].ForeignID >= foreignID })
-	if i < len(s.Sorted) && s.Sorted[i].ForeignID == foreignID {
-		return s.Sorted[i]
+	i, found := slices.BinarySearchFunc(s.Sorted, foreignID, func(r *Record, id string) int { return strings.Compare(r.ForeignID, id) })
+	if !found {
+		return nil
 	}
-	return nil
+	return s.Sorted[i]
 }
 
-// Len is the number of records in the snapshot.
-func (s *Snapshot) Len() int {
-	if s.Records != nil || s.Sorted == nil {
-		return len(s.Records)
-	}
-	return len(s.Sorted)
-}
+func byForeignID(a, b *Record) int { return strings.Compare(a.ForeignID, b.ForeignID) }
