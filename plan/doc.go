@@ -1,6 +1,6 @@
 // Package plan computes what apply would do: the pure diff between the declared invoices
 // (package config) and the local state (package state), as a Plan of typed Changes. It also
-// holds the plan file format (WriteFile, ReadFile, CheckFresh) and the three views of a plan:
+// holds the plan file format (WriteFile, EncodeTemp, ReadFile, CheckFresh) and the three views of a plan:
 // human text, a versioned JSON document, and a Markdown pull-request comment. All three are
 // rendered from one Document, so the JSON is the contract and the others cannot disagree with it.
 //
